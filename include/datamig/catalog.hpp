@@ -1,0 +1,40 @@
+#pragma once
+// The migrations tree on disk: phase folders, the files in them, and their loaded content.
+// Listing reads directory entries only; content is read when a command needs it, once.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "datamig/finding.hpp"
+#include "datamig/migration.hpp"
+
+namespace datamig {
+
+struct Catalog {
+    std::vector<MigrationFile> files;  // valid names only, sorted by (phase order, version)
+    Findings findings;                 // invalid names, stray files, duplicates, collisions
+};
+
+// Lists `root/<phase>/` for every phase. A missing phase folder is an empty phase; a missing
+// root is an InvalidInput error. Reports (as findings, never throws for them): names not of
+// the SPEC §1 form, non-executable non-SQL files, symlinks leading outside the root, the same
+// version twice in one phase (duplicate-version) and in two phases (phase-collision).
+Catalog list_migrations(const std::filesystem::path& root, const std::vector<std::string>& phases);
+
+// A file's content, normalised, with its checksum and (SQL) parsed sections.
+struct LoadedMigration {
+    MigrationFile file;
+    std::string checksum;              // sha256_hex(normalize_text(raw))
+    std::optional<SqlScript> script;   // set for valid SQL migrations
+    Findings findings;                 // invalid UTF-8, parse errors, DDL warnings
+};
+
+// Reads and parses one file. I/O errors become InvalidInput naming the file.
+LoadedMigration load_migration(const MigrationFile& file);
+
+// Throws InvalidInput listing the error findings ("path:line: message", one per line) after
+// `what` ("invalid migrations tree"), when there are any.
+void require_no_errors(const Findings& findings, const std::string& what);
+
+}  // namespace datamig

@@ -1,0 +1,73 @@
+#pragma once
+// The adapter interface: everything database-specific the core needs, and nothing more.
+// Dependency rule: the core talks only to this interface; adapters implement it, never print
+// or log, and report failures as datamig::Error subclasses (SqlError, Unavailable, ...).
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "datamig/history.hpp"
+
+namespace datamig {
+
+class Database {
+public:
+    virtual ~Database() = default;
+
+    // Creates the history and events tables if missing, and upgrades a legacy table that has
+    // only a `version` column (its rows become applied rows with unknown phase and name).
+    virtual void ensure_history() = 0;
+    // Every history row; empty when the table does not exist yet (nothing is created).
+    virtual std::vector<HistoryRow> read_history() = 0;
+
+    // The runner lock (SPEC §6): held by at most one process per database and table, and
+    // released by the server/OS when the holder dies. try_lock() never waits.
+    virtual bool try_lock() = 0;
+    virtual void unlock() noexcept = 0;
+    // Who holds the lock, for the waiting message ("pid 4242, application datamig, since
+    // ..."); "" when unknown.
+    virtual std::string lock_holder() = 0;
+
+    // At most one transaction is open. Without one, each statement commits on its own.
+    virtual void begin() = 0;
+    virtual void commit() = 0;
+    virtual void rollback() noexcept = 0;
+
+    // Runs every statement of `sql` and returns the sum of their affected rows. A rejected
+    // statement throws SqlError with the 1-based line within `sql`.
+    virtual std::int64_t execute(std::string_view sql) = 0;
+    // First column of the first row of a query; nullopt for NULL or no row.
+    virtual std::optional<std::string> query_value(std::string_view sql) = 0;
+
+    // Inserts the row, or replaces the row with the same version.
+    virtual void save_row(const HistoryRow& row) = 0;
+    virtual void delete_row(std::string_view version) = 0;
+    virtual void append_event(const Event& event) = 0;
+
+    // Cancels the statement in progress; safe to call from another thread (signal handling).
+    virtual void interrupt() noexcept = 0;
+};
+
+struct ConnectOptions {
+    std::string table = "data_migrations";  // history table, optionally "schema.table"
+    std::optional<std::chrono::milliseconds> statement_timeout;
+    bool read_only = false;  // status/check: never create a database file or table
+};
+
+// Opens the database named by `url` (sqlite:..., postgres://..., key=value). Throws
+// UsageError for a malformed URL or unknown scheme, Unavailable when it cannot connect.
+std::unique_ptr<Database> connect(const std::string& url, const ConnectOptions& options);
+
+// Same URL with any password replaced by "***", for messages and logs.
+std::string redact_url(const std::string& url);
+// The password in `url`, "" when there is none; used to scrub it from any message.
+std::string password_of(const std::string& url);
+
+// True for "name" or "schema.name" where each part is [A-Za-z_][A-Za-z0-9_]* (max 63 chars).
+bool is_valid_table_name(std::string_view table);
+
+}  // namespace datamig

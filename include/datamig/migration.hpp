@@ -1,0 +1,89 @@
+#pragma once
+// Migration files: names, kinds and the parsed sections of SQL migrations (SPEC §1-§2).
+// Pure functions on text; reading the disk happens in catalog.hpp.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "datamig/finding.hpp"
+
+namespace datamig {
+
+enum class Kind { sql, exec };
+std::string_view to_string(Kind kind);
+
+// A migration file found in a phase folder; content is loaded on demand (see catalog.hpp).
+struct MigrationFile {
+    std::string version;  // exactly 14 digits, a valid UTC date-time
+    std::string name;     // [a-z0-9_]+
+    std::string phase;
+    std::filesystem::path path;
+    Kind kind = Kind::sql;
+};
+
+// The parts of a file name "<version>_<name>.<ext>".
+struct FileName {
+    std::string version;
+    std::string name;
+    std::string extension;  // without the dot, may be empty
+};
+
+// Splits and validates a migration file name. Returns nullopt and sets `problem` (a sentence
+// for the user) when the name is not of the SPEC §1 form or the version is no UTC date-time.
+std::optional<FileName> parse_file_name(std::string_view file_name, std::string& problem);
+
+// True for a 14-digit string that is a real UTC date-time (month 1-12, day within month...).
+bool is_valid_version(std::string_view version);
+
+// "BackfillUserRoles", "backfill user-roles" -> "backfill_user_roles". Throws UsageError for
+// names that contain anything but letters, digits, spaces, dashes and underscores, or are empty.
+std::string to_snake_case(std::string_view name);
+
+enum class BatchMode { none, loop, range };
+
+struct SectionOptions {
+    bool transaction = true;
+    BatchMode batch = BatchMode::none;
+    std::string key_table;   // batch:range key:<table>.<column>
+    std::string key_column;
+    std::optional<std::int64_t> batch_size;
+    std::optional<std::chrono::milliseconds> pause;
+};
+
+struct Section {
+    std::string sql;      // text between this marker and the next, markers excluded
+    int marker_line = 0;  // 1-based line of the "-- migrate:..." marker
+    SectionOptions options;
+    // 1-based file line of the first line of `sql`.
+    int first_line() const { return marker_line + 1; }
+};
+
+struct SqlScript {
+    Section up;
+    std::optional<Section> down;  // absent: irreversible
+    std::optional<Section> verify;
+};
+
+struct ParsedSql {
+    SqlScript script;
+    Findings findings;  // errors make the script unusable; file = `file_label`
+};
+
+// Parses the sections and options of a SQL migration. `text` is already normalised (no BOM,
+// LF line ends). Every problem becomes a finding naming `file_label` and the line.
+ParsedSql parse_sql_migration(std::string_view text, const std::string& file_label);
+
+// Drops a UTF-8 BOM and turns CRLF into LF, so checksums do not depend on the checkout's OS.
+std::string normalize_text(std::string_view raw);
+
+// Lower-case hex SHA-256 of `text`.
+std::string sha256_hex(std::string_view text);
+
+// True when `text` is well-formed UTF-8 (no overlongs, no surrogates). On false, `line` is
+// the 1-based line of the first bad byte.
+bool is_valid_utf8(std::string_view text, int& line);
+
+}  // namespace datamig

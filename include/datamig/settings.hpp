@@ -1,0 +1,72 @@
+#pragma once
+// Settings from flags, environment and datamig.toml, with the precedence of SPEC §4:
+// flag > environment > config file > default. Each source is reduced to raw strings keyed by
+// the long flag name with '_' (so "lock-wait" and "lock_wait" are one key); resolve_settings
+// then converts once, naming the source of a bad value in its error.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace datamig {
+
+enum class OutputFormat { text, json, github };
+enum class LogFormat { text, json };
+
+struct Settings {
+    std::string database_url = "sqlite:db/datamig.sqlite3";
+    std::filesystem::path dir = "db/data_migrations";
+    std::string table = "data_migrations";
+    std::vector<std::string> phases = {"pre_sync", "post_sync"};
+    OutputFormat format = OutputFormat::text;
+    LogFormat log_format = LogFormat::text;
+    int verbosity = 0;  // -1 quiet, 0 normal, 1 verbose
+    bool wait = false;
+    std::chrono::milliseconds wait_timeout{60'000};
+    std::chrono::milliseconds lock_wait{60'000};
+    std::optional<std::chrono::milliseconds> statement_timeout;
+    std::string operator_name;
+    std::vector<std::pair<std::string, std::string>> context;  // --context K=V, in order
+    std::optional<std::chrono::milliseconds> exec_timeout;
+    std::optional<std::int64_t> batch_size;
+    std::optional<std::chrono::milliseconds> pause;
+    std::optional<std::filesystem::path> schema_dir;
+};
+
+// One raw value and where it came from ("--lock-wait", "DATAMIG_DIR", "datamig.toml:3").
+struct RawSetting {
+    std::vector<std::string> values;  // one element, or several for arrays/repeated flags
+    std::string origin;
+};
+using RawSettings = std::map<std::string, RawSetting>;  // key: "lock_wait", "database_url", ...
+
+// Parses the TOML subset datamig.toml uses: comments, `key = value` with basic/literal
+// strings, integers, booleans and arrays of strings. Keys may use '-' or '_'. Unknown keys
+// and anything else are UsageError naming "file:line".
+RawSettings read_config_file(const std::filesystem::path& path);
+RawSettings parse_config_text(const std::string& text, const std::string& file_label);
+
+// The environment variables of SPEC §4 that are set: DATABASE_URL, DATAMIG_DIR,
+// DATAMIG_TABLE, DATAMIG_LOG_FORMAT, DATAMIG_OPERATOR (falling back to USER).
+// `getenv` is injectable for tests.
+using GetEnv = const char* (*)(const char*);
+RawSettings settings_from_environment(GetEnv getenv);
+
+// Which config file to read: --config, else DATAMIG_CONFIG, else "datamig.toml" when it
+// exists in the working directory. nullopt: none.
+std::optional<std::filesystem::path> choose_config_file(const std::optional<std::string>& flag,
+                                                        GetEnv getenv);
+
+// Merges flag > env > config over the defaults and converts. Throws UsageError naming the
+// origin of the first bad value (unknown format, bad duration, bad table name, ...).
+Settings resolve_settings(const RawSettings& flags, const RawSettings& environment,
+                          const RawSettings& config_file);
+
+// The context pairs as a JSON object text, e.g. {"ticket":"OPS-1"}.
+std::string context_json(const Settings& settings);
+
+}  // namespace datamig

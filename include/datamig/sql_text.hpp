@@ -1,0 +1,30 @@
+#pragma once
+// Lexical helpers for SQL text: where statements start and end, and what kind they are.
+// The lexer knows quotes, "identifiers", dollar-quoting ($tag$...$tag$), E'' strings,
+// -- line comments and nested /* */ comments, which is enough for PostgreSQL and SQLite.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace datamig {
+
+struct Statement {
+    std::string text;    // without the terminating ';', trimmed
+    int first_line = 1;  // 1-based line in the input where the statement's text begins
+};
+
+// Splits on top-level ';'. Empty statements (only whitespace/comments) are dropped.
+std::vector<Statement> split_statements(std::string_view sql);
+
+// The first keyword of a statement, upper-cased ("UPDATE", "CREATE", ...), comments skipped.
+std::string leading_keyword(std::string_view statement);
+
+// True for schema-changing statements (CREATE, ALTER, DROP, TRUNCATE, RENAME, COMMENT ON,
+// GRANT, REVOKE), which belong in schema migrations (`check` warns).
+bool is_ddl(std::string_view statement);
+
+// Replaces a named placeholder such as ":batch_size" with `value` outside quotes/comments,
+// leaving PostgreSQL casts ("::int") and longer names (":batch_sizes") untouched.
+std::string substitute_placeholder(std::string_view sql, std::string_view name, std::string_view value);
+
+}  // namespace datamig
