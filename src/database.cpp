@@ -1,0 +1,206 @@
+#include "datamig/database.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstddef>
+#include <vector>
+
+#include "datamig/adapters/postgres_database.hpp"
+#include "datamig/adapters/sqlite_database.hpp"
+#include "datamig/error.hpp"
+
+namespace datamig {
+namespace {
+
+constexpr std::string_view sqlite_prefix = "sqlite:";
+constexpr std::string_view uri_separator = "://";
+constexpr std::string_view redacted = "***";
+
+enum class UrlForm { sqlite, uri, keyword_value, unknown };
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+    return text.substr(0, prefix.size()) == prefix;
+}
+
+UrlForm form_of(std::string_view url) {
+    if (starts_with(url, sqlite_prefix)) return UrlForm::sqlite;
+    if (url.find(uri_separator) != std::string_view::npos) return UrlForm::uri;
+    if (url.find('=') != std::string_view::npos) return UrlForm::keyword_value;
+    return UrlForm::unknown;
+}
+
+// Where a password sits in the URL (replaced by redact_url) and its value as the server
+// receives it (percent-decoded or unquoted).
+struct PasswordSpan {
+    std::size_t begin;
+    std::size_t end;
+    std::string value;
+};
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::string percent_decoded(std::string_view text) {
+    std::string decoded;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 &&
+            hex_digit(text[i + 2]) >= 0) {
+            decoded += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
+            i += 2;
+        } else {
+            decoded += text[i];
+        }
+    }
+    return decoded;
+}
+
+// scheme://user:password@host/db?password=...  The user information ends at the last '@'
+// before the query, so a password that (wrongly) contains an unencoded '/' or '@' is still
+// hidden as a whole.
+std::vector<PasswordSpan> uri_password_spans(std::string_view url) {
+    std::vector<PasswordSpan> spans;
+    const std::size_t authority = url.find(uri_separator) + uri_separator.size();
+    const std::size_t query = url.find('?', authority);
+    const std::size_t at = url.substr(0, query).rfind('@');
+    if (at != std::string_view::npos && at >= authority) {
+        const std::size_t colon = url.substr(0, at).find(':', authority);
+        if (colon != std::string_view::npos) {
+            spans.push_back({colon + 1, at, percent_decoded(url.substr(colon + 1, at - colon - 1))});
+        }
+    }
+    if (query == std::string_view::npos) return spans;
+    std::size_t parameter = query + 1;
+    while (parameter < url.size()) {
+        const std::size_t parameter_end = std::min(url.find('&', parameter), url.find('#', parameter));
+        const std::size_t end = parameter_end == std::string_view::npos ? url.size() : parameter_end;
+        constexpr std::string_view key = "password=";
+        if (url.substr(parameter, end - parameter).substr(0, key.size()) == key) {
+            const std::size_t value = parameter + key.size();
+            spans.push_back({value, end, percent_decoded(url.substr(value, end - value))});
+        }
+        if (end == url.size() || url[end] == '#') break;
+        parameter = end + 1;
+    }
+    return spans;
+}
+
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+// libpq's key=value syntax: whitespace-separated pairs, spaces allowed around '=', values
+// either bare or in single quotes, backslash escaping the next character in both.
+std::vector<PasswordSpan> keyword_password_spans(std::string_view text) {
+    std::vector<PasswordSpan> spans;
+    std::size_t pos = 0;
+    auto skip_spaces = [&] {
+        while (pos < text.size() && is_space(text[pos])) ++pos;
+    };
+    while (true) {
+        skip_spaces();
+        if (pos >= text.size()) break;
+        const std::size_t key_begin = pos;
+        while (pos < text.size() && text[pos] != '=' && !is_space(text[pos])) ++pos;
+        const std::string_view key = text.substr(key_begin, pos - key_begin);
+        skip_spaces();
+        if (pos >= text.size() || text[pos] != '=') break;
+        ++pos;
+        skip_spaces();
+        const std::size_t value_begin = pos;
+        const bool quoted = pos < text.size() && text[pos] == '\'';
+        if (quoted) ++pos;
+        std::string value;
+        while (pos < text.size()) {
+            const char c = text[pos];
+            if (quoted ? c == '\'' : is_space(c)) break;
+            if (c == '\\' && pos + 1 < text.size()) ++pos;
+            value += text[pos++];
+        }
+        if (quoted && pos < text.size()) ++pos;  // closing quote
+        if (key == "password") spans.push_back({value_begin, pos, value});
+    }
+    return spans;
+}
+
+std::vector<PasswordSpan> password_spans(std::string_view url) {
+    switch (form_of(url)) {
+        case UrlForm::uri: return uri_password_spans(url);
+        case UrlForm::keyword_value: return keyword_password_spans(url);
+        case UrlForm::sqlite:
+        case UrlForm::unknown: break;
+    }
+    return {};
+}
+
+std::string sqlite_path(std::string_view url) {
+    std::string_view path = url.substr(sqlite_prefix.size());
+    if (starts_with(path, "//")) path.remove_prefix(2);
+    if (path.empty()) throw UsageError("--database-url: the sqlite URL names no file (use sqlite:PATH)");
+    return std::string(path);
+}
+
+[[noreturn]] void reject_scheme(std::string_view url) {
+    constexpr std::string_view hint = " (use sqlite:PATH or postgres://...)";
+    const std::size_t colon = url.find(':');
+    // Without any ':' there is no user:password part, so the text can be shown.
+    if (colon == std::string_view::npos) {
+        throw UsageError("--database-url: '" + std::string(url) + "' has no scheme" + std::string(hint));
+    }
+    // The text before the first ':' never holds a password (that follows a ':' itself).
+    throw UsageError("--database-url: unsupported scheme '" + std::string(url.substr(0, colon)) + "'" +
+                     std::string(hint));
+}
+
+}  // namespace
+
+std::unique_ptr<Database> connect(const std::string& url, const ConnectOptions& options) {
+    if (url.empty()) throw UsageError("--database-url: empty (use sqlite:PATH or postgres://...)");
+    if (!is_valid_table_name(options.table)) {
+        throw UsageError("--table: invalid table name '" + options.table +
+                         "' (use name or schema.name: letters, digits and _, at most 63 each)");
+    }
+    switch (form_of(url)) {
+        case UrlForm::sqlite: return open_sqlite(sqlite_path(url), options);
+        case UrlForm::keyword_value: return open_postgres(url, options);
+        case UrlForm::uri:
+            if (starts_with(url, "postgres://") || starts_with(url, "postgresql://")) {
+                return open_postgres(url, options);
+            }
+            break;
+        case UrlForm::unknown: break;
+    }
+    reject_scheme(url);
+}
+
+std::string redact_url(const std::string& url) {
+    std::string result = url;
+    const auto spans = password_spans(url);
+    // Back to front, so the earlier offsets stay valid.
+    for (auto span = spans.rbegin(); span != spans.rend(); ++span) {
+        result.replace(span->begin, span->end - span->begin, redacted);
+    }
+    return result;
+}
+
+std::string password_of(const std::string& url) {
+    const auto spans = password_spans(url);
+    // libpq lets a later password setting override an earlier one.
+    return spans.empty() ? std::string() : spans.back().value;
+}
+
+bool is_valid_table_name(std::string_view table) {
+    // ASCII only, whatever the locale: the name is spliced into SQL (quoted) on every database.
+    auto is_word_start = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+    auto valid_identifier = [&](std::string_view part) {
+        if (part.empty() || part.size() > 63 || !is_word_start(part.front())) return false;
+        return std::all_of(part.begin(), part.end(),
+                           [&](char c) { return is_word_start(c) || (c >= '0' && c <= '9'); });
+    };
+    const std::size_t dot = table.find('.');
+    if (dot == std::string_view::npos) return valid_identifier(table);
+    return valid_identifier(table.substr(0, dot)) && valid_identifier(table.substr(dot + 1));
+}
+
+}  // namespace datamig

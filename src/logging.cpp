@@ -1,0 +1,57 @@
+#include "datamig/logging.hpp"
+
+#include <memory>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace datamig {
+namespace {
+
+// The "%*" pattern flag: the message, scrubbed of the password, and for JSON logs quoted
+// and escaped (exec migrations may print anything, invalid UTF-8 included).
+class MessageFlag : public spdlog::custom_flag_formatter {
+public:
+    MessageFlag(std::string secret, bool as_json) : secret_(std::move(secret)), as_json_(as_json) {}
+
+    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+        std::string text = scrub(std::string(msg.payload.data(), msg.payload.size()), secret_);
+        if (as_json_) text = nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        dest.append(text.data(), text.data() + text.size());
+    }
+
+    std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<MessageFlag>(secret_, as_json_);
+    }
+
+private:
+    std::string secret_;
+    bool as_json_;
+};
+
+}  // namespace
+
+std::string scrub(std::string text, const std::string& secret) {
+    if (secret.empty()) return text;
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
+        text.replace(at, secret.size(), "***");
+    }
+    return text;
+}
+
+void configure_logging(LogFormat format, int verbosity, const std::string& secret) {
+    auto logger = std::make_shared<spdlog::logger>("datamig", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    const bool as_json = format == LogFormat::json;
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc, std::string("\n"));
+    formatter->add_flag<MessageFlag>('*', secret, as_json)
+        .set_pattern(as_json ? R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","message":%*})" : "datamig: %l: %*");
+    logger->set_formatter(std::move(formatter));
+    logger->set_level(verbosity < 0 ? spdlog::level::warn : verbosity > 0 ? spdlog::level::debug : spdlog::level::info);
+    // Errors reach the log at once even when a Job is killed right after.
+    logger->flush_on(spdlog::level::trace);
+    spdlog::set_default_logger(std::move(logger));
+}
+
+}  // namespace datamig

@@ -1,0 +1,450 @@
+#include "datamig/migration.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <set>
+#include <vector>
+
+#include "datamig/duration.hpp"
+#include "datamig/error.hpp"
+#include "datamig/sql_text.hpp"
+
+namespace datamig {
+namespace {
+
+constexpr std::size_t version_length = 14;
+
+bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_ascii_lower(char c) { return c >= 'a' && c <= 'z'; }
+bool is_ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool is_name_char(char c) { return is_ascii_lower(c) || is_ascii_digit(c) || c == '_'; }
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+bool all_digits(std::string_view text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), is_ascii_digit);
+}
+
+int decimal_value(std::string_view digits) {
+    int value = 0;
+    for (const char c : digits) value = value * 10 + (c - '0');
+    return value;
+}
+
+bool is_leap_year(int year) { return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0); }
+
+int days_in_month(int year, int month) {
+    static constexpr std::array<int, 12> days = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return month == 2 && is_leap_year(year) ? 29 : days[static_cast<std::size_t>(month - 1)];
+}
+
+// A new CamelCase word starts at an upper-case letter after a lower-case letter or digit
+// ("userRoles"), or at the last capital of an acronym followed by lower case ("HTTPServer").
+bool starts_camel_case_word(std::string_view name, std::size_t pos) {
+    if (pos == 0 || !is_ascii_upper(name[pos])) return false;
+    const char previous = name[pos - 1];
+    if (is_ascii_lower(previous) || is_ascii_digit(previous)) return true;
+    return is_ascii_upper(previous) && pos + 1 < name.size() && is_ascii_lower(name[pos + 1]);
+}
+
+bool is_identifier(std::string_view text) {
+    return !text.empty() && !is_ascii_digit(text.front()) &&
+           std::all_of(text.begin(), text.end(), [](char c) {
+               return is_ascii_lower(c) || is_ascii_upper(c) || is_ascii_digit(c) || c == '_';
+           });
+}
+
+// "table" or "schema.table".
+bool is_table_name(std::string_view text) {
+    const std::size_t dot = text.find('.');
+    if (dot == std::string_view::npos) return is_identifier(text);
+    return is_identifier(text.substr(0, dot)) && is_identifier(text.substr(dot + 1));
+}
+
+std::vector<std::string_view> split_words(std::string_view text) {
+    std::vector<std::string_view> words;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        if (is_blank(text[pos])) {
+            ++pos;
+            continue;
+        }
+        std::size_t end = pos;
+        while (end < text.size() && !is_blank(text[end])) ++end;
+        words.push_back(text.substr(pos, end - pos));
+        pos = end;
+    }
+    return words;
+}
+
+enum class SectionName { up, down, verify };
+
+std::optional<SectionName> section_named(std::string_view name) {
+    if (name == "up") return SectionName::up;
+    if (name == "down") return SectionName::down;
+    if (name == "verify") return SectionName::verify;
+    return std::nullopt;
+}
+
+// A line of the form "-- migrate:<section> [key:value ...]". The spacing after "--" is
+// free, as in dbmate, so dbmate files run unchanged.
+struct MarkerLine {
+    std::string_view section;
+    std::vector<std::string_view> options;
+};
+
+std::optional<MarkerLine> as_marker_line(std::string_view line) {
+    constexpr std::string_view comment = "--";
+    constexpr std::string_view keyword = "migrate:";
+    std::size_t pos = 0;
+    while (pos < line.size() && is_blank(line[pos])) ++pos;
+    if (line.substr(pos, comment.size()) != comment) return std::nullopt;
+    pos += comment.size();
+    while (pos < line.size() && is_blank(line[pos])) ++pos;
+    if (line.substr(pos, keyword.size()) != keyword) return std::nullopt;
+    pos += keyword.size();
+    std::size_t section_end = pos;
+    while (section_end < line.size() && !is_blank(line[section_end])) ++section_end;
+    return MarkerLine{line.substr(pos, section_end - pos), split_words(line.substr(section_end))};
+}
+
+class SqlMigrationParser {
+public:
+    SqlMigrationParser(std::string_view text, const std::string& file_label) : text_(text), file_label_(file_label) {}
+
+    ParsedSql parse() {
+        std::size_t line_start = 0;
+        for (int line = 1; line_start <= text_.size(); ++line) {
+            const std::size_t newline = std::min(text_.find('\n', line_start), text_.size());
+            if (const auto marker = as_marker_line(text_.substr(line_start, newline - line_start))) {
+                if (!first_marker_offset_) first_marker_offset_ = line_start;
+                close_section(line_start);
+                open_section(*marker, line, newline + 1);
+            }
+            line_start = newline + 1;
+        }
+        close_section(text_.size());
+        check_whole_file();
+        ParsedSql result;
+        if (up_) result.script.up = std::move(*up_);
+        result.script.down = std::move(down_);
+        result.script.verify = std::move(verify_);
+        result.findings = std::move(findings_);
+        return result;
+    }
+
+private:
+    void error(int line, std::string code, std::string message) {
+        findings_.push_back({Severity::error, file_label_, line, std::move(code), std::move(message)});
+    }
+
+    std::optional<Section>& slot(SectionName name) {
+        switch (name) {
+            case SectionName::up: return up_;
+            case SectionName::down: return down_;
+            case SectionName::verify: return verify_;
+        }
+        return up_;
+    }
+
+    void close_section(std::size_t end) {
+        if (open_) open_->sql = std::string(text_.substr(open_begin_, end - open_begin_));
+        open_ = nullptr;
+    }
+
+    // Text up to the next marker belongs to this section; after an unknown or repeated
+    // marker it belongs to none, so it cannot leak into the previous section.
+    void open_section(const MarkerLine& marker, int line, std::size_t body_begin) {
+        open_begin_ = std::min(body_begin, text_.size());
+        const auto name = section_named(marker.section);
+        if (!name) {
+            error(line, "unknown-marker",
+                  "unknown marker \"-- migrate:" + std::string(marker.section) +
+                      "\"; expected -- migrate:up, -- migrate:down or -- migrate:verify");
+            return;
+        }
+        std::optional<Section>& section = slot(*name);
+        if (section) {
+            error(line, "duplicate-section",
+                  "section \"" + std::string(marker.section) + "\" given twice (first on line " +
+                      std::to_string(section->marker_line) + ")");
+            return;
+        }
+        section.emplace();
+        section->marker_line = line;
+        section->options = parse_options(marker.options, *name, line);
+        open_ = &*section;
+    }
+
+    SectionOptions parse_options(const std::vector<std::string_view>& tokens, SectionName section, int line) {
+        SectionOptions options;
+        const std::size_t findings_before = findings_.size();
+        std::set<std::string_view> seen;
+        bool key_given = false;
+        for (const std::string_view token : tokens) {
+            const std::size_t colon = token.find(':');
+            if (colon == std::string_view::npos || colon == 0) {
+                error(line, "invalid-option", "option \"" + std::string(token) + "\" is not of the form key:value");
+                continue;
+            }
+            const std::string_view key = token.substr(0, colon);
+            const std::string_view value = token.substr(colon + 1);
+            if (!seen.insert(key).second) {
+                error(line, "invalid-option", "option \"" + std::string(key) + "\" given twice");
+                continue;
+            }
+            key_given = key_given || key == "key";
+            apply_option(options, key, value, section, line);
+        }
+        if (findings_.size() == findings_before) check_option_combination(options, key_given, line);
+        return options;
+    }
+
+    void apply_option(SectionOptions& options, std::string_view key, std::string_view value, SectionName section,
+                      int line) {
+        const auto invalid = [&](const std::string& expected) {
+            error(line, "invalid-option",
+                  "invalid value \"" + std::string(value) + "\" for option " + std::string(key) + "; " + expected);
+        };
+        if (key == "transaction") {
+            if (value == "true" || value == "false") {
+                options.transaction = value == "true";
+            } else {
+                invalid("expected true or false");
+            }
+        } else if (key == "batch") {
+            if (section != SectionName::up) {
+                error(line, "invalid-option", "batch:" + std::string(value) + " is only allowed on -- migrate:up");
+            } else if (value == "loop" || value == "range") {
+                options.batch = value == "loop" ? BatchMode::loop : BatchMode::range;
+            } else {
+                invalid("expected loop or range");
+            }
+        } else if (key == "key") {
+            const std::size_t dot = value.rfind('.');
+            if (dot == std::string_view::npos || !is_table_name(value.substr(0, dot)) ||
+                !is_identifier(value.substr(dot + 1))) {
+                invalid("expected <table>.<column>, e.g. key:users.id");
+            } else {
+                options.key_table = std::string(value.substr(0, dot));
+                options.key_column = std::string(value.substr(dot + 1));
+            }
+        } else if (key == "batch_size") {
+            std::int64_t size = 0;
+            const auto [end, status] = std::from_chars(value.data(), value.data() + value.size(), size);
+            if (status != std::errc() || end != value.data() + value.size() || size <= 0) {
+                invalid("expected a positive whole number");
+            } else {
+                options.batch_size = size;
+            }
+        } else if (key == "pause") {
+            try {
+                options.pause = parse_duration(value, "pause");
+            } catch (const UsageError& bad_duration) {
+                error(line, "invalid-option", bad_duration.what());
+            }
+        } else {
+            error(line, "unknown-option",
+                  "unknown option \"" + std::string(key) + "\"; known options: transaction, batch, key, batch_size, pause");
+        }
+    }
+
+    void check_option_combination(const SectionOptions& options, bool key_given, int line) {
+        if (options.batch == BatchMode::range && !key_given) {
+            error(line, "invalid-option", "batch:range needs key:<table>.<column>, e.g. key:users.id");
+        }
+        if (options.batch != BatchMode::range && key_given) {
+            error(line, "invalid-option", "key:" + options.key_table + "." + options.key_column + " only applies to batch:range");
+        }
+        if (options.batch == BatchMode::none && (options.batch_size || options.pause)) {
+            error(line, "invalid-option", "batch_size and pause only apply to batch:loop or batch:range");
+        }
+        if (options.batch != BatchMode::none && !options.transaction) {
+            error(line, "invalid-option",
+                  "batch migrations run each batch in its own transaction; remove transaction:false");
+        }
+    }
+
+    void check_whole_file() {
+        if (!up_) {
+            error(1, "missing-up", "no -- migrate:up section; every SQL migration needs one");
+        } else if (split_statements(up_->sql).empty()) {
+            error(up_->marker_line, "empty-up", "the -- migrate:up section has no SQL statement");
+        }
+        // Without any marker, missing-up already says what is wrong with the whole file.
+        if (!first_marker_offset_) return;
+        const auto stray = split_statements(text_.substr(0, *first_marker_offset_));
+        if (!stray.empty()) {
+            error(stray.front().first_line, "text-before-marker",
+                  "SQL before the first marker would never run; move it below -- migrate:up");
+        }
+    }
+
+    std::string_view text_;
+    const std::string& file_label_;
+    Findings findings_;
+    std::optional<Section> up_;
+    std::optional<Section> down_;
+    std::optional<Section> verify_;
+    Section* open_ = nullptr;
+    std::size_t open_begin_ = 0;
+    std::optional<std::size_t> first_marker_offset_;
+};
+
+// Length of the well-formed UTF-8 sequence at `pos`, or 0. The allowed range of the second
+// byte is what excludes overlong forms, UTF-16 surrogates and code points above U+10FFFF.
+std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) {
+    const auto lead = static_cast<unsigned char>(text[pos]);
+    if (lead < 0x80) return 1;
+    std::size_t length = 0;
+    unsigned char second_min = 0x80;
+    unsigned char second_max = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        if (lead == 0xE0) second_min = 0xA0;
+        if (lead == 0xED) second_max = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        if (lead == 0xF0) second_min = 0x90;
+        if (lead == 0xF4) second_max = 0x8F;
+    } else {
+        return 0;
+    }
+    if (pos + length > text.size()) return 0;
+    for (std::size_t i = 1; i < length; ++i) {
+        const auto byte = static_cast<unsigned char>(text[pos + i]);
+        const unsigned char min = i == 1 ? second_min : 0x80;
+        const unsigned char max = i == 1 ? second_max : 0xBF;
+        if (byte < min || byte > max) return 0;
+    }
+    return length;
+}
+
+}  // namespace
+
+std::string_view to_string(Kind kind) {
+    switch (kind) {
+        case Kind::sql: return "sql";
+        case Kind::exec: return "exec";
+    }
+    return "unknown";
+}
+
+bool is_valid_version(std::string_view version) {
+    if (version.size() != version_length || !all_digits(version)) return false;
+    const int year = decimal_value(version.substr(0, 4));
+    const int month = decimal_value(version.substr(4, 2));
+    const int day = decimal_value(version.substr(6, 2));
+    const int hour = decimal_value(version.substr(8, 2));
+    const int minute = decimal_value(version.substr(10, 2));
+    const int second = decimal_value(version.substr(12, 2));
+    return month >= 1 && month <= 12 && day >= 1 && day <= days_in_month(year, month) && hour < 24 &&
+           minute < 60 && second < 60;
+}
+
+std::optional<FileName> parse_file_name(std::string_view file_name, std::string& problem) {
+    const std::string expected =
+        "expected YYYYMMDDHHMMSS_name.sql (or another extension for an executable), "
+        "a UTC timestamp followed by a name of a-z, 0-9 and _";
+    const std::string quoted = "\"" + std::string(file_name) + "\"";
+    // The version is checked before the rest so a bad timestamp is reported as such.
+    const std::string_view version = file_name.substr(0, version_length);
+    if (version.size() != version_length || !all_digits(version)) {
+        problem = "file name " + quoted + " does not start with a 14-digit version; " + expected;
+        return std::nullopt;
+    }
+    if (!is_valid_version(version)) {
+        problem = "version " + std::string(version) + " of " + quoted +
+                  " is not a valid UTC date-time (YYYYMMDDHHMMSS)";
+        return std::nullopt;
+    }
+    if (file_name.size() == version_length || file_name[version_length] != '_') {
+        problem = "file name " + quoted + " has no '_' after the version; " + expected;
+        return std::nullopt;
+    }
+    const std::string_view rest = file_name.substr(version_length + 1);
+    const std::size_t dot = rest.find('.');
+    const std::string_view name = rest.substr(0, dot);
+    if (name.empty() || !std::all_of(name.begin(), name.end(), is_name_char)) {
+        problem = "name part \"" + std::string(name) + "\" of " + quoted + " is invalid; " + expected;
+        return std::nullopt;
+    }
+    const std::string_view extension = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    if (dot != std::string_view::npos && extension.empty()) {
+        problem = "file name " + quoted + " ends with '.'; " + expected;
+        return std::nullopt;
+    }
+    return FileName{std::string(version), std::string(name), std::string(extension)};
+}
+
+std::string to_snake_case(std::string_view name) {
+    std::string snake;
+    bool in_word = false;
+    for (std::size_t pos = 0; pos < name.size(); ++pos) {
+        const char c = name[pos];
+        if (c == ' ' || c == '\t' || c == '-' || c == '_') {
+            in_word = false;
+            continue;
+        }
+        if (!is_ascii_lower(c) && !is_ascii_upper(c) && !is_ascii_digit(c)) {
+            throw UsageError("migration name \"" + std::string(name) +
+                             "\" may only contain letters, digits, spaces, dashes and underscores");
+        }
+        if (!in_word || starts_camel_case_word(name, pos)) {
+            if (!snake.empty()) snake += '_';
+            in_word = true;
+        }
+        snake += is_ascii_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    if (snake.empty()) throw UsageError("migration name is empty; give one such as BackfillUserRoles");
+    return snake;
+}
+
+ParsedSql parse_sql_migration(std::string_view text, const std::string& file_label) {
+    return SqlMigrationParser(text, file_label).parse();
+}
+
+std::string normalize_text(std::string_view raw) {
+    constexpr std::string_view bom = "\xEF\xBB\xBF";
+    if (raw.substr(0, bom.size()) == bom) raw.remove_prefix(bom.size());
+    std::string text;
+    text.reserve(raw.size());
+    for (std::size_t pos = 0; pos < raw.size(); ++pos) {
+        if (!(raw[pos] == '\r' && pos + 1 < raw.size() && raw[pos + 1] == '\n')) text += raw[pos];
+    }
+    return text;
+}
+
+std::string sha256_hex(std::string_view text) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int digest_size = 0;
+    if (EVP_Digest(text.data(), text.size(), digest.data(), &digest_size, EVP_sha256(), nullptr) != 1) {
+        throw Error(Exit::failed, "cannot compute a SHA-256 checksum (OpenSSL failed)");
+    }
+    static constexpr std::string_view hex_digits = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(2 * digest_size);
+    for (unsigned int i = 0; i < digest_size; ++i) {
+        hex += hex_digits[static_cast<std::size_t>(digest[i] >> 4)];
+        hex += hex_digits[static_cast<std::size_t>(digest[i] & 0x0F)];
+    }
+    return hex;
+}
+
+bool is_valid_utf8(std::string_view text, int& line) {
+    line = 1;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const std::size_t length = utf8_sequence_length(text, pos);
+        if (length == 0) return false;
+        if (text[pos] == '\n') ++line;
+        pos += length;
+    }
+    return true;
+}
+
+}  // namespace datamig

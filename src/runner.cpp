@@ -1,0 +1,262 @@
+#include "datamig/runner.hpp"
+
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "datamig/duration.hpp"
+#include "datamig/error.hpp"
+#include "datamig/exec.hpp"
+#include "datamig/sql_text.hpp"
+#include "datamig/stop.hpp"
+
+namespace datamig {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::int64_t elapsed_ms(SteadyClock::time_point since) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - since).count();
+}
+
+std::string label(const MigrationFile& file) { return fmt::format("{}/{}_{}", file.phase, file.version, file.name); }
+
+// verify returns one cell; SPEC §2: false, 0, NULL or no row fail the migration.
+bool is_truthy(const std::optional<std::string>& value) {
+    if (!value) return false;
+    const std::string& text = *value;
+    if (text == "t" || text == "true" || text == "TRUE") return true;
+    if (text == "f" || text == "false" || text == "FALSE" || text.empty()) return false;
+    const auto first_digit = text.find_first_not_of("+-0.");
+    return first_digit != std::string::npos;
+}
+
+}  // namespace
+
+RunnerLock::RunnerLock(Database& db, std::chrono::milliseconds wait) : db_(db) {
+    const auto deadline = SteadyClock::now() + wait;
+    auto next_report = SteadyClock::now();
+    while (!db_.try_lock()) {
+        throw_if_stopped();
+        const auto now = SteadyClock::now();
+        if (now >= deadline) {
+            throw Unavailable(fmt::format("runner lock not acquired within {} (held by {}); retry later or raise "
+                                          "--lock-wait",
+                                          format_duration(wait), db_.lock_holder()));
+        }
+        // Say who holds the lock now and then, not on every attempt: a Job's log should show
+        // why it waits without being flooded.
+        if (now >= next_report) {
+            spdlog::info("waiting for the runner lock, held by {}", db_.lock_holder());
+            next_report = now + std::chrono::seconds(10);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+RunnerLock::~RunnerLock() { db_.unlock(); }
+
+Transaction::Transaction(Database& db) : db_(db) { db_.begin(); }
+
+Transaction::~Transaction() {
+    if (open_) db_.rollback();
+}
+
+void Transaction::commit() {
+    db_.commit();
+    open_ = false;
+}
+
+Runner::Runner(Database& db, const Settings& settings)
+    : db_(db), settings_(settings), context_(context_json(settings)) {}
+
+Outcome Runner::apply(const LoadedMigration& migration) {
+    throw_if_stopped();
+    spdlog::info("applying {}", label(migration.file));
+    Outcome outcome;
+    if (migration.file.kind == Kind::exec) {
+        outcome = run_outside_transaction(migration, true);
+    } else {
+        const Section& up = migration.script->up;
+        if (up.options.batch != BatchMode::none) {
+            throw MigrationFailed(fmt::format("{}:{}: batch migrations are not supported yet", migration.file.path.string(),
+                                              up.marker_line));
+        }
+        outcome = up.options.transaction ? run_transactional(migration, up, true)
+                                         : run_outside_transaction(migration, true);
+    }
+    spdlog::info("applied {} in {}ms{}", label(migration.file), outcome.duration_ms,
+                 outcome.rows_affected ? fmt::format(", {} rows", *outcome.rows_affected) : "");
+    return outcome;
+}
+
+Outcome Runner::roll_back(const LoadedMigration& migration) {
+    throw_if_stopped();
+    require_reversible(migration);
+    spdlog::info("rolling back {}", label(migration.file));
+    const bool in_transaction = migration.file.kind == Kind::sql && migration.script->down->options.transaction;
+    return in_transaction ? run_transactional(migration, *migration.script->down, false)
+                          : run_outside_transaction(migration, false);
+}
+
+void Runner::require_reversible(const LoadedMigration& migration) {
+    if (migration.file.kind == Kind::sql && !migration.script->down) {
+        throw MigrationFailed(fmt::format("{}: irreversible: it has no '-- migrate:down' section; nothing was rolled back",
+                                          migration.file.path.string()));
+    }
+}
+
+void Runner::resolve(const HistoryRow& row, bool applied) {
+    Transaction transaction(db_);
+    const std::string now = clock_.next();
+    if (applied) {
+        HistoryRow settled = row;
+        settled.status = RowStatus::applied;
+        settled.finished_at = now;
+        db_.save_row(settled);
+    } else {
+        db_.delete_row(row.version);
+    }
+    Event event{row.version, row.phase.value_or(""), EventKind::resolve, now, settings_.operator_name, context_,
+                std::nullopt, std::nullopt, applied ? "resolved as applied" : "resolved as pending"};
+    db_.append_event(event);
+    transaction.commit();
+}
+
+Outcome Runner::run_transactional(const LoadedMigration& migration, const Section& section, bool up) {
+    const std::string started_at = clock_.next();
+    const auto start = SteadyClock::now();
+    try {
+        Transaction transaction(db_);
+        const std::int64_t rows = run_section(migration, section);
+        if (up) verify(migration);
+        // A signal seen before commit wins: the work is rolled back, never half-recorded.
+        throw_if_stopped();
+        const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start), rows};
+        finish(migration, outcome, up, started_at);
+        transaction.commit();
+        return outcome;
+    } catch (const Error& error) {
+        record_failure(migration, elapsed_ms(start), error);
+    }
+}
+
+Outcome Runner::run_outside_transaction(const LoadedMigration& migration, bool up) {
+    const std::string started_at = clock_.next();
+    const auto start = SteadyClock::now();
+    // The effect happens outside any transaction, so the row says `running` first: a crash in
+    // between leaves evidence for an operator instead of a silent re-run (SPEC §3, §6).
+    if (up) {
+        HistoryRow running = row_for(migration, started_at);
+        running.status = RowStatus::running;
+        db_.save_row(running);
+    }
+    std::optional<std::int64_t> rows;
+    try {
+        if (migration.file.kind == Kind::exec) {
+            run_program(migration, up);
+        } else {
+            rows = run_section(migration, up ? migration.script->up : *migration.script->down);
+            if (up) verify(migration);
+        }
+    } catch (const Error& error) {
+        // A known failure: undo the `running` row so the next migrate retries it.
+        if (up) db_.delete_row(migration.file.version);
+        record_failure(migration, elapsed_ms(start), error);
+    }
+    const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start), rows};
+    Transaction transaction(db_);
+    finish(migration, outcome, up, started_at);
+    transaction.commit();
+    return outcome;
+}
+
+void Runner::finish(const LoadedMigration& migration, const Outcome& outcome, bool up, const std::string& started_at) {
+    const std::string finished_at = clock_.next();
+    if (up) {
+        HistoryRow row = row_for(migration, started_at);
+        row.finished_at = finished_at;
+        row.duration_ms = outcome.duration_ms;
+        row.rows_affected = outcome.rows_affected;
+        db_.save_row(row);
+    } else {
+        db_.delete_row(migration.file.version);
+    }
+    db_.append_event({outcome.version, outcome.phase, up ? EventKind::apply : EventKind::rollback, finished_at,
+                      settings_.operator_name, context_, outcome.duration_ms, outcome.rows_affected, std::nullopt});
+}
+
+std::int64_t Runner::run_section(const LoadedMigration& migration, const Section& section) {
+    try {
+        return db_.execute(section.sql);
+    } catch (const SqlError& error) {
+        const int line = error.line() > 0 ? section.first_line() + error.line() - 1 : section.marker_line;
+        throw MigrationFailed(fmt::format("{}:{}: {}", migration.file.path.string(), line, error.what()));
+    }
+}
+
+void Runner::verify(const LoadedMigration& migration) {
+    if (!migration.script || !migration.script->verify) return;
+    const Section& section = *migration.script->verify;
+    // A verify section holding only comments (as generated) checks nothing.
+    const auto statements = split_statements(section.sql);
+    if (statements.empty()) return;
+    const int line = section.first_line() + statements.front().first_line - 1;
+    if (statements.size() > 1) {
+        throw MigrationFailed(fmt::format("{}:{}: verify must be a single query", migration.file.path.string(), line));
+    }
+    std::optional<std::string> value;
+    try {
+        value = db_.query_value(statements.front().text);
+    } catch (const SqlError& error) {
+        throw MigrationFailed(fmt::format("{}:{}: verify: {}", migration.file.path.string(), line, error.what()));
+    }
+    if (!is_truthy(value)) {
+        throw MigrationFailed(fmt::format("{}:{}: verify failed: the query returned {}", migration.file.path.string(), line,
+                                          value ? "'" + *value + "'" : std::string("no value")));
+    }
+}
+
+void Runner::run_program(const LoadedMigration& migration, bool up) {
+    const MigrationFile& file = migration.file;
+    const std::string direction = up ? "up" : "down";
+    const ExecRequest request{std::filesystem::absolute(file.path),
+                              {direction},
+                              {{"DATABASE_URL", settings_.database_url},
+                               {"DATAMIG_VERSION", file.version},
+                               {"DATAMIG_NAME", file.name},
+                               {"DATAMIG_PHASE", file.phase},
+                               {"DATAMIG_DIRECTION", direction},
+                               {"DATAMIG_OPERATOR", settings_.operator_name}},
+                              settings_.exec_timeout,
+                              fmt::format("{} {}", file.version, file.name)};
+    const ExecResult result = run_process(request);
+    if (result.timed_out || result.killed_by_signal != 0 || result.exit_status != 0) {
+        throw MigrationFailed(fmt::format("{}: {}", file.path.string(), describe(result, request)));
+    }
+}
+
+HistoryRow Runner::row_for(const LoadedMigration& migration, const std::string& started_at) const {
+    HistoryRow row;
+    row.version = migration.file.version;
+    row.phase = migration.file.phase;
+    row.name = migration.file.name;
+    row.checksum = migration.checksum;
+    row.started_at = started_at;
+    row.operator_name = settings_.operator_name;
+    row.context = context_;
+    return row;
+}
+
+void Runner::record_failure(const LoadedMigration& migration, std::int64_t duration_ms, const Error& error) {
+    const MigrationFile& file = migration.file;
+    db_.append_event({file.version, file.phase, EventKind::fail, clock_.next(), settings_.operator_name, context_,
+                      duration_ms, std::nullopt, std::string(error.what())});
+    // The event is on record; a stop is reported as a stop, everything else as a failure.
+    throw_if_stopped();
+    if (error.code() == Exit::failed) throw MigrationFailed(error.what());
+    throw Error(error.code(), error.what());
+}
+
+}  // namespace datamig

@@ -1,0 +1,220 @@
+#include "datamig/sql_text.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+
+namespace datamig {
+namespace {
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool is_non_ascii(char c) { return static_cast<unsigned char>(c) >= 0x80; }
+
+// PostgreSQL identifiers may contain '$' and any non-ASCII letter.
+bool is_identifier_char(char c) {
+    return is_ascii_letter(c) || is_ascii_digit(c) || c == '_' || c == '$' || is_non_ascii(c);
+}
+
+bool starts_with_at(std::string_view text, std::size_t pos, std::string_view prefix) {
+    return text.substr(pos, prefix.size()) == prefix;
+}
+
+// End of a quoted run whose opening quote is at `pos`; a doubled quote stands for itself.
+// An unterminated run extends to the end, as the server would read it.
+std::size_t end_of_quoted(std::string_view sql, std::size_t pos, char quote, bool backslash_escapes) {
+    std::size_t i = pos + 1;
+    while (i < sql.size()) {
+        if (backslash_escapes && sql[i] == '\\') {
+            i += 2;
+        } else if (sql[i] != quote) {
+            ++i;
+        } else if (i + 1 < sql.size() && sql[i + 1] == quote) {
+            i += 2;
+        } else {
+            return i + 1;
+        }
+    }
+    return sql.size();
+}
+
+// PostgreSQL block comments nest, unlike C's.
+std::size_t end_of_block_comment(std::string_view sql, std::size_t pos) {
+    int depth = 0;
+    std::size_t i = pos;
+    while (i < sql.size()) {
+        if (starts_with_at(sql, i, "/*")) {
+            ++depth;
+            i += 2;
+        } else if (starts_with_at(sql, i, "*/")) {
+            i += 2;
+            if (--depth == 0) return i;
+        } else {
+            ++i;
+        }
+    }
+    return sql.size();
+}
+
+// Where the comment starting at `pos` ends, or `pos` when no comment starts there.
+std::size_t end_of_comment(std::string_view sql, std::size_t pos) {
+    if (starts_with_at(sql, pos, "--")) return std::min(sql.find('\n', pos), sql.size());
+    if (starts_with_at(sql, pos, "/*")) return end_of_block_comment(sql, pos);
+    return pos;
+}
+
+// Length of a "$tag$" delimiter at `pos` (tag empty or an identifier without '$'), 0 if none.
+// "$1" is a positional parameter, not a delimiter, because a tag cannot start with a digit.
+std::size_t dollar_delimiter_length(std::string_view sql, std::size_t pos) {
+    std::size_t i = pos + 1;
+    if (i < sql.size() && !is_ascii_digit(sql[i])) {
+        while (i < sql.size() && sql[i] != '$' && is_identifier_char(sql[i])) ++i;
+    }
+    return i < sql.size() && sql[i] == '$' ? i + 1 - pos : 0;
+}
+
+// Where the string, quoted identifier, dollar-quoted body or comment starting at `pos` ends,
+// or `pos` when none starts there. Everything inside one of them is opaque to the callers.
+std::size_t end_of_literal_or_comment(std::string_view sql, std::size_t pos) {
+    const std::size_t comment_end = end_of_comment(sql, pos);
+    if (comment_end != pos) return comment_end;
+    const char c = sql[pos];
+    const bool follows_identifier = pos > 0 && is_identifier_char(sql[pos - 1]);
+    if (c == '\'') return end_of_quoted(sql, pos, '\'', false);
+    if (c == '"') return end_of_quoted(sql, pos, '"', false);
+    if ((c == 'E' || c == 'e') && !follows_identifier && starts_with_at(sql, pos + 1, "'")) {
+        return end_of_quoted(sql, pos + 1, '\'', true);
+    }
+    if (c == '$' && !follows_identifier) {
+        const std::size_t length = dollar_delimiter_length(sql, pos);
+        if (length > 0) {
+            const std::size_t close = sql.find(sql.substr(pos, length), pos + length);
+            return close == std::string_view::npos ? sql.size() : close + length;
+        }
+    }
+    return pos;
+}
+
+// First position in [pos, end) that is neither whitespace nor inside a comment, or `end`.
+std::size_t skip_space_and_comments(std::string_view sql, std::size_t pos, std::size_t end) {
+    while (pos < end) {
+        if (is_space(sql[pos])) {
+            ++pos;
+            continue;
+        }
+        const std::size_t comment_end = end_of_comment(sql, pos);
+        if (comment_end == pos) break;
+        pos = comment_end;
+    }
+    return std::min(pos, end);
+}
+
+std::string_view trim_right(std::string_view text) {
+    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+    return text;
+}
+
+// Reads the keyword at `pos` (after skipping comments) upper-cased, and moves `pos` past it.
+std::string read_keyword(std::string_view sql, std::size_t& pos) {
+    pos = skip_space_and_comments(sql, pos, sql.size());
+    std::string keyword;
+    while (pos < sql.size() && (is_ascii_letter(sql[pos]) || sql[pos] == '_')) {
+        const char c = sql[pos++];
+        keyword += c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+    }
+    return keyword;
+}
+
+// Statements start at increasing positions, so lines are counted once, front to back.
+class LineCounter {
+public:
+    explicit LineCounter(std::string_view text) : text_(text) {}
+
+    int line_at(std::size_t pos) {
+        line_ += static_cast<int>(std::count(text_.data() + counted_, text_.data() + pos, '\n'));
+        counted_ = pos;
+        return line_;
+    }
+
+private:
+    std::string_view text_;
+    std::size_t counted_ = 0;
+    int line_ = 1;
+};
+
+}  // namespace
+
+std::vector<Statement> split_statements(std::string_view sql) {
+    std::vector<Statement> statements;
+    LineCounter lines(sql);
+    std::size_t start = 0;
+    const auto finish_statement = [&](std::size_t end) {
+        const std::size_t begin = skip_space_and_comments(sql, start, end);
+        if (begin < end) {
+            statements.push_back({std::string(trim_right(sql.substr(begin, end - begin))), lines.line_at(begin)});
+        }
+    };
+    std::size_t pos = 0;
+    while (pos < sql.size()) {
+        const std::size_t skipped = end_of_literal_or_comment(sql, pos);
+        if (skipped != pos) {
+            pos = skipped;
+            continue;
+        }
+        if (sql[pos] == ';') {
+            finish_statement(pos);
+            start = pos + 1;
+        }
+        ++pos;
+    }
+    finish_statement(sql.size());
+    return statements;
+}
+
+std::string leading_keyword(std::string_view statement) {
+    std::size_t pos = 0;
+    return read_keyword(statement, pos);
+}
+
+bool is_ddl(std::string_view statement) {
+    static constexpr std::array<std::string_view, 7> ddl_keywords = {
+        "CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME", "GRANT", "REVOKE"};
+    std::size_t pos = 0;
+    const std::string keyword = read_keyword(statement, pos);
+    if (keyword == "COMMENT") return read_keyword(statement, pos) == "ON";
+    return std::find(ddl_keywords.begin(), ddl_keywords.end(), keyword) != ddl_keywords.end();
+}
+
+std::string substitute_placeholder(std::string_view sql, std::string_view name, std::string_view value) {
+    // Callers may name the placeholder as written in SQL (":batch_size") or bare ("batch_size").
+    if (!name.empty() && name.front() == ':') name.remove_prefix(1);
+    const auto is_placeholder_at = [&](std::size_t pos) {
+        const std::size_t after = pos + 1 + name.size();
+        return !name.empty() && sql[pos] == ':' && (pos == 0 || sql[pos - 1] != ':') &&
+               starts_with_at(sql, pos + 1, name) && (after >= sql.size() || !is_identifier_char(sql[after]));
+    };
+    std::string result;
+    result.reserve(sql.size());
+    std::size_t pos = 0;
+    while (pos < sql.size()) {
+        const std::size_t skipped = end_of_literal_or_comment(sql, pos);
+        if (skipped != pos) {
+            result.append(sql.substr(pos, skipped - pos));
+            pos = skipped;
+        } else if (is_placeholder_at(pos)) {
+            result.append(value);
+            pos += 1 + name.size();
+        } else {
+            result += sql[pos++];
+        }
+    }
+    return result;
+}
+
+}  // namespace datamig

@@ -1,0 +1,70 @@
+#include "datamig/stop.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <mutex>
+#include <pthread.h>
+#include <thread>
+#include <utility>
+
+#include "datamig/error.hpp"
+
+namespace datamig {
+namespace {
+
+std::atomic<int> received_signal{0};
+std::mutex action_mutex;
+std::function<void()> stop_action;  // guarded by action_mutex
+sigset_t original_mask;
+
+sigset_t stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+}
+
+void watch_signals() {
+    const sigset_t set = stop_signals();
+    for (;;) {
+        int signal_number = 0;
+        if (sigwait(&set, &signal_number) != 0) continue;
+        // The first signal decides the exit code; a second one must not change or repeat the
+        // shutdown that is already under way.
+        int expected = 0;
+        if (!received_signal.compare_exchange_strong(expected, signal_number)) continue;
+        const std::lock_guard<std::mutex> lock(action_mutex);
+        if (stop_action) stop_action();
+    }
+}
+
+}  // namespace
+
+void install_stop_handling() {
+    const sigset_t set = stop_signals();
+    pthread_sigmask(SIG_BLOCK, &set, &original_mask);
+    std::thread(watch_signals).detach();
+}
+
+int stop_signal() noexcept { return received_signal.load(); }
+
+void throw_if_stopped() {
+    if (const int signal_number = stop_signal()) throw Stopped(signal_number);
+}
+
+OnStop::OnStop(std::function<void()> action) {
+    const std::lock_guard<std::mutex> lock(action_mutex);
+    stop_action = std::move(action);
+    // A signal that arrived before the action existed still has to take effect.
+    if (stop_signal() != 0) stop_action();
+}
+
+OnStop::~OnStop() {
+    const std::lock_guard<std::mutex> lock(action_mutex);
+    stop_action = nullptr;
+}
+
+void restore_signal_mask_in_child() noexcept { pthread_sigmask(SIG_SETMASK, &original_mask, nullptr); }
+
+}  // namespace datamig

@@ -1,0 +1,443 @@
+// The PostgreSQL adapter: the only file that talks to libpqxx.
+#include "datamig/adapters/postgres_database.hpp"
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "datamig/error.hpp"
+#include "datamig/migration.hpp"
+#include "datamig/sql_text.hpp"
+
+namespace datamig {
+namespace {
+
+struct Column {
+    std::string_view name;
+    std::string_view type;
+};
+
+// SPEC §5. `version` comes first: a legacy table (Rails data-migrate, nonschema_migrations)
+// has only that one, and every other column is added to it.
+constexpr std::array<Column, 12> history_columns{{
+    {"version", "text PRIMARY KEY"},
+    {"phase", "text"},
+    {"name", "text"},
+    {"checksum", "text"},
+    {"status", "text NOT NULL DEFAULT 'applied'"},
+    {"started_at", "timestamptz"},
+    {"finished_at", "timestamptz"},
+    {"duration_ms", "bigint"},
+    {"operator", "text"},
+    {"context", "text"},
+    {"rows_affected", "bigint"},
+    {"batch_cursor", "text"},
+}};
+
+constexpr std::string_view event_columns =
+    "id bigserial PRIMARY KEY, version text NOT NULL, phase text, event text NOT NULL, "
+    "at timestamptz NOT NULL, operator text, context text, duration_ms bigint, "
+    "rows_affected bigint, error text";
+
+// Every timestamp leaves the server in the one format HistoryRow documents.
+std::string iso_utc(std::string_view column) {
+    return "to_char(" + std::string(column) +
+           " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+}
+
+std::string replace_all(std::string text, const std::string& needle, std::string_view replacement) {
+    if (needle.empty()) return text;
+    for (auto at = text.find(needle); at != std::string::npos;
+         at = text.find(needle, at + replacement.size())) {
+        text.replace(at, needle.size(), replacement);
+    }
+    return text;
+}
+
+std::string trim(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return "";
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return std::string(text.substr(first, last - first + 1));
+}
+
+// libpq reasons span several lines ("...failed: Connection refused\n\tIs the server running
+// ..."); a message for the user is one line.
+std::string single_line(std::string_view text) {
+    std::string joined;
+    std::istringstream lines{std::string(text)};
+    for (std::string line; std::getline(lines, line);) {
+        const auto trimmed = trim(line);
+        if (trimmed.empty()) continue;
+        if (!joined.empty()) joined += ' ';
+        joined += trimmed;
+    }
+    return joined;
+}
+
+// "ERROR:  relation \"x\" does not exist\nLINE 2: ..." -> "relation \"x\" does not exist".
+std::string server_message(std::string_view text) {
+    auto message = trim(text.substr(0, text.find('\n')));
+    for (std::string_view severity : {"ERROR:", "FATAL:", "PANIC:"}) {
+        if (message.rfind(severity, 0) == 0) return trim(std::string_view(message).substr(severity.size()));
+    }
+    return message;
+}
+
+// The server marks where an error is with "LINE <n>:" (1-based within the statement); 0 when
+// it did not say.
+int error_line_within_statement(std::string_view text) {
+    constexpr std::string_view marker = "\nLINE ";
+    const auto at = text.find(marker);
+    if (at == std::string_view::npos) return 0;
+    int line = 0;
+    for (auto i = at + marker.size(); i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+        line = line * 10 + (text[i] - '0');
+    }
+    return line;
+}
+
+// The runner lock key: the first 8 bytes of SHA-256("datamig:" + table), read as a big-endian
+// signed 64-bit integer, where table is the --table value exactly as given (so "public.x" and
+// "x" are different locks). Any tool can compute it to see or take the same lock.
+std::int64_t advisory_lock_key(const std::string& table) {
+    const auto digest = sha256_hex("datamig:" + table);
+    return static_cast<std::int64_t>(std::stoull(digest.substr(0, 16), nullptr, 16));
+}
+
+class PostgresDatabase final : public Database {
+public:
+    PostgresDatabase(const std::string& conninfo, const ConnectOptions& options)
+        : password_(password_of(conninfo)),
+          read_only_(options.read_only),
+          lock_key_(advisory_lock_key(options.table)) {
+        try {
+            connection_ = std::make_unique<pqxx::connection>(conninfo);
+        } catch (const std::exception& e) {
+            throw Unavailable("cannot connect to PostgreSQL at " + redact_url(conninfo) + ": " +
+                              scrub(single_line(e.what())));
+        }
+        quiet_ = std::make_unique<pqxx::quiet_errorhandler>(*connection_);
+        history_table_ = qualified_name(options.table, "");
+        events_table_ = qualified_name(options.table, "_events");
+
+        std::string setup = "SET application_name = 'datamig'; SET TimeZone = 'UTC'";
+        if (options.statement_timeout) {
+            setup += "; SET statement_timeout = " + std::to_string(options.statement_timeout->count());
+        }
+        execute(setup);
+    }
+
+    ~PostgresDatabase() override {
+        // The transaction must end while the notice handler still swallows libpqxx's
+        // "outstanding transaction" warnings.
+        rollback();
+    }
+
+    PostgresDatabase(const PostgresDatabase&) = delete;
+    PostgresDatabase& operator=(const PostgresDatabase&) = delete;
+
+    void ensure_history() override {
+        if (read_only_) return;
+        // The runner holds its advisory lock before it gets here, so two processes never race
+        // on CREATE TABLE IF NOT EXISTS (which can fail on pg_type's unique index otherwise).
+        in_one_transaction([&](pqxx::transaction_base& txn) {
+            txn.exec("CREATE TABLE IF NOT EXISTS " + history_table_ + " (version text PRIMARY KEY)");
+            for (const auto& column : history_columns) {
+                txn.exec("ALTER TABLE " + history_table_ + " ADD COLUMN IF NOT EXISTS " +
+                         std::string(column.name) + " " + std::string(column.type));
+            }
+            txn.exec("CREATE TABLE IF NOT EXISTS " + events_table_ + " (" + std::string(event_columns) + ")");
+        });
+    }
+
+    std::vector<HistoryRow> read_history() override {
+        return guarded(0, [&] {
+            return in_session([&](pqxx::transaction_base& txn) {
+                const auto existing = existing_columns(txn);
+                std::vector<HistoryRow> rows;
+                if (existing.empty()) return rows;
+                const auto result = txn.exec(history_query(existing));
+                rows.reserve(result.size());
+                for (const auto& record : result) rows.push_back(to_history_row(record));
+                return rows;
+            });
+        });
+    }
+
+    bool try_lock() override {
+        if (lock_held_) return true;  // session advisory locks count; take ours once
+        lock_held_ = guarded(0, [&] {
+            return in_session([&](pqxx::transaction_base& txn) {
+                return txn.exec_params1("SELECT pg_try_advisory_lock($1)", lock_key_)[0].as<bool>();
+            });
+        });
+        return lock_held_;
+    }
+
+    void unlock() noexcept override {
+        if (!lock_held_) return;
+        lock_held_ = false;
+        try {
+            in_session([&](pqxx::transaction_base& txn) {
+                txn.exec_params("SELECT pg_advisory_unlock($1)", lock_key_);
+            });
+        } catch (...) {
+            // The server drops the lock with the session anyway.
+        }
+    }
+
+    std::string lock_holder() override {
+        const auto key = static_cast<std::uint64_t>(lock_key_);
+        // A bigint advisory key shows in pg_locks as classid = high and objid = low 32 bits,
+        // objsubid = 1.
+        const auto result = guarded(0, [&] {
+            return in_session([&](pqxx::transaction_base& txn) {
+                return txn.exec_params(
+                    "SELECT a.pid, a.application_name, a.usename, "
+                    "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                    "AND l.classid = $1::oid AND l.objid = $2::oid "
+                    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                    "LIMIT 1",
+                    std::to_string(key >> 32), std::to_string(key & 0xffffffffU));
+            });
+        });
+        if (result.empty()) return "";
+        const auto& holder = result[0];
+        std::string description = "pid " + std::string(holder[0].c_str());
+        if (!holder[1].is_null()) description += ", application " + std::string(holder[1].c_str());
+        if (!holder[2].is_null()) description += ", user " + std::string(holder[2].c_str());
+        if (!holder[3].is_null()) description += ", since " + std::string(holder[3].c_str());
+        return description;
+    }
+
+    void begin() override {
+        if (work_) throw std::logic_error("begin() while a transaction is open");
+        guarded(0, [&] { work_ = std::make_unique<pqxx::work>(*connection_); });
+    }
+
+    void commit() override {
+        if (!work_) throw std::logic_error("commit() without a transaction");
+        // Whatever commit does, the transaction is over afterwards.
+        const auto ending = std::move(work_);
+        guarded(0, [&] { ending->commit(); });
+    }
+
+    void rollback() noexcept override {
+        if (!work_) return;
+        const auto ending = std::move(work_);
+        try {
+            ending->abort();
+        } catch (...) {
+            // A broken connection has no transaction left to end.
+        }
+    }
+
+    std::int64_t execute(std::string_view sql) override {
+        std::int64_t affected = 0;
+        for (const auto& statement : split_statements(sql)) {
+            affected += guarded(statement.first_line, [&] {
+                return in_session([&](pqxx::transaction_base& txn) {
+                    return static_cast<std::int64_t>(txn.exec(statement.text).affected_rows());
+                });
+            });
+        }
+        return affected;
+    }
+
+    std::optional<std::string> query_value(std::string_view sql) override {
+        const auto result = guarded(1, [&] {
+            return in_session([&](pqxx::transaction_base& txn) { return txn.exec(std::string(sql)); });
+        });
+        if (result.empty() || result.columns() == 0 || result[0][0].is_null()) return std::nullopt;
+        return std::string(result[0][0].c_str());
+    }
+
+    void save_row(const HistoryRow& row) override {
+        guarded(0, [&] {
+            in_session([&](pqxx::transaction_base& txn) {
+                txn.exec_params(
+                    "INSERT INTO " + history_table_ +
+                        " (version, phase, name, checksum, status, started_at, finished_at, duration_ms,"
+                        " operator, context, rows_affected, batch_cursor)"
+                        " VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')::timestamptz,"
+                        " NULLIF($7, '')::timestamptz, $8, $9, $10, $11, $12)"
+                        " ON CONFLICT (version) DO UPDATE SET phase = EXCLUDED.phase, name = EXCLUDED.name,"
+                        " checksum = EXCLUDED.checksum, status = EXCLUDED.status,"
+                        " started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,"
+                        " duration_ms = EXCLUDED.duration_ms, operator = EXCLUDED.operator,"
+                        " context = EXCLUDED.context, rows_affected = EXCLUDED.rows_affected,"
+                        " batch_cursor = EXCLUDED.batch_cursor",
+                    row.version, row.phase, row.name, row.checksum, std::string(to_string(row.status)),
+                    row.started_at, row.finished_at, row.duration_ms, row.operator_name, row.context,
+                    row.rows_affected, row.batch_cursor);
+            });
+        });
+    }
+
+    void delete_row(std::string_view version) override {
+        guarded(0, [&] {
+            in_session([&](pqxx::transaction_base& txn) {
+                txn.exec_params("DELETE FROM " + history_table_ + " WHERE version = $1", std::string(version));
+            });
+        });
+    }
+
+    void append_event(const Event& event) override {
+        guarded(0, [&] {
+            in_session([&](pqxx::transaction_base& txn) {
+                txn.exec_params(
+                    "INSERT INTO " + events_table_ +
+                        " (version, phase, event, at, operator, context, duration_ms, rows_affected, error)"
+                        " VALUES ($1, NULLIF($2, ''), $3, COALESCE(NULLIF($4, '')::timestamptz, now()),"
+                        " $5, $6, $7, $8, $9)",
+                    event.version, event.phase, std::string(to_string(event.kind)), event.at,
+                    event.operator_name, event.context, event.duration_ms, event.rows_affected, event.error);
+            });
+        });
+    }
+
+    void interrupt() noexcept override {
+        try {
+            connection_->cancel_query();
+        } catch (...) {
+            // Nothing running, or the server is gone: either way there is nothing to cancel.
+        }
+    }
+
+private:
+    // "schema.table" -> "\"schema\".\"table<suffix>\"".
+    std::string qualified_name(const std::string& table, std::string_view suffix) {
+        const auto dot = table.find('.');
+        if (dot == std::string::npos) return connection_->quote_name(table + std::string(suffix));
+        return connection_->quote_name(table.substr(0, dot)) + "." +
+               connection_->quote_name(table.substr(dot + 1) + std::string(suffix));
+    }
+
+    std::string scrub(const std::string& message) const { return replace_all(message, password_, "***"); }
+
+    // Statements join the open transaction; without one each commits on its own (what
+    // CREATE INDEX CONCURRENTLY and VACUUM require).
+    template <typename Fn>
+    auto in_session(Fn&& fn) -> decltype(fn(std::declval<pqxx::transaction_base&>())) {
+        if (work_) return fn(*work_);
+        pqxx::nontransaction autocommit(*connection_);
+        return fn(autocommit);
+    }
+
+    template <typename Fn>
+    void in_one_transaction(Fn&& fn) {
+        guarded(0, [&] {
+            if (work_) return fn(*work_);
+            pqxx::work txn(*connection_);
+            fn(txn);
+            txn.commit();
+        });
+    }
+
+    // Translates driver exceptions into the error hierarchy. `first_line` is where the
+    // statement starts in the SQL the caller handed over (0: not from caller SQL).
+    template <typename Fn>
+    auto guarded(int first_line, Fn&& fn) -> decltype(fn()) {
+        try {
+            return fn();
+        } catch (const pqxx::sql_error& e) {
+            const int offset = error_line_within_statement(e.what());
+            const int line = first_line == 0 ? 0 : first_line + (offset > 0 ? offset - 1 : 0);
+            throw SqlError(scrub(server_message(e.what())), line);
+        } catch (const pqxx::in_doubt_error& e) {
+            throw Unavailable("lost the connection to PostgreSQL while committing; the outcome is unknown: " +
+                              scrub(single_line(e.what())));
+        } catch (const pqxx::broken_connection& e) {
+            throw Unavailable("lost the connection to PostgreSQL: " + scrub(single_line(e.what())));
+        } catch (const pqxx::failure& e) {
+            throw Unavailable("PostgreSQL: " + scrub(single_line(e.what())));
+        }
+    }
+
+    // Names of the history table's columns; empty when the table does not exist.
+    std::set<std::string> existing_columns(pqxx::transaction_base& txn) const {
+        const auto result = txn.exec_params(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 "
+            "AND NOT attisdropped",
+            history_table_);
+        std::set<std::string> names;
+        for (const auto& record : result) names.emplace(record[0].c_str());
+        return names;
+    }
+
+    // Reads the columns that exist (a legacy table may have only `version`), NULL for the rest,
+    // so every row has the same shape whatever the table's age.
+    std::string history_query(const std::set<std::string>& existing) const {
+        std::string select;
+        for (const auto& column : history_columns) {
+            const std::string name(column.name);
+            if (!select.empty()) select += ", ";
+            if (existing.count(name) == 0) {
+                select += "NULL";
+            } else if (column.type == "timestamptz") {
+                select += iso_utc(name);
+            } else {
+                select += name + "::text";
+            }
+        }
+        return "SELECT " + select + " FROM " + history_table_ + " ORDER BY version";
+    }
+
+    static HistoryRow to_history_row(const pqxx::row& record) {
+        const auto text = [&](pqxx::row::size_type index) -> std::optional<std::string> {
+            if (record[index].is_null()) return std::nullopt;
+            return std::string(record[index].c_str());
+        };
+        const auto number = [&](pqxx::row::size_type index) -> std::optional<std::int64_t> {
+            if (record[index].is_null()) return std::nullopt;
+            return record[index].as<std::int64_t>();
+        };
+        HistoryRow row;
+        row.version = text(0).value_or("");
+        row.phase = text(1);
+        row.name = text(2);
+        row.checksum = text(3);
+        row.status = text(4) == std::optional<std::string>("running") ? RowStatus::running : RowStatus::applied;
+        row.started_at = text(5).value_or("");
+        row.finished_at = text(6).value_or("");
+        row.duration_ms = number(7);
+        row.operator_name = text(8).value_or("");
+        row.context = text(9).value_or("{}");
+        row.rows_affected = number(10);
+        row.batch_cursor = text(11);
+        return row;
+    }
+
+    std::string password_;
+    bool read_only_;
+    std::int64_t lock_key_;
+    bool lock_held_ = false;
+    std::string history_table_;
+    std::string events_table_;
+    // Destroyed in reverse order: the transaction, then the notice handler, then the connection.
+    std::unique_ptr<pqxx::connection> connection_;
+    // Adapters never print; libpqxx would write server notices to stderr otherwise.
+    std::unique_ptr<pqxx::quiet_errorhandler> quiet_;
+    std::unique_ptr<pqxx::work> work_;
+};
+
+}  // namespace
+
+std::unique_ptr<Database> open_postgres(const std::string& conninfo, const ConnectOptions& options) {
+    return std::make_unique<PostgresDatabase>(conninfo, options);
+}
+
+}  // namespace datamig

@@ -1,0 +1,21 @@
+#pragma once
+// What commands print on stdout, in the formats of SPEC §8. Logs go to stderr elsewhere.
+#include <ostream>
+#include <vector>
+
+#include "datamig/finding.hpp"
+#include "datamig/runner.hpp"
+#include "datamig/settings.hpp"
+#include "datamig/status.hpp"
+
+namespace datamig {
+
+void print_status(std::ostream& out, const std::vector<StatusEntry>& status, OutputFormat format, bool color);
+void print_findings(std::ostream& out, const Findings& findings, OutputFormat format, std::size_t files_checked);
+
+enum class Direction { up, down };
+// The migrations migrate applied or rollback rolled back (or, with dry_run, would).
+void print_outcomes(std::ostream& out, const std::vector<Outcome>& outcomes, Direction direction, bool dry_run,
+                    OutputFormat format);
+
+}  // namespace datamig

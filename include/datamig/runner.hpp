@@ -1,0 +1,85 @@
+#pragma once
+// Applies, rolls back and resolves single migrations against a Database, keeping the history
+// row and the events table consistent with what happened (SPEC §2, §3, §5, §6).
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "datamig/catalog.hpp"
+#include "datamig/clock.hpp"
+#include "datamig/database.hpp"
+#include "datamig/error.hpp"
+#include "datamig/settings.hpp"
+
+namespace datamig {
+
+// Holds the runner lock for its lifetime, waiting up to `wait` and logging who holds it.
+// Throws Unavailable when the wait runs out.
+class RunnerLock {
+public:
+    RunnerLock(Database& db, std::chrono::milliseconds wait);
+    ~RunnerLock();
+    RunnerLock(const RunnerLock&) = delete;
+    RunnerLock& operator=(const RunnerLock&) = delete;
+
+private:
+    Database& db_;
+};
+
+// Rolls back on destruction unless committed; never throws from the destructor.
+class Transaction {
+public:
+    explicit Transaction(Database& db);
+    ~Transaction();
+    void commit();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+private:
+    Database& db_;
+    bool open_ = true;
+};
+
+struct Outcome {
+    std::string version;
+    std::string phase;
+    std::string name;
+    std::int64_t duration_ms = 0;
+    std::optional<std::int64_t> rows_affected;
+};
+
+class Runner {
+public:
+    Runner(Database& db, const Settings& settings);
+
+    // Runs `up` and records it. Throws MigrationFailed (with file:line for SQL errors) after
+    // recording a `fail` event; Stopped when a signal arrived.
+    Outcome apply(const LoadedMigration& migration);
+    // Runs `down` and deletes the row. Throws MigrationFailed for irreversible migrations.
+    Outcome roll_back(const LoadedMigration& migration);
+    // Throws MigrationFailed when `migration` has no way down; checked for a whole rollback
+    // plan before any of it runs.
+    static void require_reversible(const LoadedMigration& migration);
+    // Settles an interrupted (`running`) row: mark it applied, or delete it.
+    void resolve(const HistoryRow& row, bool applied);
+
+private:
+    Outcome run_transactional(const LoadedMigration& migration, const Section& section, bool up);
+    Outcome run_outside_transaction(const LoadedMigration& migration, bool up);
+    // Records the outcome: the history row (up) or its removal (down), plus the event.
+    void finish(const LoadedMigration& migration, const Outcome& outcome, bool up, const std::string& started_at);
+    std::int64_t run_section(const LoadedMigration& migration, const Section& section);
+    void verify(const LoadedMigration& migration);
+    void run_program(const LoadedMigration& migration, bool up);
+    HistoryRow row_for(const LoadedMigration& migration, const std::string& started_at) const;
+    // Appends the `fail` event, then rethrows as Stopped (a signal arrived) or as the failure.
+    [[noreturn]] void record_failure(const LoadedMigration& migration, std::int64_t duration_ms, const Error& error);
+
+    Database& db_;
+    const Settings& settings_;
+    std::string context_;
+    RowClock clock_;
+};
+
+}  // namespace datamig

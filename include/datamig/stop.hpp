@@ -1,0 +1,33 @@
+#pragma once
+// SIGINT/SIGTERM handling. Signals are blocked in every thread and taken by one watcher
+// thread with sigwait(), so the reaction (cancel the running statement, stop the exec
+// child) runs as ordinary code, not in an async-signal context.
+#include <functional>
+#include <sys/types.h>
+
+namespace datamig {
+
+// Blocks SIGINT/SIGTERM and starts the watcher. Call first thing in main(), before any other
+// thread exists.
+void install_stop_handling();
+
+// 0 while running; SIGINT or SIGTERM once one has arrived.
+int stop_signal() noexcept;
+
+// Throws Stopped when a signal has arrived. Called between units of work.
+void throw_if_stopped();
+
+// What the watcher does when a signal arrives, e.g. cancel the statement in progress.
+// The guard removes it again; at most one is registered at a time.
+class OnStop {
+public:
+    explicit OnStop(std::function<void()> action);
+    ~OnStop();
+    OnStop(const OnStop&) = delete;
+    OnStop& operator=(const OnStop&) = delete;
+};
+
+// The signal mask a child process must start with (signals unblocked again).
+void restore_signal_mask_in_child() noexcept;
+
+}  // namespace datamig

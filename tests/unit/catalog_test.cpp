@@ -1,0 +1,315 @@
+#include "datamig/catalog.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+
+#include "datamig/error.hpp"
+
+namespace fs = std::filesystem;
+using datamig::Catalog;
+using datamig::Kind;
+using datamig::Severity;
+
+namespace {
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir {
+public:
+    TempDir() {
+        std::random_device random;
+        const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+        path_ = fs::temp_directory_path() / ("datamig-catalog-test-" + std::to_string(now) + "-" + std::to_string(random()));
+        fs::create_directories(path_);
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(path_, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+fs::path write_file(const fs::path& path, const std::string& content, bool executable = false) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << content;
+    if (executable) fs::permissions(path, fs::perms::owner_exec, fs::perm_options::add);
+    return path;
+}
+
+const std::vector<std::string> default_phases = {"pre_sync", "post_sync"};
+
+const datamig::Finding& finding_with_code(const datamig::Findings& findings, const std::string& code) {
+    const auto found = std::find_if(findings.begin(), findings.end(), [&](const auto& f) { return f.code == code; });
+    REQUIRE(found != findings.end());
+    return *found;
+}
+
+std::vector<std::string> versions(const Catalog& catalog) {
+    std::vector<std::string> result;
+    for (const auto& file : catalog.files) result.push_back(file.version);
+    return result;
+}
+
+datamig::MigrationFile sql_file(const fs::path& path) {
+    return {"20261122093000", "x", "pre_sync", path, Kind::sql};
+}
+
+}  // namespace
+
+TEST_CASE("list_migrations lists valid files in phase order, then version order", "[catalog]") {
+    TempDir root;
+    write_file(root.path() / "post_sync" / "20260101000000_first_overall.sql", "-- migrate:up\nSELECT 1;\n");
+    write_file(root.path() / "post_sync" / "20250101000000_enqueue.sh", "#!/bin/sh\n", true);
+    write_file(root.path() / "pre_sync" / "20270101000000_late.sql", "");
+    write_file(root.path() / "pre_sync" / "20240101000000_early.sql", "");
+
+    const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
+    CHECK(catalog.findings.empty());
+    CHECK(versions(catalog) == std::vector<std::string>{"20240101000000", "20270101000000", "20250101000000", "20260101000000"});
+    const auto& exec = catalog.files[2];
+    CHECK(exec.name == "enqueue");
+    CHECK(exec.phase == "post_sync");
+    CHECK(exec.kind == Kind::exec);
+    CHECK(exec.path == root.path() / "post_sync" / "20250101000000_enqueue.sh");
+    CHECK(catalog.files[0].kind == Kind::sql);
+    CHECK(catalog.files[0].phase == "pre_sync");
+}
+
+TEST_CASE("list_migrations: missing phase folders are empty phases", "[catalog]") {
+    TempDir root;
+    const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
+    CHECK(catalog.files.empty());
+    CHECK(catalog.findings.empty());
+}
+
+TEST_CASE("list_migrations: a missing root names the --dir setting", "[catalog]") {
+    TempDir root;
+    CHECK_THROWS_AS(datamig::list_migrations(root.path() / "nope", default_phases), datamig::InvalidInput);
+    CHECK_THROWS_WITH(datamig::list_migrations(root.path() / "nope", default_phases),
+                      Catch::Contains("nope") && Catch::Contains("--dir"));
+    const auto file = write_file(root.path() / "plain_file", "");
+    CHECK_THROWS_AS(datamig::list_migrations(file, default_phases), datamig::InvalidInput);
+}
+
+TEST_CASE("list_migrations ignores dot-files, READMEs and Markdown, and folders outside phases", "[catalog]") {
+    TempDir root;
+    write_file(root.path() / "pre_sync" / ".gitkeep", "");
+    write_file(root.path() / "pre_sync" / "README", "");
+    write_file(root.path() / "pre_sync" / "README.txt", "");
+    write_file(root.path() / "pre_sync" / "notes.md", "");
+    write_file(root.path() / "templates" / "sql.sql", "");
+    write_file(root.path() / "unrelated.txt", "");
+    const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
+    CHECK(catalog.files.empty());
+    CHECK(catalog.findings.empty());
+}
+
+TEST_CASE("list_migrations reports bad names and non-executable files", "[catalog]") {
+    TempDir root;
+    const auto phase = root.path() / "pre_sync";
+    const auto bad_name = write_file(phase / "backfill.sql", "");
+    const auto bad_version = write_file(phase / "20230229000000_leap.sql", "");
+    const auto upper_case = write_file(phase / "20240101000000_Backfill.sql", "");
+    const auto not_executable = write_file(phase / "20240102000000_enqueue.sh", "");
+    write_file(phase / "20240103000000_ok.sql", "");
+
+    const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
+    CHECK(versions(catalog) == std::vector<std::string>{"20240103000000"});
+    REQUIRE(catalog.findings.size() == 4);
+    for (const auto& finding : catalog.findings) {
+        CHECK(finding.severity == Severity::error);
+        CHECK(finding.line == 0);
+    }
+
+    const auto& invalid_version = finding_with_code(catalog.findings, "invalid-version");
+    CHECK(invalid_version.file == bad_version.string());
+
+    const auto& chmod = finding_with_code(catalog.findings, "not-executable");
+    CHECK(chmod.file == not_executable.string());
+    CHECK_THAT(chmod.message, Catch::Contains("chmod +x"));
+
+    int invalid_names = 0;
+    for (const auto& finding : catalog.findings) {
+        if (finding.code != "invalid-name") continue;
+        ++invalid_names;
+        CHECK((finding.file == bad_name.string() || finding.file == upper_case.string()));
+        CHECK_THAT(finding.message, Catch::Contains("YYYYMMDDHHMMSS_name.sql"));
+    }
+    CHECK(invalid_names == 2);
+}
+
+TEST_CASE("list_migrations: a sub-directory inside a phase is an error", "[catalog]") {
+    TempDir root;
+    fs::create_directories(root.path() / "pre_sync" / "20240101000000_nested");
+    const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
+    CHECK(catalog.files.empty());
+    const auto& finding = finding_with_code(catalog.findings, "unexpected-directory");
+    CHECK(finding.file == (root.path() / "pre_sync" / "20240101000000_nested").string());
+}
+
+TEST_CASE("list_migrations: symlinks must stay inside the root", "[catalog]") {
+    TempDir root;
+    TempDir elsewhere;
+    const auto outside = write_file(elsewhere.path() / "evil.sql", "-- migrate:up\nSELECT 1;\n");
+    const auto inside = write_file(root.path() / "shared" / "common.sql", "-- migrate:up\nSELECT 1;\n");
+    fs::create_directories(root.path() / "pre_sync");
+    fs::create_symlink(outside, root.path() / "pre_sync" / "20240101000000_outside.sql");
+    fs::create_symlink(inside, root.path() / "pre_sync" / "20240102000000_inside.sql");
+    fs::create_symlink(root.path() / "gone.sql", root.path() / "pre_sync" / "20240103000000_dangling.sql");
+
+    const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
+    CHECK(versions(catalog) == std::vector<std::string>{"20240102000000"});
+    CHECK(finding_with_code(catalog.findings, "symlink-outside-root").file ==
+          (root.path() / "pre_sync" / "20240101000000_outside.sql").string());
+    CHECK(finding_with_code(catalog.findings, "broken-symlink").file ==
+          (root.path() / "pre_sync" / "20240103000000_dangling.sql").string());
+}
+
+TEST_CASE("list_migrations: a phase folder linked outside the root is caught too", "[catalog]") {
+    TempDir root;
+    TempDir elsewhere;
+    write_file(elsewhere.path() / "20240101000000_x.sql", "");
+    fs::create_directory_symlink(elsewhere.path(), root.path() / "pre_sync");
+    const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
+    CHECK(catalog.files.empty());
+    CHECK(finding_with_code(catalog.findings, "symlink-outside-root").severity == Severity::error);
+}
+
+TEST_CASE("list_migrations: duplicate versions within and across phases", "[catalog]") {
+    TempDir root;
+    const auto first = write_file(root.path() / "pre_sync" / "20240101000000_a.sql", "");
+    const auto second = write_file(root.path() / "pre_sync" / "20240101000000_b.sql", "");
+    const auto pre = write_file(root.path() / "pre_sync" / "20240202000000_c.sql", "");
+    const auto post = write_file(root.path() / "post_sync" / "20240202000000_d.sql", "");
+
+    const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
+    REQUIRE(catalog.files.size() == 2);
+    CHECK(catalog.files[0].path == first);
+    CHECK(catalog.files[1].path == pre);
+
+    const auto& duplicate = finding_with_code(catalog.findings, "duplicate-version");
+    CHECK(duplicate.severity == Severity::error);
+    CHECK(duplicate.file == second.string());
+    CHECK_THAT(duplicate.message, Catch::Contains(first.string()));
+
+    const auto& collision = finding_with_code(catalog.findings, "phase-collision");
+    CHECK(collision.severity == Severity::error);
+    CHECK(collision.file == post.string());
+    CHECK_THAT(collision.message, Catch::Contains(pre.string()) && Catch::Contains(post.string()));
+    CHECK(catalog.findings.size() == 2);
+}
+
+TEST_CASE("list_migrations honours a custom phase list", "[catalog]") {
+    TempDir root;
+    write_file(root.path() / "cleanup" / "20240101000000_a.sql", "");
+    write_file(root.path() / "pre_sync" / "20240102000000_b.sql", "");
+    const Catalog catalog = datamig::list_migrations(root.path(), {"cleanup", "pre_sync"});
+    CHECK(versions(catalog) == std::vector<std::string>{"20240101000000", "20240102000000"});
+    CHECK(datamig::list_migrations(root.path(), {"pre_sync"}).files.size() == 1);
+}
+
+TEST_CASE("load_migration parses SQL and checksums the normalised text", "[catalog]") {
+    TempDir root;
+    const std::string text = "-- migrate:up\nUPDATE t SET a = 1;\n-- migrate:down\nUPDATE t SET a = NULL;\n";
+    const auto unix_path = write_file(root.path() / "unix.sql", text);
+    const auto windows_path =
+        write_file(root.path() / "windows.sql", "\xEF\xBB\xBF-- migrate:up\r\nUPDATE t SET a = 1;\r\n-- migrate:down\r\nUPDATE t SET a = NULL;\r\n");
+
+    const auto loaded = datamig::load_migration(sql_file(unix_path));
+    CHECK(loaded.findings.empty());
+    CHECK(loaded.checksum == datamig::sha256_hex(text));
+    REQUIRE(loaded.script);
+    CHECK(loaded.script->up.sql == "UPDATE t SET a = 1;\n");
+    CHECK(loaded.script->down);
+    CHECK(loaded.file.path == unix_path);
+
+    const auto windows = datamig::load_migration(sql_file(windows_path));
+    CHECK(windows.checksum == loaded.checksum);
+    REQUIRE(windows.script);
+    CHECK(windows.script->up.sql == loaded.script->up.sql);
+}
+
+TEST_CASE("load_migration: exec files are checksummed, not parsed", "[catalog]") {
+    TempDir root;
+    const auto path = write_file(root.path() / "20240101000000_run.sh", "#!/bin/sh\r\necho \xFF\r\n", true);
+    const auto loaded = datamig::load_migration({"20240101000000", "run", "post_sync", path, Kind::exec});
+    CHECK(loaded.checksum == datamig::sha256_hex("#!/bin/sh\necho \xFF\n"));
+    CHECK_FALSE(loaded.script);
+    CHECK(loaded.findings.empty());
+}
+
+TEST_CASE("load_migration reports parse errors and leaves the script unset", "[catalog]") {
+    TempDir root;
+    const auto path = write_file(root.path() / "bad.sql", "-- migrate:down\nSELECT 1;\n");
+    const auto loaded = datamig::load_migration(sql_file(path));
+    CHECK_FALSE(loaded.script);
+    REQUIRE(loaded.findings.size() == 1);
+    CHECK(loaded.findings[0].code == "missing-up");
+    CHECK(loaded.findings[0].file == path.string());
+    CHECK_FALSE(loaded.checksum.empty());
+}
+
+TEST_CASE("load_migration rejects invalid UTF-8 with its line", "[catalog]") {
+    TempDir root;
+    const auto path = write_file(root.path() / "latin1.sql", "-- migrate:up\nUPDATE t SET name = 'caf\xE9';\n");
+    const auto loaded = datamig::load_migration(sql_file(path));
+    CHECK_FALSE(loaded.script);
+    const auto& finding = finding_with_code(loaded.findings, "invalid-utf8");
+    CHECK(finding.line == 2);
+    CHECK(finding.file == path.string());
+}
+
+TEST_CASE("load_migration warns about DDL in up and down with file lines", "[catalog]") {
+    TempDir root;
+    const auto path = write_file(root.path() / "ddl.sql",
+                                 "-- migrate:up\n"
+                                 "UPDATE t SET a = 1;\n"
+                                 "\n"
+                                 "ALTER TABLE t ADD COLUMN b int;\n"
+                                 "-- migrate:down\n"
+                                 "-- undo\n"
+                                 "DROP INDEX i;\n"
+                                 "-- migrate:verify\n"
+                                 "SELECT 1;\n");
+    const auto loaded = datamig::load_migration(sql_file(path));
+    REQUIRE(loaded.script);  // warnings do not make the script unusable
+    REQUIRE(loaded.findings.size() == 2);
+    CHECK(loaded.findings[0].severity == Severity::warning);
+    CHECK(loaded.findings[0].code == "ddl-statement");
+    CHECK(loaded.findings[0].line == 4);
+    CHECK_THAT(loaded.findings[0].message, Catch::Contains("ALTER"));
+    CHECK(loaded.findings[1].line == 7);
+    CHECK(loaded.findings[1].file == path.string());
+}
+
+TEST_CASE("load_migration: an unreadable file is InvalidInput naming it", "[catalog]") {
+    TempDir root;
+    const auto path = root.path() / "vanished.sql";
+    CHECK_THROWS_AS(datamig::load_migration(sql_file(path)), datamig::InvalidInput);
+    CHECK_THROWS_WITH(datamig::load_migration(sql_file(path)), Catch::Contains(path.string()));
+}
+
+TEST_CASE("require_no_errors lists every error and ignores warnings", "[catalog]") {
+    const datamig::Findings warnings_only = {{Severity::warning, "a.sql", 2, "ddl-statement", "DDL"}};
+    CHECK_NOTHROW(datamig::require_no_errors(warnings_only, "invalid migrations tree"));
+    CHECK_NOTHROW(datamig::require_no_errors({}, "invalid migrations tree"));
+
+    const datamig::Findings mixed = {{Severity::error, "a.sql", 3, "unknown-option", "bad option"},
+                                     {Severity::warning, "a.sql", 2, "ddl-statement", "DDL"},
+                                     {Severity::error, "b.sh", 0, "not-executable", "chmod it"}};
+    try {
+        datamig::require_no_errors(mixed, "invalid migrations tree");
+        FAIL("expected InvalidInput");
+    } catch (const datamig::InvalidInput& error) {
+        CHECK(std::string(error.what()) == "invalid migrations tree:\n  a.sql:3: bad option\n  b.sh: chmod it");
+        CHECK(error.code() == datamig::Exit::usage);
+    }
+}

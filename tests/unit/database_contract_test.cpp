@@ -1,0 +1,440 @@
+// The adapter contract of include/datamig/database.hpp, run against every database kind the
+// machine offers (SQLite always, PostgreSQL when the test cluster runs). Shared cases use
+// portable SQL only; checks go through tests/support, never through the adapter under test.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "datamig/database.hpp"
+#include "datamig/error.hpp"
+#include "support/test_databases.hpp"
+
+using datamig::ConnectOptions;
+using datamig::Database;
+using datamig::Event;
+using datamig::EventKind;
+using datamig::HistoryRow;
+using datamig::RowStatus;
+
+namespace {
+
+namespace test = datamig::test;
+
+std::string database_kind() {
+    return GENERATE(from_range(test::available_database_kinds()));
+}
+
+std::unique_ptr<Database> connect(const std::string& url, const std::string& table = "data_migrations") {
+    ConnectOptions options;
+    options.table = table;
+    return datamig::connect(url, options);
+}
+
+// Canonical JSON (as PostgreSQL's jsonb prints it), so a json/jsonb column reads back the same.
+constexpr const char* tricky_context = R"({"note": "it's; done -- x", "ticket": "OPS-1"})";
+
+HistoryRow full_row(const std::string& version) {
+    HistoryRow row;
+    row.version = version;
+    row.phase = "pre_sync";
+    row.name = "backfill_roles";
+    row.checksum = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    row.status = RowStatus::applied;
+    row.started_at = "2026-11-22T09:30:00.123456Z";
+    row.finished_at = "2026-11-22T09:30:01.654321Z";
+    row.duration_ms = 1530;
+    row.operator_name = "o'brien; \"ops\"\nsecond line";
+    row.context = tricky_context;
+    row.rows_affected = 12345678901;
+    row.batch_cursor = "4200";
+    return row;
+}
+
+// An exec migration in progress: every optional field unknown.
+HistoryRow running_row(const std::string& version) {
+    HistoryRow row;
+    row.version = version;
+    row.phase = "post_sync";
+    row.name = "enqueue_reindex";
+    row.status = RowStatus::running;
+    row.started_at = "2026-11-22T09:31:00.000001Z";
+    row.operator_name = "deploy";
+    return row;
+}
+
+void check_same_row(const HistoryRow& actual, const HistoryRow& expected) {
+    CHECK(actual.version == expected.version);
+    CHECK(actual.phase == expected.phase);
+    CHECK(actual.name == expected.name);
+    CHECK(actual.checksum == expected.checksum);
+    CHECK(actual.status == expected.status);
+    CHECK(actual.started_at == expected.started_at);
+    CHECK(actual.finished_at == expected.finished_at);
+    CHECK(actual.duration_ms == expected.duration_ms);
+    CHECK(actual.operator_name == expected.operator_name);
+    CHECK(actual.context == expected.context);
+    CHECK(actual.rows_affected == expected.rows_affected);
+    CHECK(actual.batch_cursor == expected.batch_cursor);
+}
+
+// A work table with ids 1..5, for the execute/transaction cases.
+void create_items(const std::string& url) {
+    test::execute_sql(url,
+                      "CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER, label TEXT);"
+                      "INSERT INTO items (id, n) VALUES (1, 0), (2, 0), (3, 0), (4, 0), (5, 0);");
+}
+
+}  // namespace
+
+TEST_CASE("contract: read_history is empty before ensure_history, which is idempotent", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    auto database = connect(url);
+
+    CHECK(database->read_history().empty());
+    database->ensure_history();
+    database->ensure_history();
+    CHECK(database->read_history().empty());
+    CHECK(test::query_value(url, "SELECT count(*) FROM data_migrations") == "0");
+    CHECK(test::query_value(url, "SELECT count(*) FROM data_migrations_events") == "0");
+}
+
+TEST_CASE("contract: save_row and read_history round-trip every field", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    auto database = connect(url);
+    database->ensure_history();
+
+    const HistoryRow later = running_row("20261122093100");
+    const HistoryRow earlier = full_row("20261122093000");
+    database->save_row(later);
+    database->save_row(earlier);
+
+    const auto rows = database->read_history();
+    REQUIRE(rows.size() == 2);
+    check_same_row(rows[0], earlier);  // ordered by version, not by insertion
+    check_same_row(rows[1], later);
+    CHECK_FALSE(rows[0].adopted());
+}
+
+TEST_CASE("contract: save_row replaces the row of the same version", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    auto database = connect(url);
+    database->ensure_history();
+
+    HistoryRow row = running_row("20261122093100");
+    database->save_row(row);
+    row.status = RowStatus::applied;
+    row.finished_at = "2026-11-22T09:32:00.000000Z";
+    row.duration_ms = 60000;
+    database->save_row(row);
+
+    const auto rows = database->read_history();
+    REQUIRE(rows.size() == 1);
+    check_same_row(rows[0], row);
+}
+
+TEST_CASE("contract: delete_row removes exactly that version", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    auto database = connect(url);
+    database->ensure_history();
+    database->save_row(full_row("20261122093000"));
+    database->save_row(running_row("20261122093100"));
+
+    database->delete_row("20261122093100");
+    database->delete_row("20990101000000");  // absent: nothing to do
+
+    const auto rows = database->read_history();
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].version == "20261122093000");
+}
+
+TEST_CASE("contract: append_event adds audit rows in order", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    auto database = connect(url);
+    database->ensure_history();
+
+    Event apply;
+    apply.version = "20261122093000";
+    apply.phase = "pre_sync";
+    apply.kind = EventKind::apply;
+    apply.at = "2026-11-22T09:30:01.654321Z";
+    apply.operator_name = "o'brien; ops";
+    apply.context = tricky_context;
+    apply.duration_ms = 1530;
+    apply.rows_affected = 42;
+    Event failure;
+    failure.version = "20261122093100";
+    failure.phase = "post_sync";
+    failure.kind = EventKind::fail;
+    failure.at = "2026-11-22T09:31:00.000001Z";
+    failure.operator_name = "deploy";
+    failure.error = "exit status 3; said 'no'";
+    database->append_event(apply);
+    database->append_event(failure);
+
+    const auto rows = test::query_rows(
+        url,
+        "SELECT version, phase, event, operator, context, duration_ms, rows_affected, error "
+        "FROM data_migrations_events ORDER BY id");
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0] == std::string("20261122093000|pre_sync|apply|o'brien; ops|") + tricky_context + "|1530|42|<null>");
+    CHECK(rows[1] == "20261122093100|post_sync|fail|deploy|{}|<null>|<null>|exit status 3; said 'no'");
+    CHECK(test::query_value(url, "SELECT count(*) FROM data_migrations_events WHERE at IS NOT NULL") == "2");
+    CHECK(database->read_history().empty());  // events are not history rows
+}
+
+TEST_CASE("contract: a legacy version-only table is adopted", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    // As the Rails data-migrate gem creates it.
+    test::execute_sql(url,
+                      "CREATE TABLE data_migrations (version VARCHAR(255) NOT NULL PRIMARY KEY);"
+                      "INSERT INTO data_migrations (version) VALUES ('20200102000000'), ('20200101000000');");
+    auto database = connect(url);
+
+    SECTION("read before adoption shows the rows as adopted, and changes nothing") {
+        const auto rows = database->read_history();
+        REQUIRE(rows.size() == 2);
+        CHECK(rows[0].version == "20200101000000");
+        CHECK(rows[0].adopted());
+        CHECK(rows[0].status == RowStatus::applied);
+        CHECK_THROWS(test::query_rows(url, "SELECT status FROM data_migrations"));
+    }
+    SECTION("ensure_history adds the columns; existing rows read as applied, phase unknown") {
+        database->ensure_history();
+        database->ensure_history();
+        const auto rows = database->read_history();
+        REQUIRE(rows.size() == 2);
+        for (const auto& row : rows) {
+            CHECK(row.adopted());
+            CHECK_FALSE(row.name);
+            CHECK(row.status == RowStatus::applied);
+            CHECK(row.started_at.empty());
+            CHECK_FALSE(row.rows_affected);
+        }
+        CHECK(test::query_rows(url, "SELECT version, status, phase, name, batch_cursor FROM data_migrations "
+                                    "ORDER BY version") ==
+              std::vector<std::string>{"20200101000000|applied|<null>|<null>|<null>",
+                                       "20200102000000|applied|<null>|<null>|<null>"});
+
+        const HistoryRow row = full_row("20261122093000");
+        database->save_row(row);
+        const auto after = database->read_history();
+        REQUIRE(after.size() == 3);
+        check_same_row(after[2], row);
+    }
+}
+
+TEST_CASE("contract: a schema-qualified table name", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    // SQLite's schemas are attached databases; "main" is always there.
+    const std::string schema = kind == "postgres" ? "ops" : "main";
+    if (kind == "postgres") test::execute_sql(url, "CREATE SCHEMA ops;");
+    const std::string table = schema + ".history";
+    auto database = connect(url, table);
+
+    database->ensure_history();
+    database->save_row(full_row("20261122093000"));
+    Event event;
+    event.version = "20261122093000";
+    event.phase = "pre_sync";
+    event.at = "2026-11-22T09:30:01.654321Z";
+    database->append_event(event);
+
+    REQUIRE(database->read_history().size() == 1);
+    CHECK(test::query_value(url, "SELECT name FROM " + table) == "backfill_roles");
+    CHECK(test::query_value(url, "SELECT event FROM " + table + "_events") == "apply");
+    CHECK_THROWS(test::query_rows(url, "SELECT * FROM data_migrations"));
+}
+
+TEST_CASE("contract: a rolled-back transaction leaves nothing", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    create_items(url);
+    auto database = connect(url);
+    database->ensure_history();
+
+    database->begin();
+    CHECK_THROWS_AS(database->begin(), std::logic_error);
+    CHECK(database->execute("UPDATE items SET n = 7; DELETE FROM items WHERE id = 1;") == 6);
+    database->save_row(full_row("20261122093000"));
+    database->rollback();
+
+    CHECK(test::query_value(url, "SELECT count(*) FROM items WHERE n = 0") == "5");
+    CHECK(database->read_history().empty());
+
+    database->begin();
+    database->execute("UPDATE items SET n = 8 WHERE id = 2;");
+    database->save_row(full_row("20261122093000"));
+    database->commit();
+    CHECK(test::query_value(url, "SELECT n FROM items WHERE id = 2") == "8");
+    CHECK(database->read_history().size() == 1);
+}
+
+TEST_CASE("contract: execute returns the rows affected by all statements", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    create_items(url);
+    auto database = connect(url);
+
+    CHECK(database->execute("UPDATE items SET n = 1 WHERE id <= 2;\n"
+                            "UPDATE items SET label = 'a;b' WHERE id = 3;\n"
+                            "-- a comment; not a statement\n"
+                            "UPDATE items SET n = 3 WHERE id > 3;\n"
+                            "SELECT count(*) FROM items;\n") == 5);
+    CHECK(test::query_value(url, "SELECT label FROM items WHERE id = 3") == "a;b");
+    CHECK(database->execute("INSERT INTO items (id, n) VALUES (6, 0), (7, 0);\n"
+                            "CREATE TABLE other_items (id INTEGER);\n") == 2);
+    CHECK(database->execute("SELECT id FROM items;") == 0);
+    CHECK(database->execute("UPDATE items SET n = 9 WHERE id > 100;") == 0);
+}
+
+TEST_CASE("contract: a rejected statement is an SqlError with its line", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    create_items(url);
+    auto database = connect(url);
+
+    const auto line_of_error = [&](const std::string& sql) {
+        try {
+            database->execute(sql);
+        } catch (const datamig::SqlError& error) {
+            CHECK(error.code() == datamig::Exit::failed);
+            CHECK(std::string(error.what()).size() > 0);
+            return error.line();
+        }
+        FAIL_CHECK("no SqlError for: " << sql);
+        return -1;
+    };
+    CHECK(line_of_error("UPDATE items SET n = 1;\n\nSELEC broken;\n") == 3);
+    CHECK(line_of_error("-- first\nUPDATE items SET n = 1;\n-- the bad one\nUPDATE no_such_table SET n = 1;\n") == 4);
+}
+
+TEST_CASE("contract: query_value reads the first cell", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    create_items(url);
+    auto database = connect(url);
+
+    // Booleans print as 1/0 in SQLite and t/f in PostgreSQL; the core accepts both.
+    const auto is_true = [](const std::optional<std::string>& value) {
+        return value == "1" || value == "t" || value == "true";
+    };
+    const auto is_false = [](const std::optional<std::string>& value) {
+        return value == "0" || value == "f" || value == "false";
+    };
+    CHECK(is_true(database->query_value("SELECT count(*) = 5 FROM items")));
+    CHECK(is_false(database->query_value("SELECT count(*) = 0 FROM items")));
+    CHECK(database->query_value("SELECT count(*) FROM items WHERE id > 2") == "3");
+    CHECK(database->query_value("SELECT 'it''s'") == "it's");
+    CHECK_FALSE(database->query_value("SELECT NULL"));
+    CHECK_FALSE(database->query_value("SELECT id FROM items WHERE id > 100"));
+    CHECK_THROWS_AS(database->query_value("SELECT nope FROM items"), datamig::SqlError);
+}
+
+TEST_CASE("contract: the runner lock is held by one connection at a time", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    auto first = connect(url);
+    auto second = connect(url);
+
+    REQUIRE(first->try_lock());
+    CHECK(first->try_lock());  // re-entrant for its holder
+    CHECK_FALSE(second->try_lock());
+    if (kind == "sqlite") CHECK_THAT(second->lock_holder(), Catch::StartsWith("pid "));
+
+    first->unlock();
+    REQUIRE(second->try_lock());
+    CHECK_FALSE(first->try_lock());
+
+    second.reset();  // a holder that goes away releases the lock
+    CHECK(first->try_lock());
+    first->unlock();
+}
+
+TEST_CASE("sqlite: a read-only connection to a missing file creates nothing", "[database][sqlite]") {
+    const auto url = test::fresh_database_url("sqlite");
+    const auto folder = std::filesystem::path(url.substr(std::string("sqlite:").size())).parent_path();
+    const auto missing = folder / "missing" / "never.sqlite3";
+    ConnectOptions options;
+    options.read_only = true;
+
+    auto database = datamig::connect("sqlite:" + missing.string(), options);
+    CHECK(database->read_history().empty());
+    CHECK(database->try_lock());
+    CHECK_FALSE(std::filesystem::exists(missing.parent_path()));
+}
+
+TEST_CASE("sqlite: a file that cannot be opened is Unavailable", "[database][sqlite]") {
+    const auto url = test::fresh_database_url("sqlite");
+    const auto folder = std::filesystem::path(url.substr(std::string("sqlite:").size())).parent_path();
+    try {
+        datamig::connect("sqlite:" + folder.string(), {});  // a directory, not a database file
+        FAIL("connect to a directory succeeded");
+    } catch (const datamig::Unavailable& error) {
+        CHECK_THAT(error.what(), Catch::StartsWith("cannot open SQLite database " + folder.string() + ": "));
+    }
+}
+
+TEST_CASE("sqlite: a schema that is not an attached database is a usage error", "[database][sqlite]") {
+    const auto url = test::fresh_database_url("sqlite");
+    try {
+        connect(url, "ops.history");
+        FAIL("connect with an unknown schema succeeded");
+    } catch (const datamig::UsageError& error) {
+        CHECK_THAT(error.what(), Catch::Contains("'ops'"));
+    }
+}
+
+TEST_CASE("sqlite: the runner lock dies with the process holding it", "[database][sqlite]") {
+    const auto url = test::fresh_database_url("sqlite");
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
+    const pid_t holder = ::fork();
+    REQUIRE(holder >= 0);
+    if (holder == 0) {
+        // Child: take the lock, report it, and wait to be killed, never unlocking.
+        const char locked = connect(url)->try_lock() ? 'y' : 'n';
+        [[maybe_unused]] const auto written = ::write(ready[1], &locked, 1);
+        ::pause();
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    char locked = 0;
+    REQUIRE(::read(ready[0], &locked, 1) == 1);
+    ::close(ready[0]);
+    REQUIRE(locked == 'y');
+
+    auto waiter = connect(url);
+    CHECK_FALSE(waiter->try_lock());
+    CHECK_THAT(waiter->lock_holder(), Catch::StartsWith("pid " + std::to_string(holder) + " since "));
+    ::kill(holder, SIGKILL);
+    ::waitpid(holder, nullptr, 0);
+    CHECK(waiter->try_lock());
+}

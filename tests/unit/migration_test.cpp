@@ -1,0 +1,363 @@
+#include "datamig/migration.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "datamig/error.hpp"
+
+using datamig::BatchMode;
+using datamig::parse_sql_migration;
+using datamig::ParsedSql;
+using datamig::Severity;
+
+namespace {
+
+const std::string label = "db/data_migrations/pre_sync/20261122093000_backfill.sql";
+
+// The codes of the findings, in order, so a test states exactly what it expects.
+std::vector<std::string> codes(const ParsedSql& parsed) {
+    std::vector<std::string> result;
+    for (const auto& finding : parsed.findings) result.push_back(finding.code);
+    return result;
+}
+
+const datamig::Finding& only_finding(const ParsedSql& parsed) {
+    REQUIRE(parsed.findings.size() == 1);
+    return parsed.findings.front();
+}
+
+}  // namespace
+
+TEST_CASE("to_string(Kind)", "[migration]") {
+    CHECK(datamig::to_string(datamig::Kind::sql) == "sql");
+    CHECK(datamig::to_string(datamig::Kind::exec) == "exec");
+}
+
+TEST_CASE("is_valid_version accepts only real UTC date-times", "[migration]") {
+    CHECK(datamig::is_valid_version("20261122093000"));
+    CHECK(datamig::is_valid_version("20240229235959"));  // leap day
+    CHECK(datamig::is_valid_version("20000229000000"));  // divisible by 400: leap
+    CHECK(datamig::is_valid_version("20261231000000"));
+    CHECK_FALSE(datamig::is_valid_version("20230229000000"));  // not a leap year
+    CHECK_FALSE(datamig::is_valid_version("21000229000000"));  // divisible by 100: not leap
+    CHECK_FALSE(datamig::is_valid_version("20261301000000"));  // month 13
+    CHECK_FALSE(datamig::is_valid_version("20260001000000"));  // month 0
+    CHECK_FALSE(datamig::is_valid_version("20260100000000"));  // day 0
+    CHECK_FALSE(datamig::is_valid_version("20260431000000"));  // April has 30 days
+    CHECK_FALSE(datamig::is_valid_version("20260101240000"));
+    CHECK_FALSE(datamig::is_valid_version("20260101006000"));
+    CHECK_FALSE(datamig::is_valid_version("20260101000060"));
+    CHECK_FALSE(datamig::is_valid_version("2026010100000"));    // 13 digits
+    CHECK_FALSE(datamig::is_valid_version("202601010000000"));  // 15 digits
+    CHECK_FALSE(datamig::is_valid_version("2026010100000a"));
+    CHECK_FALSE(datamig::is_valid_version(""));
+}
+
+TEST_CASE("parse_file_name splits valid names", "[migration]") {
+    std::string problem;
+    const auto sql = datamig::parse_file_name("20261122093000_backfill_roles.sql", problem);
+    REQUIRE(sql);
+    CHECK(sql->version == "20261122093000");
+    CHECK(sql->name == "backfill_roles");
+    CHECK(sql->extension == "sql");
+
+    const auto script = datamig::parse_file_name("20261122093100_enqueue_2fa.tar.gz", problem);
+    REQUIRE(script);
+    CHECK(script->name == "enqueue_2fa");
+    CHECK(script->extension == "tar.gz");
+
+    const auto bare = datamig::parse_file_name("20261122093100_run", problem);
+    REQUIRE(bare);
+    CHECK(bare->extension.empty());
+}
+
+TEST_CASE("parse_file_name explains what is wrong", "[migration]") {
+    std::string problem;
+    SECTION("malformed names mention the expected form") {
+        for (const char* name : {"backfill.sql", "2026112209300_x.sql", "20261122093000.sql", "20261122093000-x.sql",
+                                 "20261122093000_Backfill.sql", "20261122093000_.sql", "20261122093000_a-b.sql",
+                                 "20261122093000_x.", ""}) {
+            INFO(name);
+            CHECK_FALSE(datamig::parse_file_name(name, problem));
+            CHECK_THAT(problem, Catch::Contains("YYYYMMDDHHMMSS_name.sql"));
+        }
+    }
+    SECTION("an impossible timestamp is reported as a date-time problem") {
+        CHECK_FALSE(datamig::parse_file_name("20230229000000_x.sql", problem));
+        CHECK_THAT(problem, Catch::Contains("not a valid UTC date-time"));
+        CHECK_THAT(problem, Catch::Contains("20230229000000"));
+    }
+}
+
+TEST_CASE("to_snake_case turns user input into file-name parts", "[migration]") {
+    CHECK(datamig::to_snake_case("BackfillUserRoles") == "backfill_user_roles");
+    CHECK(datamig::to_snake_case("HTTPServer cleanup") == "http_server_cleanup");
+    CHECK(datamig::to_snake_case("enqueue-reindex now") == "enqueue_reindex_now");
+    CHECK(datamig::to_snake_case("backfill user-roles") == "backfill_user_roles");
+    CHECK(datamig::to_snake_case("already_snake") == "already_snake");
+    CHECK(datamig::to_snake_case("  Spaced   Out -- twice__ ") == "spaced_out_twice");
+    CHECK(datamig::to_snake_case("Add2faSecrets") == "add2fa_secrets");
+    CHECK(datamig::to_snake_case("V2Upgrade") == "v2_upgrade");
+    CHECK(datamig::to_snake_case("userID") == "user_id");
+}
+
+TEST_CASE("to_snake_case refuses names that cannot be file names", "[migration]") {
+    for (const char* name : {"", "   ", "-_-", "../etc/passwd", "a/b", "backfill.sql", "what?", "caf\xC3\xA9"}) {
+        INFO(name);
+        CHECK_THROWS_AS(datamig::to_snake_case(name), datamig::UsageError);
+    }
+    CHECK_THROWS_WITH(datamig::to_snake_case("a/b"), Catch::Contains("letters, digits, spaces, dashes"));
+    CHECK_THROWS_WITH(datamig::to_snake_case(" "), Catch::Contains("empty"));
+}
+
+TEST_CASE("parse_sql_migration reads the three sections", "[migration]") {
+    const std::string text =
+        "-- Backfill roles for the new permission model.\n"
+        "\n"
+        "-- migrate:up\n"
+        "UPDATE users SET role = 'worker' WHERE role IS NULL;\n"
+        "\n"
+        "-- migrate:down\n"
+        "UPDATE users SET role = NULL;\n"
+        "-- migrate:verify\n"
+        "SELECT count(*) = 0 FROM users WHERE role IS NULL;\n";
+    const ParsedSql parsed = parse_sql_migration(text, label);
+    CHECK(parsed.findings.empty());
+    CHECK(parsed.script.up.marker_line == 3);
+    CHECK(parsed.script.up.first_line() == 4);
+    CHECK(parsed.script.up.sql == "UPDATE users SET role = 'worker' WHERE role IS NULL;\n\n");
+    CHECK(parsed.script.up.options.transaction);
+    CHECK(parsed.script.up.options.batch == BatchMode::none);
+    REQUIRE(parsed.script.down);
+    CHECK(parsed.script.down->marker_line == 6);
+    CHECK(parsed.script.down->sql == "UPDATE users SET role = NULL;\n");
+    REQUIRE(parsed.script.verify);
+    CHECK(parsed.script.verify->marker_line == 8);
+    CHECK(parsed.script.verify->sql == "SELECT count(*) = 0 FROM users WHERE role IS NULL;\n");
+}
+
+TEST_CASE("parse_sql_migration: sections are optional except up, in any order", "[migration]") {
+    const ParsedSql up_only = parse_sql_migration("-- migrate:up\nDELETE FROM sessions", label);
+    CHECK(up_only.findings.empty());
+    CHECK(up_only.script.up.sql == "DELETE FROM sessions");
+    CHECK_FALSE(up_only.script.down);
+    CHECK_FALSE(up_only.script.verify);
+
+    const ParsedSql reordered = parse_sql_migration("-- migrate:down\nSELECT 1;\n-- migrate:up\nSELECT 2;\n", label);
+    CHECK(reordered.findings.empty());
+    CHECK(reordered.script.up.sql == "SELECT 2;\n");
+    CHECK(reordered.script.down->sql == "SELECT 1;\n");
+}
+
+TEST_CASE("parse_sql_migration accepts dbmate files unchanged", "[migration]") {
+    const std::string text =
+        "-- migrate:up transaction:false\n"
+        "CREATE INDEX CONCURRENTLY users_email ON users (email);\n"
+        "\n"
+        "--migrate:down\n"
+        "DROP INDEX users_email;\n";
+    const ParsedSql parsed = parse_sql_migration(text, label);
+    CHECK(parsed.findings.empty());
+    CHECK_FALSE(parsed.script.up.options.transaction);
+    REQUIRE(parsed.script.down);
+    CHECK(parsed.script.down->options.transaction);
+}
+
+TEST_CASE("parse_sql_migration tolerates whitespace around markers", "[migration]") {
+    const ParsedSql parsed =
+        parse_sql_migration("  -- migrate:up \t transaction:true  \t\nSELECT 1;\n\t--   migrate:down\t\nSELECT 2;\n", label);
+    CHECK(parsed.findings.empty());
+    CHECK(parsed.script.up.options.transaction);
+    CHECK(parsed.script.down);
+}
+
+TEST_CASE("parse_sql_migration reads batch options", "[migration]") {
+    SECTION("loop with size and pause") {
+        const ParsedSql parsed = parse_sql_migration(
+            "-- migrate:up batch:loop batch_size:500 pause:200ms\nDELETE FROM t WHERE id IN (SELECT id FROM t LIMIT :batch_size);\n",
+            label);
+        CHECK(parsed.findings.empty());
+        const auto& options = parsed.script.up.options;
+        CHECK(options.batch == BatchMode::loop);
+        CHECK(options.batch_size == 500);
+        CHECK(options.pause == std::chrono::milliseconds(200));
+    }
+    SECTION("range with a key") {
+        const ParsedSql parsed = parse_sql_migration(
+            "-- migrate:up batch:range key:users.id\nUPDATE users SET a = 1 WHERE id >= :batch_start AND id < :batch_end;\n",
+            label);
+        CHECK(parsed.findings.empty());
+        const auto& options = parsed.script.up.options;
+        CHECK(options.batch == BatchMode::range);
+        CHECK(options.key_table == "users");
+        CHECK(options.key_column == "id");
+        CHECK_FALSE(options.batch_size);
+        CHECK_FALSE(options.pause);
+    }
+    SECTION("range with a schema-qualified key") {
+        const ParsedSql parsed = parse_sql_migration("-- migrate:up batch:range key:app.users.id\nSELECT 1;\n", label);
+        CHECK(parsed.findings.empty());
+        CHECK(parsed.script.up.options.key_table == "app.users");
+        CHECK(parsed.script.up.options.key_column == "id");
+    }
+}
+
+TEST_CASE("parse_sql_migration reports bad options on the marker line", "[migration]") {
+    struct Case {
+        const char* marker;
+        const char* code;
+    };
+    for (const Case& bad : std::initializer_list<Case>{
+             {"-- migrate:up transaction:maybe", "invalid-option"},
+             {"-- migrate:up batch:forever", "invalid-option"},
+             {"-- migrate:up batch:range", "invalid-option"},  // needs key
+             {"-- migrate:up batch:loop key:users.id", "invalid-option"},
+             {"-- migrate:up batch:range key:users", "invalid-option"},
+             {"-- migrate:up batch:range key:users.", "invalid-option"},
+             {"-- migrate:up batch:range key:1users.id", "invalid-option"},
+             {"-- migrate:up batch:range key:a.b.c.d", "invalid-option"},
+             {"-- migrate:up batch:loop batch_size:0", "invalid-option"},
+             {"-- migrate:up batch:loop batch_size:-5", "invalid-option"},
+             {"-- migrate:up batch:loop batch_size:12x", "invalid-option"},
+             {"-- migrate:up batch:loop batch_size:99999999999999999999", "invalid-option"},
+             {"-- migrate:up batch:loop pause:soon", "invalid-option"},
+             {"-- migrate:up batch_size:10", "invalid-option"},  // no batch mode
+             {"-- migrate:up pause:1s", "invalid-option"},
+             {"-- migrate:up batch:loop transaction:false", "invalid-option"},
+             {"-- migrate:up batch:range key:t.id transaction:false", "invalid-option"},
+             {"-- migrate:up transaction:false transaction:true", "invalid-option"},
+             {"-- migrate:up nonsense", "invalid-option"},
+             {"-- migrate:up :x", "invalid-option"},
+             {"-- migrate:up timeout:5s", "unknown-option"},
+         }) {
+        INFO(bad.marker);
+        const ParsedSql parsed = parse_sql_migration(std::string("\n") + bad.marker + "\nSELECT 1;\n", label);
+        const auto& finding = only_finding(parsed);
+        CHECK(finding.code == bad.code);
+        CHECK(finding.severity == Severity::error);
+        CHECK(finding.line == 2);
+        CHECK(finding.file == label);
+    }
+}
+
+TEST_CASE("parse_sql_migration: a bad pause keeps parse_duration's message", "[migration]") {
+    const ParsedSql parsed = parse_sql_migration("-- migrate:up batch:loop pause:soon\nSELECT 1;\n", label);
+    CHECK_THAT(only_finding(parsed).message, Catch::Contains("soon") && Catch::Contains("pause"));
+}
+
+TEST_CASE("parse_sql_migration: batching is only for up", "[migration]") {
+    const ParsedSql down = parse_sql_migration("-- migrate:up\nSELECT 1;\n-- migrate:down batch:loop\nSELECT 2;\n", label);
+    CHECK(only_finding(down).code == "invalid-option");
+    CHECK(only_finding(down).line == 3);
+    const ParsedSql verify = parse_sql_migration("-- migrate:up\nSELECT 1;\n-- migrate:verify batch:range key:t.id\nSELECT 2;\n", label);
+    CHECK(codes(verify) == std::vector<std::string>{"invalid-option"});
+}
+
+TEST_CASE("parse_sql_migration: structural errors", "[migration]") {
+    SECTION("no up section at all") {
+        const ParsedSql parsed = parse_sql_migration("UPDATE users SET a = 1;\n", label);
+        const auto& finding = only_finding(parsed);
+        CHECK(finding.code == "missing-up");
+        CHECK(finding.line == 1);
+        CHECK(finding.file == label);
+    }
+    SECTION("only a down section") {
+        CHECK(codes(parse_sql_migration("-- migrate:down\nSELECT 1;\n", label)) == std::vector<std::string>{"missing-up"});
+    }
+    SECTION("an empty file") {
+        CHECK(codes(parse_sql_migration("", label)) == std::vector<std::string>{"missing-up"});
+    }
+    SECTION("unknown marker") {
+        const ParsedSql parsed = parse_sql_migration("-- migrate:up\nSELECT 1;\n-- migrate:donw\nSELECT 2;\n", label);
+        const auto& finding = only_finding(parsed);
+        CHECK(finding.code == "unknown-marker");
+        CHECK(finding.line == 3);
+        CHECK_THAT(finding.message, Catch::Contains("donw"));
+        // Text after the unknown marker does not leak into up.
+        CHECK(parsed.script.up.sql == "SELECT 1;\n");
+    }
+    SECTION("a marker with no section name") {
+        CHECK(codes(parse_sql_migration("-- migrate:up\nSELECT 1;\n-- migrate: down\n", label)) ==
+              std::vector<std::string>{"unknown-marker"});
+    }
+    SECTION("duplicate section") {
+        const ParsedSql parsed = parse_sql_migration("-- migrate:up\nSELECT 1;\n-- migrate:up\nSELECT 2;\n", label);
+        const auto& finding = only_finding(parsed);
+        CHECK(finding.code == "duplicate-section");
+        CHECK(finding.line == 3);
+        CHECK_THAT(finding.message, Catch::Contains("line 1"));
+        CHECK(parsed.script.up.sql == "SELECT 1;\n");
+    }
+    SECTION("SQL before the first marker") {
+        const ParsedSql parsed =
+            parse_sql_migration("-- a comment is fine\n/* so is\n this */\n\nDELETE FROM t;\n-- migrate:up\nSELECT 1;\n", label);
+        const auto& finding = only_finding(parsed);
+        CHECK(finding.code == "text-before-marker");
+        CHECK(finding.line == 5);
+    }
+    SECTION("comments and blank lines before the first marker are fine") {
+        CHECK(parse_sql_migration("-- note\n\n/* block */\n-- migrate:up\nSELECT 1;\n", label).findings.empty());
+    }
+    SECTION("an up section with only comments") {
+        const ParsedSql parsed =
+            parse_sql_migration("-- migrate:up\n-- TODO\n  \n/* later */\n-- migrate:down\nSELECT 1;\n", label);
+        const auto& finding = only_finding(parsed);
+        CHECK(finding.code == "empty-up");
+        CHECK(finding.line == 1);
+    }
+    SECTION("markers are case-sensitive: other comments are plain comments") {
+        const ParsedSql parsed = parse_sql_migration("-- Migrate:up is how dbmate marks it\n-- migrate:up\nSELECT 1;\n", label);
+        CHECK(parsed.findings.empty());
+    }
+}
+
+TEST_CASE("normalize_text drops a BOM and CRLF line ends", "[migration]") {
+    CHECK(datamig::normalize_text("\xEF\xBB\xBFSELECT 1;\r\nSELECT 2;\r\n") == "SELECT 1;\nSELECT 2;\n");
+    CHECK(datamig::normalize_text("a\rb\n") == "a\rb\n");  // a lone CR is content
+    CHECK(datamig::normalize_text("x\xEF\xBB\xBF") == "x\xEF\xBB\xBF");  // only a leading BOM
+    CHECK(datamig::normalize_text("").empty());
+}
+
+TEST_CASE("sha256_hex is the lower-case hex SHA-256", "[migration]") {
+    CHECK(datamig::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(datamig::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("checksums do not depend on BOM or line ends", "[migration]") {
+    const std::string unix_text = "-- migrate:up\nSELECT 1;\n";
+    const std::string windows_text = "\xEF\xBB\xBF-- migrate:up\r\nSELECT 1;\r\n";
+    CHECK(datamig::sha256_hex(datamig::normalize_text(windows_text)) ==
+          datamig::sha256_hex(datamig::normalize_text(unix_text)));
+    CHECK(datamig::sha256_hex(datamig::normalize_text(unix_text)) !=
+          datamig::sha256_hex(datamig::normalize_text("-- migrate:up\nSELECT 2;\n")));
+}
+
+TEST_CASE("is_valid_utf8 rejects malformed sequences and names the line", "[migration]") {
+    int line = 0;
+    CHECK(datamig::is_valid_utf8("plain ASCII\n", line));
+    CHECK(datamig::is_valid_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF", line));
+    CHECK(datamig::is_valid_utf8("", line));
+
+    struct Case {
+        std::string text;
+        int line;
+    };
+    for (const Case& bad : std::vector<Case>{
+             {"a\nb\n\xFF", 3},                  // never valid
+             {"\xC3", 1},                        // truncated
+             {"\xC3(", 1},                       // bad continuation
+             {"\x80", 1},                        // lone continuation
+             {"\xC0\xAF", 1},                    // overlong '/'
+             {"\xE0\x80\xAF", 1},                // overlong 3-byte
+             {"\xF0\x80\x80\xAF", 1},            // overlong 4-byte
+             {"x\n\xED\xA0\x80", 2},             // UTF-16 surrogate
+             {"\xF4\x90\x80\x80", 1},            // above U+10FFFF
+             {"\xF5\x80\x80\x80", 1},
+             {"ok\n\xC3\xA9\nthen \xE2\x82", 3},  // truncated at the end
+         }) {
+        INFO(bad.text);
+        CHECK_FALSE(datamig::is_valid_utf8(bad.text, line));
+        CHECK(line == bad.line);
+    }
+}

@@ -1,0 +1,251 @@
+// PostgreSQL-only behaviour of the adapter; what every adapter must do is in
+// database_contract_test.cpp. Needs the test cluster (DATAMIG_TEST_PG_URL_FILE).
+#include "datamig/adapters/postgres_database.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "datamig/error.hpp"
+#include "support/test_databases.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::optional<std::string> fresh_postgres_url() {
+    const auto kinds = datamig::test::available_database_kinds();
+    if (std::find(kinds.begin(), kinds.end(), "postgres") == kinds.end()) return std::nullopt;
+    return datamig::test::fresh_database_url("postgres");
+}
+
+// postgres://user:password@host... with another password.
+std::string with_password(const std::string& url, const std::string& password) {
+    const auto user_start = url.find("://") + 3;
+    const auto at = url.find('@', user_start);
+    const auto colon = url.find(':', user_start);
+    return url.substr(0, colon + 1) + password + url.substr(at);
+}
+
+std::string password_in(const std::string& url) {
+    const auto user_start = url.find("://") + 3;
+    const auto colon = url.find(':', user_start);
+    return url.substr(colon + 1, url.find('@', user_start) - colon - 1);
+}
+
+std::unique_ptr<datamig::Database> open(const std::string& url, datamig::ConnectOptions options = {}) {
+    return datamig::open_postgres(url, options);
+}
+
+}  // namespace
+
+#define SKIP_WITHOUT_POSTGRES(url)                                                       \
+    if (!(url)) {                                                                        \
+        WARN("no PostgreSQL test cluster (DATAMIG_TEST_PG_URL_FILE); test skipped");    \
+        return;                                                                          \
+    }
+
+TEST_CASE("postgres: the runner lock is held by one session and names its holder", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    auto holder = open(*url);
+    auto waiter = open(*url);
+
+    REQUIRE(holder->try_lock());
+    CHECK_FALSE(waiter->try_lock());
+    const auto description = waiter->lock_holder();
+    CHECK_THAT(description, Catch::Contains("pid ") && Catch::Contains("application datamig"));
+
+    holder->unlock();
+    CHECK(waiter->try_lock());
+    CHECK_FALSE(holder->try_lock());
+    waiter->unlock();
+    CHECK(waiter->lock_holder().empty());
+}
+
+TEST_CASE("postgres: the runner lock is per table", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    datamig::ConnectOptions other_table;
+    other_table.table = "other_migrations";
+    auto first = open(*url);
+    auto second = open(*url, other_table);
+
+    CHECK(first->try_lock());
+    CHECK(second->try_lock());
+}
+
+TEST_CASE("postgres: the runner lock is released when its holder disconnects", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    auto holder = open(*url);
+    auto waiter = open(*url);
+    REQUIRE(holder->try_lock());
+    REQUIRE_FALSE(waiter->try_lock());
+
+    holder.reset();
+    // The server ends the old backend asynchronously, so allow it a moment.
+    bool acquired = false;
+    for (int attempt = 0; attempt < 100 && !acquired; ++attempt) {
+        acquired = waiter->try_lock();
+        if (!acquired) std::this_thread::sleep_for(50ms);
+    }
+    CHECK(acquired);
+}
+
+TEST_CASE("postgres: statements outside a transaction commit on their own", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    auto database = open(*url);
+
+    database->execute("CREATE TABLE items (id int);\nINSERT INTO items VALUES (1), (2);");
+    database->execute("CREATE INDEX CONCURRENTLY items_id ON items (id);\nVACUUM items;");
+
+    CHECK(datamig::test::query_value(*url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'items_id'") == "1");
+}
+
+TEST_CASE("postgres: a failed statement inside a transaction leaves nothing after rollback", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    auto database = open(*url);
+    database->execute("CREATE TABLE items (id int)");
+
+    database->begin();
+    CHECK(database->execute("INSERT INTO items VALUES (1), (2), (3)") == 3);
+    try {
+        database->execute("UPDATE items SET id = id + 1;\n\nSELECT *\n  FROM missing_table;");
+        FAIL("the statement on a missing table succeeded");
+    } catch (const datamig::SqlError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("missing_table") && !Catch::StartsWith("ERROR"));
+        CHECK(e.line() == 4);  // the server points at line 2 of the statement starting on line 3
+    }
+    database->rollback();
+
+    CHECK(datamig::test::query_value(*url, "SELECT count(*) FROM items") == "0");
+    // The session is usable again.
+    CHECK(database->query_value("SELECT 40 + 2") == std::optional<std::string>("42"));
+}
+
+TEST_CASE("postgres: statement_timeout stops a long statement", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    datamig::ConnectOptions options;
+    options.statement_timeout = 100ms;
+    auto database = open(*url, options);
+
+    const auto started = std::chrono::steady_clock::now();
+    CHECK_THROWS_AS(database->execute("SELECT pg_sleep(2)"), datamig::SqlError);
+    CHECK(std::chrono::steady_clock::now() - started < 1500ms);
+}
+
+TEST_CASE("postgres: interrupt cancels the running statement from another thread", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    auto database = open(*url);
+
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(300ms);
+        database->interrupt();
+    });
+    const auto started = std::chrono::steady_clock::now();
+    CHECK_THROWS_AS(database->execute("SELECT pg_sleep(5)"), datamig::SqlError);
+    canceller.join();
+    CHECK(std::chrono::steady_clock::now() - started < 4s);
+}
+
+TEST_CASE("postgres: a wrong password is Unavailable and never shown", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    const std::string wrong_password = "wrong-secret-4711";
+    try {
+        open(with_password(*url, wrong_password));
+        FAIL("connected with a wrong password");
+    } catch (const datamig::Unavailable& e) {
+        const std::string message = e.what();
+        CHECK_THAT(message, Catch::Contains("cannot connect to PostgreSQL") &&
+                                Catch::Contains("password authentication failed"));
+        CHECK(message.find(wrong_password) == std::string::npos);
+        CHECK(message.find('\n') == std::string::npos);
+    }
+}
+
+TEST_CASE("postgres: an unreachable server is Unavailable", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    // Port 1 on the loopback interface: refused at once, nothing listens there.
+    const auto unreachable = "postgres://postgres:" + password_in(*url) + "@127.0.0.1:1/postgres";
+    try {
+        open(unreachable);
+        FAIL("connected to port 1");
+    } catch (const datamig::Unavailable& e) {
+        const std::string message = e.what();
+        CHECK_THAT(message, Catch::Contains("127.0.0.1"));
+        CHECK(message.find(password_in(*url)) == std::string::npos);
+    }
+}
+
+TEST_CASE("postgres: a schema-qualified history table keeps its events beside it", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    datamig::test::execute_sql(*url, "CREATE SCHEMA ops;");
+    datamig::ConnectOptions options;
+    options.table = "ops.data_migrations";
+    auto database = open(*url, options);
+
+    database->ensure_history();
+
+    CHECK(datamig::test::query_value(*url, "SELECT to_regclass('ops.data_migrations') IS NOT NULL") == "t");
+    CHECK(datamig::test::query_value(*url, "SELECT to_regclass('ops.data_migrations_events') IS NOT NULL") == "t");
+    CHECK(datamig::test::query_value(*url, "SELECT to_regclass('public.data_migrations') IS NULL") == "t");
+}
+
+TEST_CASE("postgres: a read-only session creates no table", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    datamig::ConnectOptions options;
+    options.read_only = true;
+    auto database = open(*url, options);
+
+    database->ensure_history();
+
+    CHECK(database->read_history().empty());
+    CHECK(datamig::test::query_value(*url, "SELECT to_regclass('data_migrations') IS NULL") == "t");
+}
+
+TEST_CASE("postgres: the session runs in UTC as application datamig", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    auto database = open(*url);
+
+    CHECK(database->query_value("SHOW TimeZone") == std::optional<std::string>("UTC"));
+    CHECK(database->query_value("SHOW application_name") == std::optional<std::string>("datamig"));
+}
+
+TEST_CASE("postgres: a Rails data-migrate table is adopted", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    // The shape the data-migrate gem creates.
+    datamig::test::execute_sql(*url,
+                               "CREATE TABLE data_migrations (version character varying NOT NULL PRIMARY KEY);"
+                               "INSERT INTO data_migrations VALUES ('20190101000000'), ('20200101000000');");
+    auto database = open(*url);
+
+    const auto before = database->read_history();
+    database->ensure_history();
+    const auto after = database->read_history();
+
+    REQUIRE(before.size() == 2);
+    REQUIRE(after.size() == 2);
+    CHECK(after[0].version == "20190101000000");
+    CHECK(after[1].version == "20200101000000");
+    for (const auto& row : after) {
+        CHECK(row.adopted());
+        CHECK(row.status == datamig::RowStatus::applied);
+    }
+    CHECK(datamig::test::query_value(*url, "SELECT count(*) FROM data_migrations WHERE status = 'applied'") == "2");
+}

@@ -1,0 +1,480 @@
+#include "datamig/settings.hpp"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdlib.h>
+
+#include "datamig/error.hpp"
+
+using datamig::RawSetting;
+using datamig::RawSettings;
+using datamig::Settings;
+using std::chrono::milliseconds;
+namespace fs = std::filesystem;
+
+namespace {
+
+// settings_from_environment takes a plain function pointer, so the fake reads a global.
+std::map<std::string, std::string> fake_environment;
+
+const char* fake_getenv(const char* name) {
+    const auto found = fake_environment.find(name);
+    return found == fake_environment.end() ? nullptr : found->second.c_str();
+}
+
+template <typename Action>
+std::string usage_error_of(Action action) {
+    try {
+        action();
+    } catch (const datamig::UsageError& error) {
+        return error.what();
+    }
+    FAIL("expected a UsageError");
+    return {};
+}
+
+std::string config_error(const std::string& text) {
+    return usage_error_of([&] { datamig::parse_config_text(text, "datamig.toml"); });
+}
+
+std::string resolve_error(const RawSettings& flags, const RawSettings& environment = {},
+                          const RawSettings& config = {}) {
+    return usage_error_of([&] { datamig::resolve_settings(flags, environment, config); });
+}
+
+Settings resolve(const RawSettings& flags, const RawSettings& environment = {},
+                 const RawSettings& config = {}) {
+    return datamig::resolve_settings(flags, environment, config);
+}
+
+RawSettings one(const std::string& key, const std::string& value, const std::string& origin) {
+    return {{key, RawSetting{{value}, origin}}};
+}
+
+class TemporaryDirectory {
+public:
+    TemporaryDirectory() {
+        std::string pattern = (fs::temp_directory_path() / "datamig-settings-XXXXXX").string();
+        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    ~TemporaryDirectory() {
+        std::error_code ignored;
+        fs::remove_all(path_, ignored);
+    }
+    TemporaryDirectory(const TemporaryDirectory&) = delete;
+    TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+
+    const fs::path& path() const { return path_; }
+
+    fs::path write(const std::string& name, const std::string& text) const {
+        const fs::path file = path_ / name;
+        std::ofstream(file, std::ios::binary) << text;
+        return file;
+    }
+
+private:
+    fs::path path_;
+};
+
+class WorkingDirectoryGuard {
+public:
+    explicit WorkingDirectoryGuard(const fs::path& directory) : previous_(fs::current_path()) {
+        fs::current_path(directory);
+    }
+    ~WorkingDirectoryGuard() {
+        std::error_code ignored;
+        fs::current_path(previous_, ignored);
+    }
+    WorkingDirectoryGuard(const WorkingDirectoryGuard&) = delete;
+    WorkingDirectoryGuard& operator=(const WorkingDirectoryGuard&) = delete;
+
+private:
+    fs::path previous_;
+};
+
+}  // namespace
+
+// --- datamig.toml -----------------------------------------------------------------------
+
+TEST_CASE("config: keys, values, comments and blank lines", "[settings]") {
+    const RawSettings settings = datamig::parse_config_text(
+        "# datamig settings\n"
+        "\n"
+        "database_url = \"postgres://app@db/app\"   # trailing comment\n"
+        "  dir = 'db/data #1'\n"
+        "lock-wait = \"30s\"\n"
+        "batch_size = 1_000\n"
+        "verbose = true\n"
+        "wait=false\n"
+        "phases = [\"pre_sync\", 'post_sync', \"cleanup\",]\n"
+        "context = []\n",
+        "datamig.toml");
+
+    CHECK(settings.size() == 8);
+    CHECK(settings.at("database_url").values == std::vector<std::string>{"postgres://app@db/app"});
+    CHECK(settings.at("database_url").origin == "datamig.toml:3");
+    CHECK(settings.at("dir").values == std::vector<std::string>{"db/data #1"});
+    CHECK(settings.at("lock_wait").values == std::vector<std::string>{"30s"});
+    CHECK(settings.at("lock_wait").origin == "datamig.toml:5");
+    CHECK(settings.at("batch_size").values == std::vector<std::string>{"1000"});
+    CHECK(settings.at("verbose").values == std::vector<std::string>{"true"});
+    CHECK(settings.at("wait").values == std::vector<std::string>{"false"});
+    CHECK(settings.at("phases").values ==
+          std::vector<std::string>{"pre_sync", "post_sync", "cleanup"});
+    CHECK(settings.at("context").values.empty());
+    CHECK(settings.at("context").origin == "datamig.toml:10");
+}
+
+TEST_CASE("config: basic strings understand the TOML escapes", "[settings]") {
+    const RawSettings settings = datamig::parse_config_text(
+        R"(operator = "a\"b\\c\nd\te\u00e9\U0001F600\r\b\f")", "x.toml");
+    CHECK(settings.at("operator").values.front() ==
+          "a\"b\\c\nd\te\xC3\xA9\xF0\x9F\x98\x80\r\b\f");
+}
+
+TEST_CASE("config: literal strings keep backslashes", "[settings]") {
+    const RawSettings settings =
+        datamig::parse_config_text(R"(schema_dir = 'C:\db\schema "x"')", "x.toml");
+    CHECK(settings.at("schema_dir").values.front() == R"(C:\db\schema "x")");
+}
+
+TEST_CASE("config: CRLF line ends and a byte order mark are accepted", "[settings]") {
+    const RawSettings settings = datamig::parse_config_text(
+        "\xEF\xBB\xBFtable = \"app.data_migrations\"\r\nformat = \"json\"\r\n", "x.toml");
+    CHECK(settings.at("table").values.front() == "app.data_migrations");
+    CHECK(settings.at("format").values.front() == "json");
+    CHECK(settings.at("format").origin == "x.toml:2");
+}
+
+TEST_CASE("config: integers keep their sign", "[settings]") {
+    CHECK(datamig::parse_config_text("batch_size = -5", "x").at("batch_size").values.front() ==
+          "-5");
+    CHECK(datamig::parse_config_text("batch_size = +5", "x").at("batch_size").values.front() ==
+          "5");
+}
+
+TEST_CASE("config: every syntax error names file and line", "[settings]") {
+    CHECK(config_error("\n[database]\n") ==
+          "datamig.toml:2: tables like '[name]' are not supported; write 'key = value' lines");
+    CHECK(config_error("dir \"x\"") == "datamig.toml:1: missing '=' after 'dir'");
+    CHECK(config_error("= 'x'") ==
+          "datamig.toml:1: expected 'key = value', a comment or a blank line");
+    CHECK(config_error("dir = # nothing") == "datamig.toml:1: missing value after '='");
+    CHECK(config_error("# a\ndir = \"db/x") == "datamig.toml:2: unterminated string");
+    CHECK(config_error("dir = 'db/x") == "datamig.toml:1: unterminated string");
+    CHECK(config_error("dir = \"db\\x\"") == "datamig.toml:1: invalid escape '\\x' in string");
+    CHECK(config_error("dir = \"\\uD800\"") ==
+          "datamig.toml:1: invalid unicode escape in string: use \\uXXXX or \\UXXXXXXXX");
+    CHECK(config_error("dir = \"\\u12\"") ==
+          "datamig.toml:1: invalid unicode escape in string: use \\uXXXX or \\UXXXXXXXX");
+    CHECK(config_error("dir = \"\"\"x\"\"\"") == "datamig.toml:1: multi-line strings are not supported");
+    CHECK(config_error("dir = \"x\" \"y\"") == "datamig.toml:1: unexpected text after the value");
+    CHECK(config_error("wait = trueish") == "datamig.toml:1: unexpected text after the value");
+    CHECK(config_error("dir = db/x") ==
+          "datamig.toml:1: expected a value: \"text\", 'text', an integer, true, false or [\"a\", \"b\"]");
+    CHECK(config_error("phases = [\"a\", 1]") == "datamig.toml:1: arrays may hold only strings");
+    CHECK(config_error("phases = [\"a\"") ==
+          "datamig.toml:1: unterminated array: arrays must end with ']' on the same line");
+    CHECK(config_error("phases = [\"a\" \"b\"]") ==
+          "datamig.toml:1: expected ',' or ']' after an array item");
+    CHECK(config_error("batch_size = 1__000") ==
+          "datamig.toml:1: '_' in a number must stand between digits");
+    CHECK(config_error("wait_timeout = 1.5") ==
+          "datamig.toml:1: fractional numbers are not supported; write durations as strings, e.g. \"1.5s\"");
+}
+
+TEST_CASE("config: unknown settings list the known ones", "[settings]") {
+    CHECK(config_error("\n\ndatabase-uri = 'x'") ==
+          "datamig.toml:3: unknown setting 'database-uri' (known: database_url, dir, table, phases, "
+          "format, log_format, verbose, quiet, wait, wait_timeout, lock_wait, statement_timeout, "
+          "operator, context, exec_timeout, batch_size, pause, schema_dir)");
+}
+
+TEST_CASE("config: a key set twice is refused, whichever spelling", "[settings]") {
+    CHECK(config_error("lock_wait = '1s'\nlock-wait = '2s'") ==
+          "datamig.toml:2: duplicate setting 'lock-wait' (already set at datamig.toml:1)");
+}
+
+TEST_CASE("config: values must have the setting's type", "[settings]") {
+    CHECK(config_error("verbose = \"yes\"") == "datamig.toml:1: 'verbose' must be true or false");
+    CHECK(config_error("phases = \"pre_sync\"") ==
+          "datamig.toml:1: 'phases' must be an array of strings, e.g. [\"a\", \"b\"]");
+    CHECK(config_error("dir = [\"a\"]") == "datamig.toml:1: 'dir' takes a single value, not an array");
+}
+
+TEST_CASE("read_config_file labels origins with the file's path", "[settings]") {
+    const TemporaryDirectory directory;
+    const fs::path file = directory.write("datamig.toml", "# x\ntable = 'history'\n");
+    const RawSettings settings = datamig::read_config_file(file);
+    CHECK(settings.at("table").values.front() == "history");
+    CHECK(settings.at("table").origin == file.string() + ":2");
+}
+
+TEST_CASE("read_config_file names a file it cannot read", "[settings]") {
+    const TemporaryDirectory directory;
+    const fs::path missing = directory.path() / "missing.toml";
+    CHECK(usage_error_of([&] { datamig::read_config_file(missing); }) ==
+          "cannot read config file " + missing.string() + ": No such file or directory");
+    CHECK(usage_error_of([&] { datamig::read_config_file(directory.path()); }) ==
+          "cannot read config file " + directory.path().string() + ": it is a directory");
+}
+
+// --- environment and config file choice -------------------------------------------------
+
+TEST_CASE("environment: the variables of SPEC 4, named as origins", "[settings]") {
+    fake_environment = {{"DATABASE_URL", "postgres://x"}, {"DATAMIG_DIR", "migrations"},
+                        {"DATAMIG_TABLE", "history"},     {"DATAMIG_LOG_FORMAT", "json"},
+                        {"DATAMIG_OPERATOR", "deploy-bot"}, {"USER", "alice"},
+                        {"DATAMIG_FORMAT", "json"}};
+    const RawSettings settings = datamig::settings_from_environment(fake_getenv);
+    CHECK(settings.size() == 5);
+    CHECK(settings.at("database_url").values.front() == "postgres://x");
+    CHECK(settings.at("database_url").origin == "DATABASE_URL");
+    CHECK(settings.at("dir").values.front() == "migrations");
+    CHECK(settings.at("dir").origin == "DATAMIG_DIR");
+    CHECK(settings.at("table").origin == "DATAMIG_TABLE");
+    CHECK(settings.at("log_format").origin == "DATAMIG_LOG_FORMAT");
+    CHECK(settings.at("operator").values.front() == "deploy-bot");
+    CHECK(settings.at("operator").origin == "DATAMIG_OPERATOR");
+}
+
+TEST_CASE("environment: USER is the operator when DATAMIG_OPERATOR is unset", "[settings]") {
+    fake_environment = {{"DATAMIG_OPERATOR", ""}, {"USER", "alice"}};
+    const RawSettings settings = datamig::settings_from_environment(fake_getenv);
+    CHECK(settings.at("operator").values.front() == "alice");
+    CHECK(settings.at("operator").origin == "USER");
+}
+
+TEST_CASE("environment: empty variables count as unset", "[settings]") {
+    fake_environment = {{"DATABASE_URL", ""}, {"DATAMIG_DIR", ""}, {"USER", ""}};
+    CHECK(datamig::settings_from_environment(fake_getenv).empty());
+}
+
+TEST_CASE("choose_config_file: --config, then DATAMIG_CONFIG, then ./datamig.toml", "[settings]") {
+    const TemporaryDirectory directory;
+    const WorkingDirectoryGuard inside(directory.path());
+    fake_environment = {};
+    CHECK(datamig::choose_config_file(std::nullopt, fake_getenv) == std::nullopt);
+
+    directory.write("datamig.toml", "");
+    CHECK(datamig::choose_config_file(std::nullopt, fake_getenv) == fs::path("datamig.toml"));
+
+    fake_environment = {{"DATAMIG_CONFIG", "ci/datamig.toml"}};
+    CHECK(datamig::choose_config_file(std::nullopt, fake_getenv) == fs::path("ci/datamig.toml"));
+
+    CHECK(datamig::choose_config_file(std::string("other.toml"), fake_getenv) ==
+          fs::path("other.toml"));
+
+    fake_environment = {{"DATAMIG_CONFIG", ""}};
+    CHECK(datamig::choose_config_file(std::nullopt, fake_getenv) == fs::path("datamig.toml"));
+}
+
+TEST_CASE("choose_config_file returns --config even when the file is missing", "[settings]") {
+    // read_config_file then reports it: a named config file that is absent is an error.
+    fake_environment = {};
+    CHECK(datamig::choose_config_file(std::string("/nonexistent/datamig.toml"), fake_getenv) ==
+          fs::path("/nonexistent/datamig.toml"));
+}
+
+// --- resolve_settings ---------------------------------------------------------------------
+
+TEST_CASE("resolve: defaults when no source sets anything", "[settings]") {
+    const Settings settings = resolve({});
+    CHECK(settings.database_url == "sqlite:db/datamig.sqlite3");
+    CHECK(settings.dir == fs::path("db/data_migrations"));
+    CHECK(settings.table == "data_migrations");
+    CHECK(settings.phases == std::vector<std::string>{"pre_sync", "post_sync"});
+    CHECK(settings.format == datamig::OutputFormat::text);
+    CHECK(settings.log_format == datamig::LogFormat::text);
+    CHECK(settings.verbosity == 0);
+    CHECK_FALSE(settings.wait);
+    CHECK(settings.wait_timeout == milliseconds(60'000));
+    CHECK(settings.lock_wait == milliseconds(60'000));
+    CHECK_FALSE(settings.statement_timeout);
+    CHECK(settings.operator_name == "unknown");
+    CHECK(settings.context.empty());
+    CHECK_FALSE(settings.exec_timeout);
+    CHECK_FALSE(settings.batch_size);
+    CHECK_FALSE(settings.pause);
+    CHECK_FALSE(settings.schema_dir);
+}
+
+TEST_CASE("resolve: flag beats environment beats config file", "[settings]") {
+    const std::pair<std::string, std::string> keys[] = {
+        {"database_url", "sqlite:"}, {"dir", "dir_"}, {"table", "table_"}, {"operator", "op_"}};
+    for (const auto& [key, prefix] : keys) {
+        INFO("key: " << key);
+        const RawSettings flags = one(key, prefix + "flag", "--flag");
+        const RawSettings environment = one(key, prefix + "env", "ENV");
+        const RawSettings config = one(key, prefix + "config", "datamig.toml:1");
+        const auto value_of = [&](const Settings& settings) -> std::string {
+            if (key == "database_url") return settings.database_url;
+            if (key == "dir") return settings.dir.string();
+            if (key == "table") return settings.table;
+            return settings.operator_name;
+        };
+        CHECK(value_of(resolve(flags, environment, config)) == prefix + "flag");
+        CHECK(value_of(resolve({}, environment, config)) == prefix + "env");
+        CHECK(value_of(resolve({}, {}, config)) == prefix + "config");
+    }
+}
+
+TEST_CASE("resolve: precedence holds for converted settings too", "[settings]") {
+    const RawSettings flags = one("lock_wait", "2s", "--lock-wait");
+    const RawSettings config = one("lock_wait", "5m", "datamig.toml:1");
+    CHECK(resolve(flags, {}, config).lock_wait == milliseconds(2000));
+    CHECK(resolve({}, {}, config).lock_wait == milliseconds(300'000));
+
+    const RawSettings environment = one("log_format", "json", "DATAMIG_LOG_FORMAT");
+    CHECK(resolve(one("log_format", "text", "--log-format"), environment).log_format ==
+          datamig::LogFormat::text);
+    CHECK(resolve({}, environment, one("log_format", "text", "datamig.toml:1")).log_format ==
+          datamig::LogFormat::json);
+}
+
+TEST_CASE("resolve: a config operator beats $USER, DATAMIG_OPERATOR beats the config", "[settings]") {
+    const RawSettings config = one("operator", "ci", "datamig.toml:1");
+    CHECK(resolve({}, one("operator", "alice", "USER"), config).operator_name == "ci");
+    CHECK(resolve({}, one("operator", "alice", "USER")).operator_name == "alice");
+    CHECK(resolve({}, one("operator", "bot", "DATAMIG_OPERATOR"), config).operator_name == "bot");
+    CHECK(resolve(one("operator", "", "--operator")).operator_name == "unknown");
+}
+
+TEST_CASE("resolve: converts every kind of setting", "[settings]") {
+    const RawSettings flags = {
+        {"format", {{"github"}, "--format"}},
+        {"wait", {{""}, "--wait"}},
+        {"wait_timeout", {{"90"}, "--wait-timeout"}},
+        {"statement_timeout", {{"1.5s"}, "--statement-timeout"}},
+        {"exec_timeout", {{"10m"}, "--exec-timeout"}},
+        {"pause", {{"200ms"}, "--pause"}},
+        {"batch_size", {{"500"}, "--batch-size"}},
+        {"schema_dir", {{"db/migrate"}, "--schema-dir"}},
+        {"context", {{"ticket=OPS-1", "query=a=b"}, "--context"}},
+        {"phases", {{"pre_sync", "post_sync", "cleanup_2"}, "datamig.toml:2"}},
+    };
+    const Settings settings = resolve(flags);
+    CHECK(settings.format == datamig::OutputFormat::github);
+    CHECK(settings.wait);
+    CHECK(settings.wait_timeout == milliseconds(90'000));
+    CHECK(settings.statement_timeout == milliseconds(1500));
+    CHECK(settings.exec_timeout == milliseconds(600'000));
+    CHECK(settings.pause == milliseconds(200));
+    CHECK(settings.batch_size == 500);
+    CHECK(settings.schema_dir == fs::path("db/migrate"));
+    CHECK(settings.phases == std::vector<std::string>{"pre_sync", "post_sync", "cleanup_2"});
+    CHECK(settings.context == std::vector<std::pair<std::string, std::string>>{
+                                  {"ticket", "OPS-1"}, {"query", "a=b"}});
+}
+
+TEST_CASE("resolve: booleans accept true/false/1/0", "[settings]") {
+    CHECK(resolve(one("wait", "true", "datamig.toml:1")).wait);
+    CHECK(resolve(one("wait", "1", "--wait")).wait);
+    CHECK_FALSE(resolve(one("wait", "false", "datamig.toml:1")).wait);
+    CHECK_FALSE(resolve(one("wait", "0", "--wait")).wait);
+    CHECK(resolve_error(one("wait", "maybe", "--wait")) == "--wait: expected true or false, got 'maybe'");
+}
+
+TEST_CASE("resolve: verbose and quiet", "[settings]") {
+    CHECK(resolve(one("verbose", "true", "--verbose")).verbosity == 1);
+    CHECK(resolve(one("quiet", "true", "--quiet")).verbosity == -1);
+    CHECK(resolve({}, {}, one("verbose", "false", "datamig.toml:1")).verbosity == 0);
+    // The command line overrides the config file as a whole, not flag by flag.
+    CHECK(resolve(one("quiet", "true", "--quiet"), {}, one("verbose", "true", "datamig.toml:1"))
+              .verbosity == -1);
+    const RawSettings both = {{"verbose", {{"true"}, "--verbose"}}, {"quiet", {{"true"}, "--quiet"}}};
+    CHECK(resolve_error(both) == "--verbose, --quiet: verbose and quiet cannot be combined");
+}
+
+TEST_CASE("resolve: every bad value names its origin", "[settings]") {
+    CHECK(resolve_error(one("format", "yaml", "--format")) ==
+          "--format: unknown format 'yaml' (text, json, github)");
+    CHECK(resolve_error({}, one("log_format", "xml", "DATAMIG_LOG_FORMAT")) ==
+          "DATAMIG_LOG_FORMAT: unknown log format 'xml' (text, json)");
+    CHECK(resolve_error({}, {}, one("log_format", "github", "datamig.toml:7")) ==
+          "datamig.toml:7: unknown log format 'github' (text, json)");
+    CHECK(resolve_error(one("table", "x;y", "--table")) ==
+          "--table: 'x;y' is not a table name (use name or schema.name)");
+    CHECK(resolve_error({}, one("table", "a.b.c", "DATAMIG_TABLE")) ==
+          "DATAMIG_TABLE: 'a.b.c' is not a table name (use name or schema.name)");
+    CHECK(resolve_error(one("database_url", "", "--database-url")) ==
+          "--database-url: database URL is empty");
+    CHECK(resolve_error(one("dir", "", "--dir")) == "--dir: path is empty");
+    CHECK(resolve_error(one("batch_size", "0", "--batch-size")) ==
+          "--batch-size: batch size must be a positive integer, got '0'");
+    CHECK(resolve_error(one("batch_size", "-3", "datamig.toml:4")) ==
+          "datamig.toml:4: batch size must be a positive integer, got '-3'");
+    CHECK(resolve_error(one("batch_size", "12abc", "--batch-size")) ==
+          "--batch-size: batch size must be a positive integer, got '12abc'");
+    CHECK(resolve_error(RawSettings{{"format", {{"json", "text"}, "--format"}}}) ==
+          "--format: expects a single value");
+}
+
+TEST_CASE("resolve: bad durations name the flag, or the key and line of the config", "[settings]") {
+    CHECK(resolve_error(one("lock_wait", "soon", "--lock-wait")) ==
+          "invalid duration 'soon' for --lock-wait: use e.g. 200ms, 2s, 5m");
+    CHECK(resolve_error({}, {}, one("pause", "5 minutes", "datamig.toml:4")) ==
+          "invalid duration '5 minutes' for pause (datamig.toml:4): use e.g. 200ms, 2s, 5m");
+    for (const char* key : {"wait_timeout", "statement_timeout", "exec_timeout"}) {
+        CHECK_THROWS_AS(resolve(one(key, "-1s", "--x")), datamig::UsageError);
+    }
+}
+
+TEST_CASE("resolve: phases must be unique lowercase names", "[settings]") {
+    const auto phases = [](std::vector<std::string> names) {
+        return RawSettings{{"phases", {std::move(names), "datamig.toml:3"}}};
+    };
+    CHECK(resolve_error(phases({})) == "datamig.toml:3: list at least one phase");
+    CHECK(resolve_error(phases({"pre_sync", "PostSync"})) ==
+          "datamig.toml:3: invalid phase name 'PostSync' (use lowercase letters, digits and '_')");
+    CHECK(resolve_error(phases({"pre-sync"})) ==
+          "datamig.toml:3: invalid phase name 'pre-sync' (use lowercase letters, digits and '_')");
+    CHECK(resolve_error(phases({""})) ==
+          "datamig.toml:3: invalid phase name '' (use lowercase letters, digits and '_')");
+    CHECK(resolve_error(phases({"a", "b", "a"})) == "datamig.toml:3: phase 'a' is listed twice");
+    CHECK(resolve_error(phases({"templates"})) ==
+          "datamig.toml:3: 'templates' is reserved for migration templates");
+}
+
+TEST_CASE("resolve: context pairs need a key", "[settings]") {
+    const auto context = [](std::vector<std::string> items) {
+        return RawSettings{{"context", {std::move(items), "--context"}}};
+    };
+    CHECK(resolve_error(context({"ticket"})) == "--context: context must be KEY=VALUE, got 'ticket'");
+    CHECK(resolve_error(context({"=x"})) == "--context: context must be KEY=VALUE, got '=x'");
+    const Settings settings = resolve(context({"empty=", "multi=line\nvalue", "q=\"x\""}));
+    CHECK(settings.context == std::vector<std::pair<std::string, std::string>>{
+                                  {"empty", ""}, {"multi", "line\nvalue"}, {"q", "\"x\""}});
+}
+
+// --- context_json -------------------------------------------------------------------------
+
+TEST_CASE("context_json: an empty context is an empty object", "[settings]") {
+    CHECK(datamig::context_json(Settings{}) == "{}");
+}
+
+TEST_CASE("context_json keeps order and escapes quotes, newlines and semicolons", "[settings]") {
+    Settings settings;
+    settings.context = {{"ticket", "OPS-1"},
+                        {"note", "say \"hi\"\nthen; DROP TABLE x; --"},
+                        {"path", "C:\\tmp"}};
+    const std::string json = datamig::context_json(settings);
+    CHECK(json == R"({"ticket":"OPS-1","note":"say \"hi\"\nthen; DROP TABLE x; --","path":"C:\\tmp"})");
+    const auto parsed = nlohmann::json::parse(json);
+    CHECK(parsed.at("note") == "say \"hi\"\nthen; DROP TABLE x; --");
+}
+
+TEST_CASE("context_json: a later duplicate key overrides the earlier value", "[settings]") {
+    Settings settings;
+    settings.context = {{"a", "1"}, {"b", "2"}, {"a", "3"}};
+    CHECK(datamig::context_json(settings) == R"({"a":"3","b":"2"})");
+}
+
+TEST_CASE("context_json replaces invalid UTF-8 instead of failing", "[settings]") {
+    Settings settings;
+    settings.context = {{"k", "bad\xFF"}};
+    CHECK(datamig::context_json(settings) == "{\"k\":\"bad\xEF\xBF\xBD\"}");
+}

@@ -1,0 +1,123 @@
+#include "datamig/sql_text.hpp"
+
+#include <catch2/catch.hpp>
+
+using datamig::is_ddl;
+using datamig::leading_keyword;
+using datamig::split_statements;
+using datamig::substitute_placeholder;
+
+namespace {
+
+std::vector<std::string> texts(const std::vector<datamig::Statement>& statements) {
+    std::vector<std::string> result;
+    for (const auto& statement : statements) result.push_back(statement.text);
+    return result;
+}
+
+std::vector<int> lines(const std::vector<datamig::Statement>& statements) {
+    std::vector<int> result;
+    for (const auto& statement : statements) result.push_back(statement.first_line);
+    return result;
+}
+
+}  // namespace
+
+TEST_CASE("split_statements cuts on top-level semicolons and trims", "[sql_text]") {
+    const auto statements = split_statements("UPDATE a SET x = 1;\n  DELETE FROM b  ;\nSELECT 1");
+    CHECK(texts(statements) == std::vector<std::string>{"UPDATE a SET x = 1", "DELETE FROM b", "SELECT 1"});
+    CHECK(lines(statements) == std::vector<int>{1, 2, 3});
+}
+
+TEST_CASE("split_statements drops empty and comment-only statements", "[sql_text]") {
+    CHECK(split_statements("").empty());
+    CHECK(split_statements(" ;\n;; -- just a note\n/* and a block */ ;\n").empty());
+    CHECK(texts(split_statements(";;SELECT 1;;")) == std::vector<std::string>{"SELECT 1"});
+}
+
+TEST_CASE("split_statements reports the line of the first non-comment character", "[sql_text]") {
+    const auto statements = split_statements("\n\n-- explain\n/* more\n text */\n  UPDATE t\n SET a = 1;\n\nDELETE FROM t;");
+    REQUIRE(statements.size() == 2);
+    CHECK(statements[0].first_line == 6);
+    CHECK(statements[0].text == "UPDATE t\n SET a = 1");
+    CHECK(statements[1].first_line == 9);
+}
+
+TEST_CASE("split_statements ignores semicolons inside strings, identifiers and comments", "[sql_text]") {
+    SECTION("single-quoted strings with doubled quotes") {
+        CHECK(texts(split_statements("SELECT 'a;''b;'; SELECT 2")) ==
+              std::vector<std::string>{"SELECT 'a;''b;'", "SELECT 2"});
+    }
+    SECTION("E'' strings with backslash escapes") {
+        CHECK(texts(split_statements("SELECT E'it\\'s; fine'; SELECT 2")) ==
+              std::vector<std::string>{"SELECT E'it\\'s; fine'", "SELECT 2"});
+    }
+    SECTION("a backslash in a plain string is not an escape") {
+        CHECK(texts(split_statements("SELECT 'C:\\'; SELECT 2")) ==
+              std::vector<std::string>{"SELECT 'C:\\'", "SELECT 2"});
+    }
+    SECTION("quoted identifiers") {
+        CHECK(texts(split_statements("SELECT \"we;ird\"\"name\" FROM t; SELECT 2")).size() == 2);
+    }
+    SECTION("dollar quotes, plain and tagged") {
+        const auto statements = split_statements(
+            "DO $$ BEGIN UPDATE a SET x = 1; END $$;\n"
+            "DO $body$ BEGIN PERFORM '$$;'; END $body$;\n"
+            "SELECT $1;");
+        CHECK(texts(statements) == std::vector<std::string>{"DO $$ BEGIN UPDATE a SET x = 1; END $$",
+                                                             "DO $body$ BEGIN PERFORM '$$;'; END $body$",
+                                                             "SELECT $1"});
+        CHECK(lines(statements) == std::vector<int>{1, 2, 3});
+    }
+    SECTION("line comments") {
+        CHECK(texts(split_statements("SELECT 1 -- not; a cut\n+ 1; SELECT 2")) ==
+              std::vector<std::string>{"SELECT 1 -- not; a cut\n+ 1", "SELECT 2"});
+    }
+    SECTION("nested block comments") {
+        CHECK(texts(split_statements("SELECT /* a /* b; */ still; comment */ 1; SELECT 2")) ==
+              std::vector<std::string>{"SELECT /* a /* b; */ still; comment */ 1", "SELECT 2"});
+    }
+    SECTION("an unterminated string swallows the rest, as the server reads it") {
+        CHECK(split_statements("SELECT 'open; SELECT 2").size() == 1);
+    }
+}
+
+TEST_CASE("leading_keyword skips comments and upper-cases", "[sql_text]") {
+    CHECK(leading_keyword("update users set a = 1") == "UPDATE");
+    CHECK(leading_keyword("  -- why\n/* nested /* x */ */ insert into t values (1)") == "INSERT");
+    CHECK(leading_keyword("(SELECT 1)").empty());
+    CHECK(leading_keyword("").empty());
+}
+
+TEST_CASE("is_ddl recognises schema-changing statements", "[sql_text]") {
+    for (const char* ddl : {"CREATE INDEX i ON t (a)", "alter table t add c int", "DROP TABLE t", "truncate t",
+                            "RENAME TABLE a TO b", "comment on table t is 'x'", "GRANT SELECT ON t TO r",
+                            "REVOKE ALL ON t FROM r", "/* c */ -- c\n create table x (a int)"}) {
+        INFO(ddl);
+        CHECK(is_ddl(ddl));
+    }
+    for (const char* data : {"UPDATE t SET a = 1", "INSERT INTO t VALUES (1)", "DELETE FROM t",
+                             "SELECT 'CREATE TABLE x'", "-- DROP TABLE t\nSELECT 1", "COMMENTS", "COMMIT",
+                             "WITH x AS (SELECT 1) UPDATE t SET a = 1"}) {
+        INFO(data);
+        CHECK_FALSE(is_ddl(data));
+    }
+}
+
+TEST_CASE("substitute_placeholder replaces only real placeholders", "[sql_text]") {
+    CHECK(substitute_placeholder("LIMIT :batch_size", "batch_size", "500") == "LIMIT 500");
+    CHECK(substitute_placeholder("LIMIT :batch_size", ":batch_size", "500") == "LIMIT 500");
+    CHECK(substitute_placeholder("WHERE id >= :batch_start AND id < :batch_end", "batch_start", "1") ==
+          "WHERE id >= 1 AND id < :batch_end");
+    CHECK(substitute_placeholder(":batch_size,:batch_size", "batch_size", "9") == "9,9");
+
+    SECTION("casts, longer names and quoted text are left alone") {
+        CHECK(substitute_placeholder("SELECT x::batch_size, :batch_sizes", "batch_size", "1") ==
+              "SELECT x::batch_size, :batch_sizes");
+        CHECK(substitute_placeholder("SELECT ':batch_size', E'\\':batch_size', \":batch_size\"", "batch_size", "1") ==
+              "SELECT ':batch_size', E'\\':batch_size', \":batch_size\"");
+        CHECK(substitute_placeholder("-- :batch_size\n/* :batch_size */ $$ :batch_size $$ :batch_size", "batch_size",
+                                     "1") == "-- :batch_size\n/* :batch_size */ $$ :batch_size $$ 1");
+        CHECK(substitute_placeholder("SELECT '1'::int + :n", "n", "2") == "SELECT '1'::int + 2");
+    }
+}
