@@ -7,6 +7,8 @@
 #include <sstream>
 #include <system_error>
 
+#include <fmt/format.h>
+
 #include "datamig/error.hpp"
 #include "datamig/sql_text.hpp"
 
@@ -142,6 +144,19 @@ void add_ddl_warnings(const Section& section, const std::string& file_label, Fin
     }
 }
 
+// A folder in the root that is no phase is most likely a typo ("postsync"): its migrations
+// would never run, so say so instead of ignoring them.
+void warn_about_unknown_folders(const fs::path& root, const std::vector<std::string>& phases, Findings& findings) {
+    std::error_code error;
+    for (fs::directory_iterator it(root, error), end; !error && it != end; it.increment(error)) {
+        const std::string name = it->path().filename().string();
+        if (!it->is_directory(error) || name == "templates" || is_ignored(name)) continue;
+        if (std::find(phases.begin(), phases.end(), name) != phases.end()) continue;
+        findings.push_back({Severity::warning, it->path().string(), 0, "unknown-phase-folder",
+                            fmt::format("not a phase, so nothing in it runs (phases: {})", fmt::join(phases, ", "))});
+    }
+}
+
 }  // namespace
 
 Catalog list_migrations(const fs::path& root, const std::vector<std::string>& phases) {
@@ -170,6 +185,7 @@ Catalog list_migrations(const fs::path& root, const std::vector<std::string>& ph
             }
         }
     }
+    warn_about_unknown_folders(root, phases, catalog.findings);
     return catalog;
 }
 

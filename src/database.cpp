@@ -8,6 +8,7 @@
 #include "datamig/adapters/postgres_database.hpp"
 #include "datamig/adapters/sqlite_database.hpp"
 #include "datamig/error.hpp"
+#include "datamig/sql_text.hpp"
 
 namespace datamig {
 namespace {
@@ -158,8 +159,7 @@ std::string sqlite_path(std::string_view url) {
 std::unique_ptr<Database> connect(const std::string& url, const ConnectOptions& options) {
     if (url.empty()) throw UsageError("--database-url: empty (use sqlite:PATH or postgres://...)");
     if (!is_valid_table_name(options.table)) {
-        throw UsageError("--table: invalid table name '" + options.table +
-                         "' (use name or schema.name: letters, digits and _, at most 63 each)");
+        throw UsageError("--table: '" + options.table + "' is not a table name (use name or schema.name)");
     }
     switch (form_of(url)) {
         case UrlForm::sqlite: return open_sqlite(sqlite_path(url), options);
@@ -188,19 +188,6 @@ std::string password_of(const std::string& url) {
     const auto spans = password_spans(url);
     // libpq lets a later password setting override an earlier one.
     return spans.empty() ? std::string() : spans.back().value;
-}
-
-bool is_valid_table_name(std::string_view table) {
-    // ASCII only, whatever the locale: the name is spliced into SQL (quoted) on every database.
-    auto is_word_start = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
-    auto valid_identifier = [&](std::string_view part) {
-        if (part.empty() || part.size() > 63 || !is_word_start(part.front())) return false;
-        return std::all_of(part.begin(), part.end(),
-                           [&](char c) { return is_word_start(c) || (c >= '0' && c <= '9'); });
-    };
-    const std::size_t dot = table.find('.');
-    if (dot == std::string_view::npos) return valid_identifier(table);
-    return valid_identifier(table.substr(0, dot)) && valid_identifier(table.substr(dot + 1));
 }
 
 }  // namespace datamig

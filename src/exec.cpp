@@ -169,39 +169,44 @@ ExecResult run_process(const ExecRequest& request) {
     }
 
     const auto deadline = request.timeout ? SteadyClock::now() + *request.timeout : SteadyClock::time_point::max();
+    // Poll in short slices: a stop signal or the timeout must be noticed promptly even while
+    // the program prints nothing. Returns false when the program had to be stopped.
+    const auto keep_going = [&] {
+        if (stop_signal() != 0) {
+            child.stop_group();
+            throw_if_stopped();
+        }
+        if (SteadyClock::now() < deadline) return true;
+        child.stop_group();
+        return false;
+    };
     ExecResult result;
     {
         LineLogger logger(request.log_prefix);
-        bool output_open = true;
         char buffer[4096];
-        // Poll in short slices: a stop signal or the timeout must be noticed promptly even
-        // while the program prints nothing.
-        while (!child.exited() || output_open) {
-            if (stop_signal() != 0) {
-                child.stop_group();
-                throw_if_stopped();
-            }
-            if (SteadyClock::now() >= deadline) {
-                child.stop_group();
+        for (bool output_open = true; output_open;) {
+            if (!keep_going()) {
                 result.timed_out = true;
                 return result;
             }
-            if (!output_open) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-                continue;
-            }
             pollfd readable{output.read_end(), POLLIN, 0};
-            if (poll(&readable, 1, 100) <= 0) continue;
-            const ssize_t count = read(output.read_end(), buffer, sizeof buffer);
-            if (count > 0) {
-                logger.feed(buffer, static_cast<std::size_t>(count));
-            } else if (count == 0 || errno != EINTR) {
+            if (poll(&readable, 1, 100) > 0) {
+                const ssize_t count = read(output.read_end(), buffer, sizeof buffer);
+                if (count > 0) logger.feed(buffer, static_cast<std::size_t>(count));
+                else if (count == 0 || errno != EINTR) output_open = false;
+            } else if (child.exited()) {
+                // Nothing left to read and the program is gone: whatever it started in the
+                // background may hold the pipe open for hours, and is not ours to wait for.
                 output_open = false;
             }
-            // A program that exits while something it started still holds the pipe open
-            // must not keep us waiting for end-of-file.
-            if (child.exited()) output_open = output_open && poll(&readable, 1, 0) > 0;
         }
+    }
+    while (!child.exited()) {
+        if (!keep_going()) {
+            result.timed_out = true;
+            return result;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (WIFSIGNALED(child.status())) result.killed_by_signal = WTERMSIG(child.status());
     else result.exit_status = WEXITSTATUS(child.status());

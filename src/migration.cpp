@@ -56,12 +56,6 @@ bool is_identifier(std::string_view text) {
            });
 }
 
-// "table" or "schema.table".
-bool is_table_name(std::string_view text) {
-    const std::size_t dot = text.find('.');
-    if (dot == std::string_view::npos) return is_identifier(text);
-    return is_identifier(text.substr(0, dot)) && is_identifier(text.substr(dot + 1));
-}
 
 std::vector<std::string_view> split_words(std::string_view text) {
     std::vector<std::string_view> words;
@@ -224,7 +218,7 @@ private:
             }
         } else if (key == "key") {
             const std::size_t dot = value.rfind('.');
-            if (dot == std::string_view::npos || !is_table_name(value.substr(0, dot)) ||
+            if (dot == std::string_view::npos || !is_valid_table_name(value.substr(0, dot)) ||
                 !is_identifier(value.substr(dot + 1))) {
                 invalid("expected <table>.<column>, e.g. key:users.id");
             } else {

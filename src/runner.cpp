@@ -86,7 +86,7 @@ Outcome Runner::apply(const LoadedMigration& migration) {
         outcome = up.options.transaction ? run_transactional(migration, up, true)
                                          : run_outside_transaction(migration, true);
     }
-    spdlog::info("applied {} in {}ms{}", label(migration.file), outcome.duration_ms,
+    spdlog::debug("applied {} in {}ms{}", label(migration.file), outcome.duration_ms,
                  outcome.rows_affected ? fmt::format(", {} rows", *outcome.rows_affected) : "");
     return outcome;
 }

@@ -9,9 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string_view>
+#include <pwd.h>
 #include <system_error>
+#include <unistd.h>
 
-#include "datamig/database.hpp"
+#include "datamig/sql_text.hpp"
 #include "datamig/duration.hpp"
 #include "datamig/error.hpp"
 
@@ -219,9 +221,10 @@ private:
             if (peek() != '"' && peek() != '\'') fail("arrays may hold only strings");
             items.push_back(string());
             skip_blanks();
-            if (!at_end() && peek() == ',') {
+            if (at_end_or_comment()) continue;  // reported as unterminated above
+            if (peek() == ',') {
                 ++position_;
-            } else if (at_end() || peek() != ']') {
+            } else if (peek() != ']') {
                 fail("expected ',' or ']' after an array item");
             }
         }
@@ -447,6 +450,13 @@ RawSettings read_config_file(const std::filesystem::path& path) {
     return parse_config_text(text.str(), path.string());
 }
 
+// Who runs datamig when neither DATAMIG_OPERATOR nor USER says (a container's entrypoint
+// often sets neither).
+std::string login_name() {
+    const passwd* entry = getpwuid(geteuid());
+    return entry != nullptr && entry->pw_name != nullptr ? entry->pw_name : "unknown";
+}
+
 RawSettings settings_from_environment(GetEnv get_variable) {
     RawSettings settings;
     const auto take = [&](const char* variable, const std::string& key) {
@@ -513,9 +523,11 @@ Settings resolve_settings(const RawSettings& flags, const RawSettings& environme
     settings.lock_wait = duration("lock_wait").value_or(settings.lock_wait);
     settings.statement_timeout = duration("statement_timeout");
     if (const auto* raw = sources.find("operator")) settings.operator_name = single_value(*raw);
-    if (settings.operator_name.empty()) settings.operator_name = "unknown";
+    if (settings.operator_name.empty()) settings.operator_name = login_name();
     if (const auto* raw = sources.find("context")) settings.context = to_context(*raw);
+    // 0 means "no limit", as PostgreSQL's statement_timeout = 0 does.
     settings.exec_timeout = duration("exec_timeout");
+    if (settings.exec_timeout && settings.exec_timeout->count() == 0) settings.exec_timeout.reset();
     if (const auto* raw = sources.find("batch_size")) {
         settings.batch_size = to_positive_integer(*raw, "batch size");
     }

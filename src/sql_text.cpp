@@ -217,4 +217,17 @@ std::string substitute_placeholder(std::string_view sql, std::string_view name, 
     return result;
 }
 
+bool is_valid_table_name(std::string_view table) {
+    // ASCII only, whatever the locale: the name is spliced into SQL (quoted) on every database.
+    auto is_word_start = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+    auto valid_identifier = [&](std::string_view part) {
+        if (part.empty() || part.size() > 63 || !is_word_start(part.front())) return false;
+        return std::all_of(part.begin(), part.end(),
+                           [&](char c) { return is_word_start(c) || (c >= '0' && c <= '9'); });
+    };
+    const std::size_t dot = table.find('.');
+    if (dot == std::string_view::npos) return valid_identifier(table);
+    return valid_identifier(table.substr(0, dot)) && valid_identifier(table.substr(dot + 1));
+}
+
 }  // namespace datamig

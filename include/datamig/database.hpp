@@ -67,7 +67,4 @@ std::string redact_url(const std::string& url);
 // The password in `url`, "" when there is none; used to scrub it from any message.
 std::string password_of(const std::string& url);
 
-// True for "name" or "schema.name" where each part is [A-Za-z_][A-Za-z0-9_]* (max 63 chars).
-bool is_valid_table_name(std::string_view table);
-
 }  // namespace datamig

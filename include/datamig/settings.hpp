@@ -56,6 +56,10 @@ RawSettings parse_config_text(const std::string& text, const std::string& file_l
 using GetEnv = const char* (*)(const char*);
 RawSettings settings_from_environment(GetEnv getenv);
 
+// The login name of the effective user ("unknown" if there is none): the operator when neither
+// --operator, DATAMIG_OPERATOR nor USER names one.
+std::string login_name();
+
 // Which config file to read: --config, else DATAMIG_CONFIG, else "datamig.toml" when it
 // exists in the working directory. nullopt: none.
 std::optional<std::filesystem::path> choose_config_file(const std::optional<std::string>& flag,

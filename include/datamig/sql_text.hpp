@@ -23,6 +23,10 @@ std::string leading_keyword(std::string_view statement);
 // GRANT, REVOKE), which belong in schema migrations (`check` warns).
 bool is_ddl(std::string_view statement);
 
+// True for "name" or "schema.name" where each part is [A-Za-z_][A-Za-z0-9_]* (max 63 chars):
+// the only table names datamig splices into SQL.
+bool is_valid_table_name(std::string_view table);
+
 // Replaces a named placeholder such as ":batch_size" with `value` outside quotes/comments,
 // leaving PostgreSQL casts ("::int") and longer names (":batch_sizes") untouched.
 std::string substitute_placeholder(std::string_view sql, std::string_view name, std::string_view value);

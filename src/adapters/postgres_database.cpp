@@ -107,6 +107,13 @@ int error_line_within_statement(std::string_view text) {
     return line;
 }
 
+// libpq reports the rows a query returned ("SELECT 7") where a data migration wants the rows
+// it changed. A WITH statement counts: its main statement is usually the UPDATE/DELETE.
+bool only_reads(std::string_view statement) {
+    static const std::set<std::string> reading_keywords{"SELECT", "VALUES", "TABLE", "SHOW", "EXPLAIN", "FETCH", "MOVE"};
+    return reading_keywords.count(leading_keyword(statement)) > 0;
+}
+
 // The runner lock key: the first 8 bytes of SHA-256("datamig:" + table), read as a big-endian
 // signed 64-bit integer, where table is the --table value exactly as given (so "public.x" and
 // "x" are different locks). Any tool can compute it to see or take the same lock.
@@ -127,6 +134,13 @@ public:
             throw Unavailable("cannot connect to PostgreSQL at " + redact_url(conninfo) + ": " +
                               scrub(single_line(e.what())));
         }
+        // The runner lock and the SET options live in this session; libpqxx's silent reconnect
+        // would drop them while the runner believes it still holds the lock. (Deprecated in
+        // libpqxx 6.4 because 7 removes reconnecting altogether; until then it must be off.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        connection_->inhibit_reactivation(true);
+#pragma GCC diagnostic pop
         quiet_ = std::make_unique<pqxx::quiet_errorhandler>(*connection_);
         history_table_ = qualified_name(options.table, "");
         events_table_ = qualified_name(options.table, "_events");
@@ -153,10 +167,15 @@ public:
         // on CREATE TABLE IF NOT EXISTS (which can fail on pg_type's unique index otherwise).
         in_one_transaction([&](pqxx::transaction_base& txn) {
             txn.exec("CREATE TABLE IF NOT EXISTS " + history_table_ + " (version text PRIMARY KEY)");
+            // Only missing columns, so an up-to-date table is not locked exclusively by ALTER.
+            const auto existing = existing_columns(txn);
+            std::string additions;
             for (const auto& column : history_columns) {
-                txn.exec("ALTER TABLE " + history_table_ + " ADD COLUMN IF NOT EXISTS " +
-                         std::string(column.name) + " " + std::string(column.type));
+                if (existing.count(std::string(column.name)) > 0) continue;
+                if (!additions.empty()) additions += ", ";
+                additions += "ADD COLUMN " + std::string(column.name) + " " + std::string(column.type);
             }
+            if (!additions.empty()) txn.exec("ALTER TABLE " + history_table_ + " " + additions);
             txn.exec("CREATE TABLE IF NOT EXISTS " + events_table_ + " (" + std::string(event_columns) + ")");
         });
     }
@@ -250,7 +269,8 @@ public:
         for (const auto& statement : split_statements(sql)) {
             affected += guarded(statement.first_line, [&] {
                 return in_session([&](pqxx::transaction_base& txn) {
-                    return static_cast<std::int64_t>(txn.exec(statement.text).affected_rows());
+                    const auto result = txn.exec(statement.text);
+                    return only_reads(statement.text) ? 0 : static_cast<std::int64_t>(result.affected_rows());
                 });
             });
         }

@@ -24,6 +24,9 @@ struct RunResult {
 // "sqlite" or "postgres": the database of this suite run (DATAMIG_TEST_DB, default sqlite).
 std::string suite_database_kind();
 
+// SHA-256 (hex) of a file's bytes, computed by coreutils' sha256sum, not by datamig's code.
+std::string sha256_of_file(const std::filesystem::path& file);
+
 class Project {
 public:
     // A fresh temporary folder with db/data_migrations/{pre_sync,post_sync}/ and a fresh
@@ -58,6 +61,8 @@ public:
     std::vector<std::string> rows(const std::string& sql) const;
     std::string value(const std::string& sql) const;
     void execute(const std::string& sql) const;
+    // Whether a table (optionally schema.table) exists: sqlite_master or to_regclass.
+    bool table_exists(const std::string& table) const;
 
 private:
     std::filesystem::path root_;

@@ -213,6 +213,39 @@ std::string with_database(const std::string& url, const std::string& database) {
     return url.substr(0, host_end) + "/" + database + query;
 }
 
+// Databases made by fresh_database_url, dropped when the test program ends so that a
+// long-running development cluster does not fill up.
+class CreatedDatabases {
+public:
+    CreatedDatabases() = default;
+    CreatedDatabases(const CreatedDatabases&) = delete;
+    CreatedDatabases& operator=(const CreatedDatabases&) = delete;
+    ~CreatedDatabases() {
+        if (names_.empty()) return;
+        std::string drops;
+        for (const auto& name : names_) drops += "DROP DATABASE IF EXISTS " + name + " WITH (FORCE);\n";
+        try {
+            run_psql(admin_url_, drops);
+        } catch (...) {
+            // The cluster may be gone already; it is thrown away as a whole anyway.
+        }
+    }
+
+    void add(const std::string& admin_url, const std::string& name) {
+        admin_url_ = admin_url;
+        names_.push_back(name);
+    }
+
+private:
+    std::string admin_url_;
+    std::vector<std::string> names_;
+};
+
+CreatedDatabases& created_databases() {
+    static CreatedDatabases databases;
+    return databases;
+}
+
 std::string unique_database_name() {
     static std::atomic<int> counter{0};
     std::random_device random;
@@ -236,6 +269,7 @@ std::string fresh_database_url(const std::string& kind) {
         if (admin.empty()) throw std::runtime_error("DATAMIG_TEST_PG_URL_FILE names no PostgreSQL test cluster");
         const auto name = unique_database_name();
         run_psql(admin, "CREATE DATABASE " + name + ";");
+        created_databases().add(admin, name);
         return with_database(admin, name);
     }
     throw std::invalid_argument("unknown database kind: " + kind);

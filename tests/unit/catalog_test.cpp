@@ -313,3 +313,18 @@ TEST_CASE("require_no_errors lists every error and ignores warnings", "[catalog]
         CHECK(error.code() == datamig::Exit::usage);
     }
 }
+
+TEST_CASE("a folder in the root that is no phase is reported as a warning", "[catalog]") {
+    TempDir dir;
+    fs::create_directories(dir.path() / "postsync");
+    fs::create_directories(dir.path() / "templates");
+    fs::create_directories(dir.path() / "pre_sync");
+
+    const Catalog catalog = datamig::list_migrations(dir.path(), default_phases);
+
+    REQUIRE(catalog.findings.size() == 1);
+    const auto& finding = finding_with_code(catalog.findings, "unknown-phase-folder");
+    CHECK(finding.severity == Severity::warning);
+    CHECK(finding.file == (dir.path() / "postsync").string());
+    CHECK_THAT(finding.message, Catch::Contains("pre_sync, post_sync"));
+}

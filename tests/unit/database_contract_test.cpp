@@ -412,6 +412,29 @@ TEST_CASE("sqlite: a schema that is not an attached database is a usage error", 
     }
 }
 
+namespace {
+
+// A forked child that is killed and reaped at the latest when the test ends, even when a
+// REQUIRE fails first, so no test leaves a process behind.
+class ChildProcess {
+public:
+    explicit ChildProcess(pid_t pid) : pid_(pid) {}
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+    ~ChildProcess() { kill(); }
+    void kill() noexcept {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+
+private:
+    pid_t pid_;
+};
+
+}  // namespace
+
 TEST_CASE("sqlite: the runner lock dies with the process holding it", "[database][sqlite]") {
     const auto url = test::fresh_database_url("sqlite");
     int ready[2];
@@ -420,11 +443,13 @@ TEST_CASE("sqlite: the runner lock dies with the process holding it", "[database
     REQUIRE(holder >= 0);
     if (holder == 0) {
         // Child: take the lock, report it, and wait to be killed, never unlocking.
-        const char locked = connect(url)->try_lock() ? 'y' : 'n';
+        const auto database = connect(url);
+        const char locked = database->try_lock() ? 'y' : 'n';
         [[maybe_unused]] const auto written = ::write(ready[1], &locked, 1);
         ::pause();
         ::_exit(0);
     }
+    ChildProcess child(holder);
     ::close(ready[1]);
     char locked = 0;
     REQUIRE(::read(ready[0], &locked, 1) == 1);
@@ -434,7 +459,6 @@ TEST_CASE("sqlite: the runner lock dies with the process holding it", "[database
     auto waiter = connect(url);
     CHECK_FALSE(waiter->try_lock());
     CHECK_THAT(waiter->lock_holder(), Catch::StartsWith("pid " + std::to_string(holder) + " since "));
-    ::kill(holder, SIGKILL);
-    ::waitpid(holder, nullptr, 0);
+    child.kill();
     CHECK(waiter->try_lock());
 }

@@ -1,4 +1,5 @@
 #include "datamig/database.hpp"
+#include "datamig/sql_text.hpp"
 
 #include <unistd.h>
 

@@ -249,3 +249,21 @@ TEST_CASE("postgres: a Rails data-migrate table is adopted", "[postgres]") {
     }
     CHECK(datamig::test::query_value(*url, "SELECT count(*) FROM data_migrations WHERE status = 'applied'") == "2");
 }
+
+TEST_CASE("postgres: a lost session is Unavailable and never silently replaced", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    auto database = open(*url);
+    REQUIRE(database->try_lock());
+
+    datamig::test::query_rows(*url,
+                              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND application_name = 'datamig';");
+
+    // A new session would not hold the runner lock any more, so there must be none. (libpqxx 6
+    // reconnects on the third use if allowed to.)
+    for (int attempt = 1; attempt <= 4; ++attempt) {
+        CAPTURE(attempt);
+        CHECK_THROWS_AS(database->execute("SELECT 1"), datamig::Unavailable);
+    }
+}

@@ -294,7 +294,7 @@ TEST_CASE("resolve: defaults when no source sets anything", "[settings]") {
     CHECK(settings.wait_timeout == milliseconds(60'000));
     CHECK(settings.lock_wait == milliseconds(60'000));
     CHECK_FALSE(settings.statement_timeout);
-    CHECK(settings.operator_name == "unknown");
+    CHECK(settings.operator_name == datamig::login_name());
     CHECK(settings.context.empty());
     CHECK_FALSE(settings.exec_timeout);
     CHECK_FALSE(settings.batch_size);
@@ -340,7 +340,7 @@ TEST_CASE("resolve: a config operator beats $USER, DATAMIG_OPERATOR beats the co
     CHECK(resolve({}, one("operator", "alice", "USER"), config).operator_name == "ci");
     CHECK(resolve({}, one("operator", "alice", "USER")).operator_name == "alice");
     CHECK(resolve({}, one("operator", "bot", "DATAMIG_OPERATOR"), config).operator_name == "bot");
-    CHECK(resolve(one("operator", "", "--operator")).operator_name == "unknown");
+    CHECK(resolve(one("operator", "", "--operator")).operator_name == datamig::login_name());
 }
 
 TEST_CASE("resolve: converts every kind of setting", "[settings]") {
@@ -477,4 +477,9 @@ TEST_CASE("context_json replaces invalid UTF-8 instead of failing", "[settings]"
     Settings settings;
     settings.context = {{"k", "bad\xFF"}};
     CHECK(datamig::context_json(settings) == "{\"k\":\"bad\xEF\xBF\xBD\"}");
+}
+
+TEST_CASE("resolve: an exec timeout of 0 means no limit", "[settings]") {
+    CHECK_FALSE(resolve(one("exec_timeout", "0", "--exec-timeout")).exec_timeout.has_value());
+    CHECK(resolve(one("exec_timeout", "2s", "--exec-timeout")).exec_timeout == std::chrono::milliseconds(2000));
 }

@@ -1,0 +1,93 @@
+#include "support/memory_database.hpp"
+
+#include <stdexcept>
+
+#include "datamig/error.hpp"
+#include "datamig/sql_text.hpp"
+
+namespace datamig::test {
+namespace {
+
+// The n of "ROWS n" in a statement, 0 without one.
+std::int64_t scripted_rows(const std::string& statement) {
+    const auto at = statement.find("ROWS ");
+    return at == std::string::npos ? 0 : std::stoll(statement.substr(at + 5));
+}
+
+void reject_if_scripted(const Statement& statement) {
+    if (statement.text.find("FAIL") != std::string::npos) throw SqlError("boom", statement.first_line);
+}
+
+}  // namespace
+
+MemoryDatabase::MemoryDatabase() : MemoryDatabase(std::make_shared<State>()) {}
+
+MemoryDatabase::MemoryDatabase(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+void MemoryDatabase::ensure_history() {}
+
+std::vector<HistoryRow> MemoryDatabase::read_history() {
+    std::vector<HistoryRow> history;
+    for (const auto& [version, row] : rows()) history.push_back(row);
+    return history;
+}
+
+bool MemoryDatabase::try_lock() {
+    if (state_->locked) return false;
+    state_->locked = true;
+    holds_lock_ = true;
+    return true;
+}
+
+void MemoryDatabase::unlock() noexcept {
+    if (!holds_lock_) return;
+    state_->locked = false;
+    holds_lock_ = false;
+}
+
+std::string MemoryDatabase::lock_holder() { return holder; }
+
+// A nested or missing transaction is a bug in the code under test, so it fails loudly.
+void MemoryDatabase::begin() {
+    if (snapshot_) throw std::logic_error("begin() while a transaction is open");
+    snapshot_ = state_->tables;
+}
+
+void MemoryDatabase::commit() {
+    if (!snapshot_) throw std::logic_error("commit() without a transaction");
+    snapshot_.reset();
+}
+
+void MemoryDatabase::rollback() noexcept {
+    if (!snapshot_) return;
+    state_->tables = std::move(*snapshot_);
+    snapshot_.reset();
+}
+
+std::int64_t MemoryDatabase::execute(std::string_view sql) {
+    std::int64_t affected = 0;
+    for (const auto& statement : split_statements(sql)) {
+        reject_if_scripted(statement);
+        state_->tables.executed.push_back(statement.text);
+        affected += scripted_rows(statement.text);
+    }
+    return affected;
+}
+
+std::optional<std::string> MemoryDatabase::query_value(std::string_view sql) {
+    for (const auto& statement : split_statements(sql)) {
+        reject_if_scripted(statement);
+        state_->tables.executed.push_back(statement.text);
+    }
+    return query_result;
+}
+
+void MemoryDatabase::save_row(const HistoryRow& row) { rows()[row.version] = row; }
+
+void MemoryDatabase::delete_row(std::string_view version) { rows().erase(std::string(version)); }
+
+void MemoryDatabase::append_event(const Event& event) { state_->tables.events.push_back(event); }
+
+void MemoryDatabase::interrupt() noexcept {}
+
+}  // namespace datamig::test

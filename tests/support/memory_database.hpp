@@ -1,0 +1,68 @@
+#pragma once
+// An in-memory Database for testing the core without a server. It keeps the history rows,
+// events and lock in a State that several instances may share (two "sessions" of one
+// database), and scripts execute() by keywords in the SQL:
+//   * a statement containing "FAIL" is rejected with SqlError("boom", <its line>);
+//   * "ROWS <n>" in a statement makes it affect n rows.
+// Every executed statement and query is logged in order; what a rolled-back transaction did
+// disappears from the log as it does from the tables, so tests see only what "committed".
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "datamig/database.hpp"
+
+namespace datamig::test {
+
+class MemoryDatabase : public Database {
+public:
+    // What a transaction can change, snapshotted by begin() and restored by rollback().
+    struct Tables {
+        std::map<std::string, HistoryRow> rows;  // by version
+        std::vector<Event> events;
+        std::vector<std::string> executed;  // statements and queries, in order
+    };
+    struct State {
+        Tables tables;
+        bool locked = false;
+    };
+
+    MemoryDatabase();
+    // Another session of the database behind `state`.
+    explicit MemoryDatabase(std::shared_ptr<State> state);
+
+    std::shared_ptr<State> state() const { return state_; }
+    std::map<std::string, HistoryRow>& rows() { return state_->tables.rows; }
+    const std::vector<Event>& events() const { return state_->tables.events; }
+    const std::vector<std::string>& executed() const { return state_->tables.executed; }
+    bool in_transaction() const { return snapshot_.has_value(); }
+
+    // What query_value() answers (unless the query contains "FAIL").
+    std::optional<std::string> query_result = "t";
+    // What lock_holder() reports.
+    std::string holder = "memory session";
+
+    void ensure_history() override;
+    std::vector<HistoryRow> read_history() override;
+    bool try_lock() override;
+    void unlock() noexcept override;
+    std::string lock_holder() override;
+    void begin() override;
+    void commit() override;
+    void rollback() noexcept override;
+    std::int64_t execute(std::string_view sql) override;
+    std::optional<std::string> query_value(std::string_view sql) override;
+    void save_row(const HistoryRow& row) override;
+    void delete_row(std::string_view version) override;
+    void append_event(const Event& event) override;
+    void interrupt() noexcept override;
+
+private:
+    std::shared_ptr<State> state_;
+    std::optional<Tables> snapshot_;  // set while a transaction is open
+    bool holds_lock_ = false;
+};
+
+}  // namespace datamig::test

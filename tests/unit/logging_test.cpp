@@ -1,0 +1,98 @@
+#include "datamig/logging.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "support/temp_dir.hpp"
+
+namespace {
+
+// Sends this process's stderr into a file while alive and puts the previous default logger
+// back afterwards, so configure_logging can be observed without leaking into other tests.
+class CapturedStderr {
+public:
+    explicit CapturedStderr(const std::filesystem::path& file)
+        : saved_fd_(dup(STDERR_FILENO)), saved_logger_(spdlog::default_logger()) {
+        std::fflush(stderr);
+        FILE* target = std::fopen(file.c_str(), "w");
+        REQUIRE(target != nullptr);
+        dup2(fileno(target), STDERR_FILENO);
+        std::fclose(target);
+    }
+    ~CapturedStderr() {
+        std::fflush(stderr);
+        dup2(saved_fd_, STDERR_FILENO);
+        close(saved_fd_);
+        spdlog::set_default_logger(saved_logger_);
+    }
+    CapturedStderr(const CapturedStderr&) = delete;
+    CapturedStderr& operator=(const CapturedStderr&) = delete;
+
+private:
+    int saved_fd_;
+    std::shared_ptr<spdlog::logger> saved_logger_;
+};
+
+std::string logged(datamig::LogFormat format, int verbosity, const std::function<void()>& log) {
+    datamig::test::TempDir dir;
+    const auto file = dir.path() / "stderr.txt";
+    {
+        CapturedStderr captured(file);
+        datamig::configure_logging(format, verbosity, "s3cret");
+        log();
+    }
+    return datamig::test::read_file(file);
+}
+
+}  // namespace
+
+TEST_CASE("scrub replaces every occurrence of the secret", "[logging]") {
+    CHECK(datamig::scrub("postgres://app:s3cret@db/app failed; password s3cret rejected", "s3cret") ==
+          "postgres://app:***@db/app failed; password *** rejected");
+    CHECK(datamig::scrub("s3crets3cret", "s3cret") == "******");
+    CHECK(datamig::scrub("nothing to hide", "s3cret") == "nothing to hide");
+    // A secret that occurs in the mask itself must neither loop forever nor be missed.
+    CHECK(datamig::scrub("a*b**c", "*") == "a***b******c");
+}
+
+TEST_CASE("scrub with an empty secret changes nothing", "[logging]") {
+    CHECK(datamig::scrub("any text", "") == "any text");
+    CHECK(datamig::scrub("", "") == "");
+}
+
+TEST_CASE("configure_logging: text lines on stderr, password scrubbed", "[logging]") {
+    const std::string text = logged(datamig::LogFormat::text, 0, [] {
+        spdlog::info("connecting to postgres://app:s3cret@db/app");
+        spdlog::debug("only with -v");
+    });
+    CHECK(text == "datamig: info: connecting to postgres://app:***@db/app\n");
+}
+
+TEST_CASE("configure_logging: -q keeps warnings, -v adds debug", "[logging]") {
+    const auto log_all = [] {
+        spdlog::debug("debug line");
+        spdlog::info("info line");
+        spdlog::warn("warn line");
+    };
+    CHECK(logged(datamig::LogFormat::text, -1, log_all) == "datamig: warning: warn line\n");
+    CHECK(logged(datamig::LogFormat::text, 1, log_all) ==
+          "datamig: debug: debug line\ndatamig: info: info line\ndatamig: warning: warn line\n");
+}
+
+TEST_CASE("configure_logging: JSON lines, one object each, message escaped and scrubbed", "[logging]") {
+    const std::string text = logged(datamig::LogFormat::json, 0, [] {
+        spdlog::error("program said \"s3cret\"\tand \xff");
+    });
+    REQUIRE(text.back() == '\n');
+    REQUIRE(text.find('\n') == text.size() - 1);
+    const auto line = nlohmann::json::parse(text);
+    CHECK(line.at("level") == "error");
+    CHECK(line.at("message").get<std::string>().rfind("program said \"***\"\tand ", 0) == 0);
+    CHECK(line.at("time").get<std::string>().back() == 'Z');
+    CHECK(text.find("s3cret") == std::string::npos);
+}

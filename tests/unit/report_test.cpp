@@ -1,0 +1,181 @@
+#include "datamig/report.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+using datamig::Finding;
+using datamig::HistoryRow;
+using datamig::LoadedMigration;
+using datamig::OutputFormat;
+using datamig::Severity;
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::string> phases = {"pre_sync", "post_sync"};
+
+LoadedMigration file(const std::string& phase, const std::string& version, const std::string& name, datamig::Kind kind) {
+    LoadedMigration loaded;
+    loaded.file = {version, name, phase, phase + "/" + version + "_" + name, kind};
+    loaded.checksum = "sum-" + version;
+    if (kind == datamig::Kind::sql) loaded.script.emplace();
+    return loaded;
+}
+
+HistoryRow applied_row(const LoadedMigration& migration) {
+    HistoryRow row;
+    row.version = migration.file.version;
+    row.phase = migration.file.phase;
+    row.name = migration.file.name;
+    row.checksum = migration.checksum;
+    row.started_at = "2026-01-01T10:00:00.000000Z";
+    row.finished_at = "2026-01-01T10:00:01.500000Z";
+    row.duration_ms = 1500;
+    row.operator_name = "ops-bot";
+    return row;
+}
+
+// ordered_json keeps the printed key order, which is what these tests compare.
+nlohmann::ordered_json parse(const std::string& text) { return nlohmann::ordered_json::parse(text); }
+
+std::vector<std::string> keys_of(const nlohmann::ordered_json& object) {
+    std::vector<std::string> keys;
+    for (const auto& item : object.items()) keys.push_back(item.key());
+    return keys;
+}
+
+const std::vector<std::string> status_keys = {"version",    "name",        "phase",    "kind",    "state",
+                                              "applied_at", "duration_ms", "operator", "checksum"};
+
+}  // namespace
+
+TEST_CASE("print_status JSON has the keys of SPEC §8 and the counts", "[report]") {
+    const std::vector<LoadedMigration> files = {file("pre_sync", "20260101000000", "backfill", datamig::Kind::sql),
+                                                file("post_sync", "20260102000000", "enqueue", datamig::Kind::exec)};
+    HistoryRow legacy;
+    legacy.version = "20200101000000";
+    const auto status = datamig::compute_status(files, {applied_row(files[0]), legacy}, phases);
+
+    std::ostringstream out;
+    datamig::print_status(out, status, OutputFormat::json, false);
+    const auto document = parse(out.str());
+    CHECK(keys_of(document) == std::vector<std::string>{"migrations", "pending", "applied"});
+    CHECK(document["pending"] == 1);
+    CHECK(document["applied"] == 2);  // the adopted row without a file still counts as applied
+    REQUIRE(document["migrations"].size() == 3);
+    for (const auto& entry : document["migrations"]) CHECK(keys_of(entry) == status_keys);
+
+    const auto& applied = document["migrations"][0];
+    CHECK(applied["version"] == "20260101000000");
+    CHECK(applied["name"] == "backfill");
+    CHECK(applied["phase"] == "pre_sync");
+    CHECK(applied["kind"] == "sql");
+    CHECK(applied["state"] == "applied");
+    CHECK(applied["applied_at"] == "2026-01-01T10:00:01.500000Z");
+    CHECK(applied["duration_ms"] == 1500);
+    CHECK(applied["operator"] == "ops-bot");
+    CHECK(applied["checksum"] == "sum-20260101000000");
+
+    const auto& pending = document["migrations"][1];
+    CHECK(pending["kind"] == "exec");
+    CHECK(pending["state"] == "pending");
+    CHECK(pending["applied_at"].is_null());
+    CHECK(pending["duration_ms"].is_null());
+    CHECK(pending["operator"].is_null());
+    CHECK(pending["checksum"] == "sum-20260102000000");
+
+    const auto& adopted = document["migrations"][2];
+    CHECK(adopted["version"] == "20200101000000");
+    CHECK(adopted["state"] == "missing");
+    CHECK(adopted["name"].is_null());
+    CHECK(adopted["phase"].is_null());
+    CHECK(adopted["kind"].is_null());
+    CHECK(adopted["checksum"].is_null());
+}
+
+TEST_CASE("print_status text: one line per migration and a summary", "[report]") {
+    const std::vector<LoadedMigration> files = {file("pre_sync", "20260101000000", "backfill", datamig::Kind::sql),
+                                                file("pre_sync", "20260102000000", "later", datamig::Kind::sql)};
+    HistoryRow edited = applied_row(files[0]);
+    edited.checksum = "old";
+    std::ostringstream out;
+    datamig::print_status(out, datamig::compute_status(files, {edited}, phases), OutputFormat::text, false);
+    CHECK_THAT(out.str(), Catch::Contains("20260101000000  changed  2026-01-01 10:00:01  backfill\n"));
+    CHECK_THAT(out.str(), Catch::EndsWith("\n1 applied, 1 pending, 1 changed\n"));
+    CHECK(out.str().find('\033') == std::string::npos);
+}
+
+TEST_CASE("print_findings JSON splits errors and warnings with the keys of SPEC §8", "[report]") {
+    const datamig::Findings findings = {{Severity::error, "pre_sync/a.sql", 3, "unknown-option", "bad option"},
+                                        {Severity::warning, "", 0, "running-row", "interrupted"}};
+    std::ostringstream out;
+    datamig::print_findings(out, findings, OutputFormat::json, 2);
+    const auto document = parse(out.str());
+    CHECK(keys_of(document) == std::vector<std::string>{"errors", "warnings"});
+    REQUIRE(document["errors"].size() == 1);
+    REQUIRE(document["warnings"].size() == 1);
+    const auto& error = document["errors"][0];
+    CHECK(keys_of(error) == std::vector<std::string>{"file", "line", "code", "message"});
+    CHECK(error["file"] == "pre_sync/a.sql");
+    CHECK(error["line"] == 3);
+    CHECK(error["code"] == "unknown-option");
+    CHECK(error["message"] == "bad option");
+    CHECK(document["warnings"][0]["code"] == "running-row");
+
+    std::ostringstream clean;
+    datamig::print_findings(clean, {}, OutputFormat::json, 0);
+    CHECK(json::parse(clean.str()) == json{{"errors", json::array()}, {"warnings", json::array()}});
+}
+
+TEST_CASE("print_findings github: one workflow command per finding, escaped", "[report]") {
+    const datamig::Findings findings = {
+        {Severity::error, "pre_sync/a,b:c.sql", 3, "unknown-option", "100% wrong: here\nand here"},
+        {Severity::warning, "post_sync/x.sql", 0, "ddl-statement", "DDL, really"},
+        {Severity::warning, "", 0, "running-row", "interrupted"}};
+    std::ostringstream out;
+    datamig::print_findings(out, findings, OutputFormat::github, 2);
+    CHECK(out.str() ==
+          "::error file=pre_sync/a%2Cb%3Ac.sql,line=3::100%25 wrong: here%0Aand here (unknown-option)\n"
+          "::warning file=post_sync/x.sql,line=1::DDL, really (ddl-statement)\n"
+          "::warning::interrupted (running-row)\n");
+}
+
+TEST_CASE("print_findings text ends with a count", "[report]") {
+    const datamig::Findings findings = {{Severity::error, "pre_sync/a.sql", 3, "unknown-option", "bad option"}};
+    std::ostringstream out;
+    datamig::print_findings(out, findings, OutputFormat::text, 4);
+    CHECK(out.str() == "pre_sync/a.sql: error: line 3: bad option [unknown-option]\n4 files checked: 1 error, 0 warnings\n");
+}
+
+TEST_CASE("print_outcomes JSON: applied or rolled_back, and dry_run", "[report]") {
+    const std::vector<datamig::Outcome> outcomes = {{"20260101000000", "pre_sync", "backfill", 12, 5},
+                                                    {"20260102000000", "post_sync", "enqueue", 30, std::nullopt}};
+    std::ostringstream applied;
+    datamig::print_outcomes(applied, outcomes, datamig::Direction::up, false, OutputFormat::json);
+    const auto up = parse(applied.str());
+    CHECK(keys_of(up) == std::vector<std::string>{"applied", "dry_run"});
+    CHECK(up["dry_run"] == false);
+    REQUIRE(up["applied"].size() == 2);
+    CHECK(keys_of(up["applied"][0]) == std::vector<std::string>{"version", "phase", "name", "duration_ms", "rows_affected"});
+    CHECK(up["applied"][0]["rows_affected"] == 5);
+    CHECK(up["applied"][0]["duration_ms"] == 12);
+    CHECK(up["applied"][1]["rows_affected"].is_null());
+    CHECK(up["applied"][1]["name"] == "enqueue");
+
+    std::ostringstream planned;
+    datamig::print_outcomes(planned, {}, datamig::Direction::down, true, OutputFormat::json);
+    CHECK(json::parse(planned.str()) == json{{"rolled_back", json::array()}, {"dry_run", true}});
+}
+
+TEST_CASE("print_outcomes text", "[report]") {
+    const std::vector<datamig::Outcome> outcomes = {{"20260101000000", "pre_sync", "backfill", 12, 5}};
+    std::ostringstream out;
+    datamig::print_outcomes(out, outcomes, datamig::Direction::down, true, OutputFormat::text);
+    CHECK(out.str() == "would roll back  pre_sync/20260101000000_backfill  5 rows\n");
+    std::ostringstream nothing;
+    datamig::print_outcomes(nothing, {}, datamig::Direction::up, false, OutputFormat::text);
+    CHECK(nothing.str() == "nothing to migrate\n");
+}

@@ -1,0 +1,391 @@
+#include "datamig/runner.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "support/memory_database.hpp"
+#include "support/temp_dir.hpp"
+
+using datamig::EventKind;
+using datamig::HistoryRow;
+using datamig::LoadedMigration;
+using datamig::RowStatus;
+using datamig::test::MemoryDatabase;
+using datamig::test::TempDir;
+using Strings = std::vector<std::string>;
+
+namespace {
+
+// Records each write with whether a transaction was open at the time, so tests can tell
+// "recorded together" from "recorded one after the other".
+class WatchedDatabase : public MemoryDatabase {
+public:
+    Strings writes;
+
+    void save_row(const HistoryRow& row) override {
+        writes.push_back(std::string("save ") + std::string(datamig::to_string(row.status)) + where());
+        MemoryDatabase::save_row(row);
+    }
+    void delete_row(std::string_view version) override {
+        writes.push_back("delete" + where());
+        MemoryDatabase::delete_row(version);
+    }
+    void append_event(const datamig::Event& event) override {
+        writes.push_back(std::string("event ") + std::string(datamig::to_string(event.kind)) + where());
+        MemoryDatabase::append_event(event);
+    }
+
+private:
+    std::string where() const { return in_transaction() ? " in transaction" : " alone"; }
+};
+
+// The runner logs each step; test output should show only test results.
+class QuietLog {
+public:
+    QuietLog() : level_(spdlog::default_logger()->level()) { spdlog::default_logger()->set_level(spdlog::level::off); }
+    ~QuietLog() { spdlog::default_logger()->set_level(level_); }
+    QuietLog(const QuietLog&) = delete;
+    QuietLog& operator=(const QuietLog&) = delete;
+
+private:
+    spdlog::level::level_enum level_;
+};
+
+class Fixture {
+public:
+    Fixture() {
+        settings.database_url = "sqlite:" + (dir.path() / "app.sqlite3").string();
+        settings.operator_name = "ops-bot";
+        settings.context = {{"ticket", "OPS-1"}};
+    }
+
+    LoadedMigration sql(const std::string& text, const std::string& name = "backfill") const {
+        const auto path = datamig::test::write_file(dir.path() / "pre_sync" / ("20260101000000_" + name + ".sql"), text);
+        LoadedMigration loaded = datamig::load_migration({"20260101000000", name, "pre_sync", path, datamig::Kind::sql});
+        REQUIRE(loaded.script.has_value());
+        return loaded;
+    }
+
+    LoadedMigration exec(const std::string& script_body) const {
+        const auto path = datamig::test::write_file(dir.path() / "post_sync" / "20260102000000_enqueue.sh",
+                                                    "#!/bin/sh\n" + script_body + "\n", true);
+        return datamig::load_migration({"20260102000000", "enqueue", "post_sync", path, datamig::Kind::exec});
+    }
+
+    std::string path_of(const LoadedMigration& migration) const { return migration.file.path.string(); }
+
+    QuietLog quiet;
+    TempDir dir;
+    WatchedDatabase db;
+    datamig::Settings settings;
+};
+
+// Applies `migration`, expecting MigrationFailed, and returns its message.
+std::string failure_of(datamig::Runner& runner, const LoadedMigration& migration) {
+    try {
+        runner.apply(migration);
+    } catch (const datamig::MigrationFailed& failure) {
+        return failure.what();
+    }
+    FAIL("expected MigrationFailed");
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("apply: a transactional migration commits its work, row and apply event together", "[runner]") {
+    Fixture f;
+    const auto migration = f.sql("-- migrate:up\nUPDATE a ROWS 2;\nUPDATE b ROWS 3;\n");
+    datamig::Runner runner(f.db, f.settings);
+
+    const datamig::Outcome outcome = runner.apply(migration);
+    CHECK(outcome.version == "20260101000000");
+    CHECK(outcome.phase == "pre_sync");
+    CHECK(outcome.name == "backfill");
+    CHECK(outcome.rows_affected == 5);
+
+    CHECK(f.db.writes == Strings{"save applied in transaction", "event apply in transaction"});
+    CHECK_FALSE(f.db.in_transaction());
+    CHECK(f.db.executed() == Strings{"UPDATE a ROWS 2", "UPDATE b ROWS 3"});
+
+    REQUIRE(f.db.rows().count("20260101000000") == 1);
+    const HistoryRow& row = f.db.rows().at("20260101000000");
+    CHECK(row.status == RowStatus::applied);
+    CHECK(row.phase == "pre_sync");
+    CHECK(row.name == "backfill");
+    CHECK(row.checksum == migration.checksum);
+    CHECK(row.operator_name == "ops-bot");
+    CHECK(row.context == R"({"ticket":"OPS-1"})");
+    CHECK(row.rows_affected == 5);
+    CHECK(row.duration_ms == outcome.duration_ms);
+    CHECK_FALSE(row.started_at.empty());
+    CHECK(row.finished_at > row.started_at);
+
+    REQUIRE(f.db.events().size() == 1);
+    const datamig::Event& event = f.db.events()[0];
+    CHECK(event.kind == EventKind::apply);
+    CHECK(event.version == "20260101000000");
+    CHECK(event.phase == "pre_sync");
+    CHECK(event.rows_affected == 5);
+    CHECK(event.operator_name == "ops-bot");
+    CHECK(event.context == R"({"ticket":"OPS-1"})");
+    CHECK(event.at == row.finished_at);
+    CHECK_FALSE(event.error.has_value());
+}
+
+TEST_CASE("apply: a failing statement rolls everything back and records a fail event with file:line", "[runner]") {
+    Fixture f;
+    // The up section starts on line 4; the failing statement begins on file line 6.
+    const auto migration = f.sql("-- header comment\n\n-- migrate:up\nUPDATE a ROWS 1;\n\nUPDATE b\n  SET FAIL = 1;\n");
+    datamig::Runner runner(f.db, f.settings);
+
+    const std::string message = failure_of(runner, migration);
+    CHECK_THAT(message, Catch::Contains(f.path_of(migration) + ":6: boom"));
+    CHECK(f.db.rows().empty());
+    CHECK(f.db.executed().empty());  // the first UPDATE was rolled back with the rest
+    REQUIRE(f.db.events().size() == 1);
+    const datamig::Event& event = f.db.events()[0];
+    CHECK(event.kind == EventKind::fail);
+    CHECK(event.version == "20260101000000");
+    CHECK(event.phase == "pre_sync");
+    CHECK(event.error == message);
+    CHECK(event.duration_ms.has_value());
+    CHECK_FALSE(event.rows_affected.has_value());
+    CHECK(f.db.writes.back() == "event fail alone");  // outside the rolled-back transaction
+}
+
+TEST_CASE("apply: verify decides whether the work is kept", "[runner]") {
+    Fixture f;
+    const auto migration = f.sql("-- migrate:up\nUPDATE a SET x = 1;\n\n-- migrate:verify\n\nSELECT count(*) = 0 FROM a;\n");
+    datamig::Runner runner(f.db, f.settings);
+
+    SECTION("a true/non-zero value keeps it") {
+        const auto value = GENERATE(as<std::string>{}, "t", "true", "1", "42");
+        f.db.query_result = value;
+        runner.apply(migration);
+        CHECK(f.db.rows().count("20260101000000") == 1);
+        CHECK(f.db.executed() == Strings{"UPDATE a SET x = 1", "SELECT count(*) = 0 FROM a"});
+    }
+    SECTION("false, 0, NULL or no row rolls it back and fails") {
+        f.db.query_result = GENERATE(as<std::optional<std::string>>{}, "f", "false", "0", "", std::nullopt);
+        const std::string message = failure_of(runner, migration);
+        CHECK_THAT(message, Catch::Contains(f.path_of(migration) + ":6: verify failed"));
+        CHECK(f.db.rows().empty());
+        CHECK(f.db.executed().empty());
+        REQUIRE(f.db.events().size() == 1);
+        CHECK(f.db.events()[0].kind == EventKind::fail);
+    }
+    SECTION("a verify query the database rejects fails the migration") {
+        const auto rejected = f.sql("-- migrate:up\nUPDATE a SET x = 1;\n-- migrate:verify\nSELECT FAIL;\n", "rejected");
+        CHECK_THAT(failure_of(runner, rejected), Catch::Contains(f.path_of(rejected) + ":4: verify: boom"));
+        CHECK(f.db.rows().empty());
+    }
+}
+
+TEST_CASE("apply: a verify section of only comments checks nothing", "[runner]") {
+    Fixture f;
+    const auto migration = f.sql("-- migrate:up\nUPDATE a SET x = 1;\n-- migrate:verify\n-- SELECT false;\n");
+    f.db.query_result = "f";
+    datamig::Runner runner(f.db, f.settings);
+    runner.apply(migration);
+    CHECK(f.db.rows().count("20260101000000") == 1);
+    CHECK(f.db.executed() == Strings{"UPDATE a SET x = 1"});
+}
+
+TEST_CASE("apply: transaction:false records `running` first, then `applied`", "[runner]") {
+    Fixture f;
+    datamig::Runner runner(f.db, f.settings);
+    SECTION("success") {
+        const auto migration = f.sql("-- migrate:up transaction:false\nVACUUM ROWS 7;\n");
+        const auto outcome = runner.apply(migration);
+        CHECK(outcome.rows_affected == 7);
+        CHECK(f.db.writes == Strings{"save running alone", "save applied in transaction", "event apply in transaction"});
+        CHECK(f.db.rows().at("20260101000000").status == RowStatus::applied);
+        CHECK(f.db.rows().at("20260101000000").rows_affected == 7);
+    }
+    SECTION("a failure deletes the row so the next migrate retries it") {
+        const auto migration = f.sql("-- migrate:up transaction:false\nVACUUM;\nSELECT FAIL;\n");
+        CHECK_THAT(failure_of(runner, migration), Catch::Contains(f.path_of(migration) + ":3: boom"));
+        CHECK(f.db.writes == Strings{"save running alone", "delete alone", "event fail alone"});
+        CHECK(f.db.rows().empty());
+        CHECK(f.db.executed() == Strings{"VACUUM"});  // no transaction: what ran stays done
+    }
+}
+
+TEST_CASE("apply: an exec migration runs its program with the DATAMIG_* environment", "[runner]") {
+    Fixture f;
+    const auto out = f.dir.path() / "env.txt";
+    const auto migration = f.exec("{ echo \"args=$*\"; echo \"cwd=$(pwd)\"; env; } > '" + out.string() + "'");
+    datamig::Runner runner(f.db, f.settings);
+
+    const auto outcome = runner.apply(migration);
+    CHECK_FALSE(outcome.rows_affected.has_value());
+    CHECK(f.db.writes == Strings{"save running alone", "save applied in transaction", "event apply in transaction"});
+    const HistoryRow& row = f.db.rows().at("20260102000000");
+    CHECK(row.status == RowStatus::applied);
+    CHECK(row.phase == "post_sync");
+    CHECK(row.checksum == migration.checksum);
+    CHECK_FALSE(row.rows_affected.has_value());
+
+    const std::string seen = datamig::test::read_file(out);
+    CHECK_THAT(seen, Catch::Contains("args=up\n"));
+    CHECK_THAT(seen, Catch::Contains("cwd=" + std::filesystem::current_path().string() + "\n"));
+    CHECK_THAT(seen, Catch::Contains("\nDATABASE_URL=" + f.settings.database_url + "\n"));
+    CHECK_THAT(seen, Catch::Contains("\nDATAMIG_VERSION=20260102000000\n"));
+    CHECK_THAT(seen, Catch::Contains("\nDATAMIG_NAME=enqueue\n"));
+    CHECK_THAT(seen, Catch::Contains("\nDATAMIG_PHASE=post_sync\n"));
+    CHECK_THAT(seen, Catch::Contains("\nDATAMIG_DIRECTION=up\n"));
+    CHECK_THAT(seen, Catch::Contains("\nDATAMIG_OPERATOR=ops-bot\n"));
+}
+
+TEST_CASE("apply: a failing exec migration deletes its row and records the failure", "[runner]") {
+    Fixture f;
+    datamig::Runner runner(f.db, f.settings);
+    SECTION("non-zero exit") {
+        const auto migration = f.exec("exit 3");
+        const std::string message = failure_of(runner, migration);
+        CHECK_THAT(message, Catch::Contains(f.path_of(migration)) && Catch::Contains("exited with status 3"));
+    }
+    SECTION("timeout") {
+        f.settings.exec_timeout = std::chrono::milliseconds(200);
+        const auto migration = f.exec("sleep 5");
+        const auto start = std::chrono::steady_clock::now();
+        CHECK_THAT(failure_of(runner, migration), Catch::Contains("timed out"));
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+    }
+    CHECK(f.db.writes == Strings{"save running alone", "delete alone", "event fail alone"});
+    CHECK(f.db.rows().empty());
+    REQUIRE(f.db.events().size() == 1);
+    CHECK(f.db.events()[0].kind == EventKind::fail);
+    CHECK(f.db.events()[0].version == "20260102000000");
+}
+
+TEST_CASE("roll_back runs down and deletes the row with a rollback event", "[runner]") {
+    Fixture f;
+    datamig::Runner runner(f.db, f.settings);
+    SECTION("SQL, in a transaction") {
+        const auto migration = f.sql("-- migrate:up\nUPDATE a SET x = 1;\n-- migrate:down\nUPDATE a ROWS 4;\n");
+        runner.apply(migration);
+        f.db.writes.clear();
+        const auto outcome = runner.roll_back(migration);
+        CHECK(outcome.rows_affected == 4);
+        CHECK(f.db.writes == Strings{"delete in transaction", "event rollback in transaction"});
+        CHECK(f.db.executed() == Strings{"UPDATE a SET x = 1", "UPDATE a ROWS 4"});
+        CHECK(f.db.events().back().rows_affected == 4);
+    }
+    SECTION("exec, with `down` as argument") {
+        const auto out = f.dir.path() / "direction.txt";
+        const auto migration = f.exec("echo \"$1 $DATAMIG_DIRECTION\" > '" + out.string() + "'");
+        runner.apply(migration);
+        f.db.writes.clear();
+        runner.roll_back(migration);
+        CHECK(datamig::test::read_file(out) == "down down\n");
+        CHECK(f.db.writes == Strings{"delete in transaction", "event rollback in transaction"});
+    }
+    CHECK(f.db.rows().empty());
+    REQUIRE(f.db.events().size() == 2);
+    CHECK(f.db.events()[1].kind == EventKind::rollback);
+    CHECK_FALSE(f.db.events()[1].error.has_value());
+}
+
+TEST_CASE("roll_back: a failing down keeps the row", "[runner]") {
+    Fixture f;
+    const auto migration = f.sql("-- migrate:up\nUPDATE a SET x = 1;\n-- migrate:down\nUPDATE FAIL;\n");
+    datamig::Runner runner(f.db, f.settings);
+    runner.apply(migration);
+    CHECK_THROWS_AS(runner.roll_back(migration), datamig::MigrationFailed);
+    CHECK(f.db.rows().count("20260101000000") == 1);
+    CHECK(f.db.executed() == Strings{"UPDATE a SET x = 1"});
+    CHECK(f.db.events().back().kind == EventKind::fail);
+    CHECK_THAT(*f.db.events().back().error, Catch::Contains(f.path_of(migration) + ":4: boom"));
+}
+
+TEST_CASE("roll_back refuses an irreversible migration and changes nothing", "[runner]") {
+    Fixture f;
+    const auto migration = f.sql("-- migrate:up\nUPDATE a SET x = 1;\n");
+    datamig::Runner runner(f.db, f.settings);
+    runner.apply(migration);
+    f.db.writes.clear();
+    CHECK_THROWS_AS(datamig::Runner::require_reversible(migration), datamig::MigrationFailed);
+    CHECK_THROWS_AS(runner.roll_back(migration), datamig::MigrationFailed);
+    CHECK_THROWS_WITH(runner.roll_back(migration), Catch::Contains("irreversible") && Catch::Contains(f.path_of(migration)));
+    CHECK(f.db.writes.empty());
+    CHECK(f.db.rows().count("20260101000000") == 1);
+    CHECK(f.db.executed() == Strings{"UPDATE a SET x = 1"});
+    CHECK_NOTHROW(datamig::Runner::require_reversible(f.exec("exit 0")));
+}
+
+TEST_CASE("resolve settles a running row with a resolve event", "[runner]") {
+    Fixture f;
+    HistoryRow running;
+    running.version = "20260102000000";
+    running.phase = "post_sync";
+    running.name = "enqueue";
+    running.status = RowStatus::running;
+    running.started_at = "2026-01-02T00:00:00.000000Z";
+    f.db.save_row(running);
+    f.db.writes.clear();
+    datamig::Runner runner(f.db, f.settings);
+
+    SECTION("as applied") {
+        runner.resolve(running, true);
+        const HistoryRow& row = f.db.rows().at("20260102000000");
+        CHECK(row.status == RowStatus::applied);
+        CHECK(row.finished_at > row.started_at);
+        CHECK(row.started_at == running.started_at);
+        CHECK(f.db.writes == Strings{"save applied in transaction", "event resolve in transaction"});
+        CHECK(f.db.events().back().error == "resolved as applied");
+    }
+    SECTION("as pending") {
+        runner.resolve(running, false);
+        CHECK(f.db.rows().empty());
+        CHECK(f.db.writes == Strings{"delete in transaction", "event resolve in transaction"});
+        CHECK(f.db.events().back().error == "resolved as pending");
+    }
+    REQUIRE(f.db.events().size() == 1);
+    const datamig::Event& event = f.db.events()[0];
+    CHECK(event.kind == EventKind::resolve);
+    CHECK(event.version == "20260102000000");
+    CHECK(event.phase == "post_sync");
+    CHECK(event.operator_name == "ops-bot");
+}
+
+TEST_CASE("RunnerLock waits for the holder, then gives up with Unavailable", "[runner]") {
+    const QuietLog quiet;
+    MemoryDatabase first;
+    MemoryDatabase second(first.state());
+    first.holder = "pid 4242, application datamig";
+    second.holder = first.holder;  // both sessions see the same holder, as on a server
+    {
+        const datamig::RunnerLock held(first, std::chrono::milliseconds(0));
+        const auto start = std::chrono::steady_clock::now();
+        CHECK_THROWS_AS(datamig::RunnerLock(second, std::chrono::milliseconds(300)), datamig::Unavailable);
+        CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(300));
+        CHECK_THROWS_WITH(datamig::RunnerLock(second, std::chrono::milliseconds(0)), Catch::Contains("pid 4242"));
+        CHECK(first.state()->locked);  // a waiter that gave up does not release another's lock
+    }
+    CHECK_FALSE(first.state()->locked);
+    const datamig::RunnerLock now_free(second, std::chrono::milliseconds(0));
+    CHECK(second.state()->locked);
+}
+
+TEST_CASE("Transaction rolls back on destruction unless committed", "[runner]") {
+    MemoryDatabase db;
+    HistoryRow row;
+    row.version = "20260101000000";
+    {
+        datamig::Transaction transaction(db);
+        CHECK(db.in_transaction());
+        db.save_row(row);
+    }
+    CHECK_FALSE(db.in_transaction());
+    CHECK(db.rows().empty());
+    {
+        datamig::Transaction transaction(db);
+        db.save_row(row);
+        transaction.commit();
+    }
+    CHECK_FALSE(db.in_transaction());
+    CHECK(db.rows().size() == 1);
+}
