@@ -95,6 +95,21 @@ void refuse_interrupted(const std::vector<HistoryRow>& history, const Catalog& c
                               blocking.size() == 1 ? "" : "s", fmt::join(blocking, "; ")));
 }
 
+// Runs the plan in order and prints what was done. The first failure stops the run, but what
+// succeeded before it is still printed: a script reading the JSON must learn about it.
+void run_in_order(Runner runner, const std::vector<LoadedMigration>& plan, Direction direction, OutputFormat format) {
+    std::vector<Outcome> outcomes;
+    try {
+        for (const auto& migration : plan) {
+            outcomes.push_back(direction == Direction::up ? runner.apply(migration) : runner.roll_back(migration));
+        }
+    } catch (const Error&) {
+        if (!outcomes.empty()) print_outcomes(std::cout, outcomes, direction, false, format);
+        throw;
+    }
+    print_outcomes(std::cout, outcomes, direction, false, format);
+}
+
 }  // namespace
 
 Exit run_generate(const Invocation& invocation) {
@@ -141,15 +156,7 @@ Exit run_migrate(const Invocation& invocation) {
     const auto plan = load_runnable(plan_migrate(catalog, history, settings.phases, request));
 
     // 5. Apply in order; the first failure stops the run (later migrations may depend on it).
-    Runner runner(*db, settings);
-    std::vector<Outcome> outcomes;
-    try {
-        for (const auto& migration : plan) outcomes.push_back(runner.apply(migration));
-    } catch (const Error&) {
-        if (!outcomes.empty()) print_outcomes(std::cout, outcomes, Direction::up, false, settings.format);
-        throw;
-    }
-    print_outcomes(std::cout, outcomes, Direction::up, false, settings.format);
+    run_in_order(Runner(*db, settings), plan, Direction::up, settings.format);
     return Exit::ok;
 }
 
@@ -219,15 +226,7 @@ Exit run_rollback(const Invocation& invocation) {
     }
 
     // 3. Roll back, latest applied first.
-    Runner runner(*db, settings);
-    std::vector<Outcome> outcomes;
-    try {
-        for (const auto& migration : plan) outcomes.push_back(runner.roll_back(migration));
-    } catch (const Error&) {
-        if (!outcomes.empty()) print_outcomes(std::cout, outcomes, Direction::down, false, settings.format);
-        throw;
-    }
-    print_outcomes(std::cout, outcomes, Direction::down, false, settings.format);
+    run_in_order(Runner(*db, settings), plan, Direction::down, settings.format);
     return Exit::ok;
 }
 

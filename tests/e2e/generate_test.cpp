@@ -44,6 +44,12 @@ TEST_CASE("generate writes a timestamped snake_case SQL file in the first phase 
     CHECK(text.find("-- migrate:down") != std::string::npos);
 }
 
+TEST_CASE("generate splits acronyms in CamelCase names", "[generate]") {
+    Project project;
+    const auto path = printed_path(project, project.run({"generate", "HTTPServerTimeout"}));
+    CHECK(std::regex_match(path.filename().string(), std::regex(R"(\d{14}_http_server_timeout\.sql)")));
+}
+
 TEST_CASE("generate turns spaces and dashes into underscores", "[generate]") {
     Project project;
     const auto path = printed_path(project, project.run({"generate", "with spaces-and-dashes"}));

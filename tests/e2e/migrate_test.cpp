@@ -81,6 +81,8 @@ TEST_CASE("migrate records the history row of SPEC §5", "[migrate]") {
     CHECK(project.rows("SELECT event, version, phase, operator, rows_affected FROM data_migrations_events") ==
           std::vector<std::string>{"apply|20240101000001|pre_sync|alice|4"});
     CHECK(project.value("SELECT count(*) FROM data_migrations_events WHERE at IS NOT NULL AND error IS NULL") == "1");
+    CHECK(nlohmann::json::parse(project.value("SELECT context FROM data_migrations_events")) ==
+          nlohmann::json{{"team", "data"}, {"ticket", "42"}});
 }
 
 TEST_CASE("the operator defaults to $USER", "[migrate]") {
@@ -272,16 +274,20 @@ TEST_CASE("a transaction:false migration is applied and recorded", "[migrate]") 
     CHECK(project.rows("SELECT status, rows_affected FROM data_migrations") == std::vector<std::string>{"applied|3"});
 }
 
-TEST_CASE("a file reusing a version recorded under another phase is a collision", "[migrate]") {
+TEST_CASE("a file reusing a version recorded under another phase or name is a collision", "[migrate]") {
     Project project;
     create_items(project);
     project.write_sql("pre_sync", "20240101000001", "moved", logging_migration("moved"));
     REQUIRE(project.run({"migrate"}).exit_code == 0);
-
-    // Another branch ships the same version in post_sync.
     std::filesystem::remove(project.root() / "db/data_migrations/pre_sync/20240101000001_moved.sql");
-    project.write_sql("post_sync", "20240101000001", "moved", logging_migration("moved again"));
     project.write_sql("post_sync", "20240101000002", "innocent", logging_migration("innocent"));
+
+    SECTION("another branch ships the same version in post_sync") {
+        project.write_sql("post_sync", "20240101000001", "moved", logging_migration("moved again"));
+    }
+    SECTION("another branch ships the same version under another name") {
+        project.write_sql("pre_sync", "20240101000001", "renamed", logging_migration("renamed"));
+    }
 
     const auto result = project.run({"migrate"});
     CHECK(result.exit_code == 2);

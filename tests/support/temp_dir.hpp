@@ -1,11 +1,11 @@
 #pragma once
 // A fresh directory under the system temp dir, removed with everything in it, and a helper
 // to put files into it.
-#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 namespace datamig::test {
@@ -13,11 +13,9 @@ namespace datamig::test {
 class TempDir {
 public:
     TempDir() {
-        std::random_device random;
-        const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-        path_ = std::filesystem::temp_directory_path() /
-                ("datamig-test-" + std::to_string(now) + "-" + std::to_string(random()));
-        std::filesystem::create_directories(path_);
+        std::string pattern = (std::filesystem::temp_directory_path() / "datamig-test-XXXXXX").string();
+        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
     }
     ~TempDir() {
         std::error_code ignored;

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <chrono>
 #include <fstream>
 #include <random>
@@ -9,40 +11,13 @@
 #include "datamig/error.hpp"
 
 namespace fs = std::filesystem;
+using datamig::test::TempDir;
+using datamig::test::write_file;
 using datamig::Catalog;
 using datamig::Kind;
 using datamig::Severity;
 
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        std::random_device random;
-        const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-        path_ = fs::temp_directory_path() / ("datamig-catalog-test-" + std::to_string(now) + "-" + std::to_string(random()));
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
-
-fs::path write_file(const fs::path& path, const std::string& content, bool executable = false) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << content;
-    if (executable) fs::permissions(path, fs::perms::owner_exec, fs::perm_options::add);
-    return path;
-}
 
 const std::vector<std::string> default_phases = {"pre_sync", "post_sync"};
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "datamig/error.hpp"
+#include "support/builders.hpp"
 #include "support/temp_dir.hpp"
 
 using datamig::Finding;
@@ -16,26 +17,6 @@ using datamig::test::TempDir;
 namespace {
 
 const std::vector<std::string> phases = {"pre_sync", "post_sync"};
-
-LoadedMigration migration(const std::string& phase, const std::string& version, const std::string& name) {
-    LoadedMigration loaded;
-    loaded.file = {version, name, phase, "db/data_migrations/" + phase + "/" + version + "_" + name + ".sql",
-                   datamig::Kind::sql};
-    loaded.checksum = "sum-" + version;
-    loaded.script.emplace();
-    return loaded;
-}
-
-HistoryRow row(const LoadedMigration& file, RowStatus status = RowStatus::applied) {
-    HistoryRow result;
-    result.version = file.file.version;
-    result.phase = file.file.phase;
-    result.name = file.file.name;
-    result.checksum = file.checksum;
-    result.status = status;
-    result.started_at = "2026-01-01T00:00:00.000000Z";
-    return result;
-}
 
 std::vector<std::string> codes(const Findings& findings) {
     std::vector<std::string> result;
@@ -58,8 +39,8 @@ Findings history_findings(const std::vector<LoadedMigration>& files, const std::
 TEST_CASE("check_tree gathers the catalog's and every file's findings", "[check]") {
     datamig::Catalog catalog;
     catalog.findings.push_back({Severity::error, "pre_sync/bad.sql", 0, "invalid-name", "bad name"});
-    std::vector<LoadedMigration> files = {migration("pre_sync", "20260101000000", "a"),
-                                          migration("post_sync", "20260102000000", "b")};
+    std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "a"),
+                                          datamig::test::loaded_sql("post_sync", "20260102000000", "b")};
     files[0].findings.push_back({Severity::warning, "a.sql", 2, "ddl-statement", "DDL"});
     files[1].findings.push_back({Severity::error, "b.sql", 1, "missing-up", "no up"});
     CHECK(codes(datamig::check_tree(catalog, files, std::nullopt)) ==
@@ -71,9 +52,9 @@ TEST_CASE("check_tree --schema-dir: versions and names used by schema migrations
     datamig::test::write_file(schema.path() / "20260101000000_create_users.sql", "");
     datamig::test::write_file(schema.path() / "nested" / "20250101000000_backfill_roles.rb", "");
     datamig::test::write_file(schema.path() / "README.md", "");
-    const std::vector<LoadedMigration> files = {migration("pre_sync", "20260101000000", "fill_users"),
-                                                migration("post_sync", "20260301000000", "backfill_roles"),
-                                                migration("post_sync", "20260302000000", "unrelated")};
+    const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "fill_users"),
+                                                datamig::test::loaded_sql("post_sync", "20260301000000", "backfill_roles"),
+                                                datamig::test::loaded_sql("post_sync", "20260302000000", "unrelated")};
 
     const Findings findings = datamig::check_tree({}, files, schema.path());
     REQUIRE(findings.size() == 2);
@@ -93,14 +74,14 @@ TEST_CASE("check_tree --schema-dir must be a directory", "[check]") {
 }
 
 TEST_CASE("check_history: nothing to say when tree and table agree", "[check]") {
-    const std::vector<LoadedMigration> files = {migration("pre_sync", "20260101000000", "a"),
-                                                migration("pre_sync", "20260102000000", "b")};
-    CHECK(history_findings(files, {row(files[0])}).empty());
+    const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "a"),
+                                                datamig::test::loaded_sql("pre_sync", "20260102000000", "b")};
+    CHECK(history_findings(files, {datamig::test::row_of(files[0])}).empty());
 }
 
 TEST_CASE("check_history warns about checksum drift", "[check]") {
-    const std::vector<LoadedMigration> files = {migration("pre_sync", "20260101000000", "a")};
-    HistoryRow edited = row(files[0]);
+    const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "a")};
+    HistoryRow edited = datamig::test::row_of(files[0]);
     edited.checksum = "recorded-sum";
     const Findings findings = history_findings(files, {edited});
     REQUIRE(findings.size() == 1);
@@ -111,10 +92,10 @@ TEST_CASE("check_history warns about checksum drift", "[check]") {
 }
 
 TEST_CASE("check_history warns about applied rows without files, but not adopted ones", "[check]") {
-    const LoadedMigration gone = migration("post_sync", "20260101000000", "gone");
+    const LoadedMigration gone = datamig::test::loaded_sql("post_sync", "20260101000000", "gone");
     HistoryRow adopted;
     adopted.version = "20200101000000";
-    const Findings findings = history_findings({}, {row(gone), adopted});
+    const Findings findings = history_findings({}, {datamig::test::row_of(gone), adopted});
     REQUIRE(findings.size() == 1);
     CHECK(findings[0].code == "missing-file");
     CHECK(findings[0].severity == Severity::warning);
@@ -123,19 +104,19 @@ TEST_CASE("check_history warns about applied rows without files, but not adopted
 }
 
 TEST_CASE("check_history warns about running rows, with or without a file", "[check]") {
-    const std::vector<LoadedMigration> files = {migration("pre_sync", "20260101000000", "a")};
-    const LoadedMigration gone = migration("post_sync", "20260102000000", "gone");
-    const Findings findings = history_findings(files, {row(files[0], RowStatus::running), row(gone, RowStatus::running)});
+    const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "a")};
+    const LoadedMigration gone = datamig::test::loaded_sql("post_sync", "20260102000000", "gone");
+    const Findings findings = history_findings(files, {datamig::test::row_of(files[0], RowStatus::running), datamig::test::row_of(gone, RowStatus::running)});
     CHECK(codes(findings) == std::vector<std::string>{"running-row", "running-row"});
     CHECK_THAT(findings[0].message, Catch::Contains("datamig resolve"));
 }
 
 TEST_CASE("check_history warns about pending migrations older than the newest applied of their phase", "[check]") {
-    const std::vector<LoadedMigration> files = {migration("pre_sync", "20260101000000", "merged_late"),
-                                                migration("pre_sync", "20260102000000", "applied"),
-                                                migration("pre_sync", "20260103000000", "newer_pending"),
-                                                migration("post_sync", "20250101000000", "other_phase_pending")};
-    const Findings findings = history_findings(files, {row(files[1])});
+    const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "merged_late"),
+                                                datamig::test::loaded_sql("pre_sync", "20260102000000", "applied"),
+                                                datamig::test::loaded_sql("pre_sync", "20260103000000", "newer_pending"),
+                                                datamig::test::loaded_sql("post_sync", "20250101000000", "other_phase_pending")};
+    const Findings findings = history_findings(files, {datamig::test::row_of(files[1])});
     REQUIRE(findings.size() == 1);
     CHECK(findings[0].code == "out-of-order");
     CHECK(findings[0].file == files[0].file.path.string());

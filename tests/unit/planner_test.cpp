@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/builders.hpp"
+
 #include "datamig/error.hpp"
 
 using datamig::Catalog;
@@ -37,12 +39,6 @@ HistoryRow row(const std::string& phase, const std::string& version, const std::
     result.name = name;
     result.status = status;
     result.finished_at = finished_at;
-    return result;
-}
-
-HistoryRow adopted(const std::string& version) {
-    HistoryRow result;
-    result.version = version;
     return result;
 }
 
@@ -136,7 +132,7 @@ TEST_CASE("plan_migrate refuses files whose version is recorded under another ph
 }
 
 TEST_CASE("plan_migrate: adopted legacy rows collide with nothing and count as applied", "[planner]") {
-    const std::vector<HistoryRow> history = {adopted("20260301000000"), adopted("20260101000000")};
+    const std::vector<HistoryRow> history = {datamig::test::adopted_row("20260301000000"), datamig::test::adopted_row("20260101000000")};
     CHECK(versions(datamig::plan_migrate(tree(), history, phases, {})) == Versions{"20260302000000", "20260102000000"});
 }
 
@@ -161,7 +157,7 @@ TEST_CASE("plan_rollback ignores running and adopted rows and other phases", "[p
     const std::vector<HistoryRow> history = {
         row("pre_sync", "20260301000000", "a", "2026-05-01T00:00:00.000001Z"),
         row("post_sync", "20260101000000", "b", "2026-05-01T00:00:00.000002Z"),
-        row("post_sync", "20260102000000", "c", "", RowStatus::running), adopted("20250101000000")};
+        row("post_sync", "20260102000000", "c", "", RowStatus::running), datamig::test::adopted_row("20250101000000")};
     RollbackRequest request;
     request.steps = 10;
     CHECK(versions(datamig::plan_rollback(history, request)) == Versions{"20260101000000", "20260301000000"});
@@ -186,7 +182,7 @@ TEST_CASE("plan_rollback --only picks one applied row", "[planner]") {
     const std::vector<HistoryRow> history = {row("pre_sync", "20260101000000", "a", "2026-05-01T00:00:01.000000Z"),
                                              row("pre_sync", "20260102000000", "b", "2026-05-01T00:00:02.000000Z"),
                                              row("pre_sync", "20260103000000", "c", "", RowStatus::running),
-                                             adopted("20250101000000")};
+                                             datamig::test::adopted_row("20250101000000")};
     RollbackRequest request;
     request.only = "20260101000000";
     CHECK(versions(datamig::plan_rollback(history, request)) == Versions{"20260101000000"});
@@ -225,7 +221,7 @@ TEST_CASE("running_rows lists running rows of the phase (or all phases)", "[plan
     const std::vector<HistoryRow> history = {row("pre_sync", "20260101000000", "a", "", RowStatus::running),
                                              row("pre_sync", "20260102000000", "b"),
                                              row("post_sync", "20260103000000", "c", "", RowStatus::running),
-                                             adopted("20250101000000")};
+                                             datamig::test::adopted_row("20250101000000")};
     CHECK(versions(datamig::running_rows(history, std::nullopt)) == Versions{"20260101000000", "20260103000000"});
     CHECK(versions(datamig::running_rows(history, std::string("post_sync"))) == Versions{"20260103000000"});
     CHECK(datamig::running_rows({history[1], history[3]}, std::nullopt).empty());

@@ -1,6 +1,8 @@
 #include "datamig/settings.hpp"
 
 #include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -52,32 +54,6 @@ Settings resolve(const RawSettings& flags, const RawSettings& environment = {},
 RawSettings one(const std::string& key, const std::string& value, const std::string& origin) {
     return {{key, RawSetting{{value}, origin}}};
 }
-
-class TemporaryDirectory {
-public:
-    TemporaryDirectory() {
-        std::string pattern = (fs::temp_directory_path() / "datamig-settings-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TemporaryDirectory() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    TemporaryDirectory(const TemporaryDirectory&) = delete;
-    TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
-
-    const fs::path& path() const { return path_; }
-
-    fs::path write(const std::string& name, const std::string& text) const {
-        const fs::path file = path_ / name;
-        std::ofstream(file, std::ios::binary) << text;
-        return file;
-    }
-
-private:
-    fs::path path_;
-};
 
 class WorkingDirectoryGuard {
 public:
@@ -206,15 +182,15 @@ TEST_CASE("config: values must have the setting's type", "[settings]") {
 }
 
 TEST_CASE("read_config_file labels origins with the file's path", "[settings]") {
-    const TemporaryDirectory directory;
-    const fs::path file = directory.write("datamig.toml", "# x\ntable = 'history'\n");
+    const datamig::test::TempDir directory;
+    const fs::path file = datamig::test::write_file(directory.path() / "datamig.toml", "# x\ntable = 'history'\n");
     const RawSettings settings = datamig::read_config_file(file);
     CHECK(settings.at("table").values.front() == "history");
     CHECK(settings.at("table").origin == file.string() + ":2");
 }
 
 TEST_CASE("read_config_file names a file it cannot read", "[settings]") {
-    const TemporaryDirectory directory;
+    const datamig::test::TempDir directory;
     const fs::path missing = directory.path() / "missing.toml";
     CHECK(usage_error_of([&] { datamig::read_config_file(missing); }) ==
           "cannot read config file " + missing.string() + ": No such file or directory");
@@ -254,12 +230,12 @@ TEST_CASE("environment: empty variables count as unset", "[settings]") {
 }
 
 TEST_CASE("choose_config_file: --config, then DATAMIG_CONFIG, then ./datamig.toml", "[settings]") {
-    const TemporaryDirectory directory;
+    const datamig::test::TempDir directory;
     const WorkingDirectoryGuard inside(directory.path());
     fake_environment = {};
     CHECK(datamig::choose_config_file(std::nullopt, fake_getenv) == std::nullopt);
 
-    directory.write("datamig.toml", "");
+    datamig::test::write_file(directory.path() / "datamig.toml", "");
     CHECK(datamig::choose_config_file(std::nullopt, fake_getenv) == fs::path("datamig.toml"));
 
     fake_environment = {{"DATAMIG_CONFIG", "ci/datamig.toml"}};

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/builders.hpp"
+
 using datamig::HistoryRow;
 using datamig::LoadedMigration;
 using datamig::RowStatus;
@@ -12,39 +14,6 @@ namespace {
 
 const std::vector<std::string> phases = {"pre_sync", "post_sync"};
 
-LoadedMigration sql_file(const std::string& phase, const std::string& version, const std::string& name,
-                         datamig::BatchMode batch = datamig::BatchMode::none) {
-    LoadedMigration loaded;
-    loaded.file = {version, name, phase, phase + "/" + version + "_" + name + ".sql", datamig::Kind::sql};
-    loaded.checksum = "sum-" + version;
-    loaded.script.emplace();
-    loaded.script->up.options.batch = batch;
-    return loaded;
-}
-
-LoadedMigration exec_file(const std::string& phase, const std::string& version, const std::string& name) {
-    LoadedMigration loaded;
-    loaded.file = {version, name, phase, phase + "/" + version + "_" + name + ".sh", datamig::Kind::exec};
-    loaded.checksum = "sum-" + version;
-    return loaded;
-}
-
-HistoryRow row(const LoadedMigration& file, RowStatus status = RowStatus::applied) {
-    HistoryRow result;
-    result.version = file.file.version;
-    result.phase = file.file.phase;
-    result.name = file.file.name;
-    result.checksum = file.checksum;
-    result.status = status;
-    return result;
-}
-
-HistoryRow adopted(const std::string& version) {
-    HistoryRow result;
-    result.version = version;
-    return result;
-}
-
 const StatusEntry& entry_for(const std::vector<StatusEntry>& status, const std::string& version) {
     const auto found = std::find_if(status.begin(), status.end(), [&](const auto& e) { return e.version == version; });
     REQUIRE(found != status.end());
@@ -54,9 +23,9 @@ const StatusEntry& entry_for(const std::vector<StatusEntry>& status, const std::
 }  // namespace
 
 TEST_CASE("compute_status: applied and pending files", "[status]") {
-    const std::vector<LoadedMigration> files = {sql_file("pre_sync", "20260101000000", "applied_one"),
-                                                sql_file("pre_sync", "20260102000000", "pending_one")};
-    const auto status = datamig::compute_status(files, {row(files[0])}, phases);
+    const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "applied_one"),
+                                                datamig::test::loaded_sql("pre_sync", "20260102000000", "pending_one")};
+    const auto status = datamig::compute_status(files, {datamig::test::row_of(files[0])}, phases);
     REQUIRE(status.size() == 2);
     CHECK(status[0].state == State::applied);
     CHECK(status[0].row.has_value());
@@ -69,16 +38,16 @@ TEST_CASE("compute_status: applied and pending files", "[status]") {
 }
 
 TEST_CASE("compute_status: a checksum that differs is changed", "[status]") {
-    const std::vector<LoadedMigration> files = {sql_file("pre_sync", "20260101000000", "edited")};
-    HistoryRow recorded = row(files[0]);
+    const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "edited")};
+    HistoryRow recorded = datamig::test::row_of(files[0]);
     recorded.checksum = "an older checksum";
     CHECK(datamig::compute_status(files, {recorded}, phases).at(0).state == State::changed);
 }
 
 TEST_CASE("compute_status: an applied row without a file is missing", "[status]") {
     const std::vector<LoadedMigration> files;
-    const LoadedMigration gone = sql_file("post_sync", "20260101000000", "deleted");
-    const auto status = datamig::compute_status(files, {row(gone)}, phases);
+    const LoadedMigration gone = datamig::test::loaded_sql("post_sync", "20260101000000", "deleted");
+    const auto status = datamig::compute_status(files, {datamig::test::row_of(gone)}, phases);
     REQUIRE(status.size() == 1);
     CHECK(status[0].state == State::missing);
     CHECK(status[0].name == "deleted");
@@ -89,13 +58,13 @@ TEST_CASE("compute_status: an applied row without a file is missing", "[status]"
 
 TEST_CASE("compute_status: running rows are running, or partial for batch migrations", "[status]") {
     const std::vector<LoadedMigration> files = {
-        sql_file("pre_sync", "20260101000000", "plain"), exec_file("post_sync", "20260102000000", "enqueue"),
-        sql_file("pre_sync", "20260103000000", "batched", datamig::BatchMode::range)};
-    const LoadedMigration gone = exec_file("post_sync", "20260104000000", "gone");
+        datamig::test::loaded_sql("pre_sync", "20260101000000", "plain"), datamig::test::loaded_exec("post_sync", "20260102000000", "enqueue"),
+        datamig::test::loaded_sql("pre_sync", "20260103000000", "batched", datamig::BatchMode::range)};
+    const LoadedMigration gone = datamig::test::loaded_exec("post_sync", "20260104000000", "gone");
     const auto status = datamig::compute_status(
         files,
-        {row(files[0], RowStatus::running), row(files[1], RowStatus::running), row(files[2], RowStatus::running),
-         row(gone, RowStatus::running)},
+        {datamig::test::row_of(files[0], RowStatus::running), datamig::test::row_of(files[1], RowStatus::running), datamig::test::row_of(files[2], RowStatus::running),
+         datamig::test::row_of(gone, RowStatus::running)},
         phases);
     CHECK(entry_for(status, "20260101000000").state == State::running);
     CHECK(entry_for(status, "20260102000000").state == State::running);
@@ -104,15 +73,15 @@ TEST_CASE("compute_status: running rows are running, or partial for batch migrat
 }
 
 TEST_CASE("is_resumable: batch SQL only", "[status]") {
-    CHECK(datamig::is_resumable(sql_file("pre_sync", "20260101000000", "a", datamig::BatchMode::loop)));
-    CHECK(datamig::is_resumable(sql_file("pre_sync", "20260101000000", "a", datamig::BatchMode::range)));
-    CHECK_FALSE(datamig::is_resumable(sql_file("pre_sync", "20260101000000", "a")));
-    CHECK_FALSE(datamig::is_resumable(exec_file("pre_sync", "20260101000000", "a")));
+    CHECK(datamig::is_resumable(datamig::test::loaded_sql("pre_sync", "20260101000000", "a", datamig::BatchMode::loop)));
+    CHECK(datamig::is_resumable(datamig::test::loaded_sql("pre_sync", "20260101000000", "a", datamig::BatchMode::range)));
+    CHECK_FALSE(datamig::is_resumable(datamig::test::loaded_sql("pre_sync", "20260101000000", "a")));
+    CHECK_FALSE(datamig::is_resumable(datamig::test::loaded_exec("pre_sync", "20260101000000", "a")));
 }
 
 TEST_CASE("compute_status: adopted rows without checksum are applied, never changed", "[status]") {
-    const std::vector<LoadedMigration> files = {sql_file("pre_sync", "20260101000000", "legacy")};
-    const auto status = datamig::compute_status(files, {adopted("20260101000000"), adopted("20200101000000")}, phases);
+    const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "legacy")};
+    const auto status = datamig::compute_status(files, {datamig::test::adopted_row("20260101000000"), datamig::test::adopted_row("20200101000000")}, phases);
     REQUIRE(status.size() == 2);
     CHECK(entry_for(status, "20260101000000").state == State::applied);
     const auto& without_file = entry_for(status, "20200101000000");
@@ -122,12 +91,12 @@ TEST_CASE("compute_status: adopted rows without checksum are applied, never chan
 }
 
 TEST_CASE("compute_status orders by phase order, unknown phases last, then version", "[status]") {
-    const std::vector<LoadedMigration> files = {sql_file("post_sync", "20260101000000", "early_post"),
-                                                sql_file("pre_sync", "20260301000000", "late_pre"),
-                                                sql_file("pre_sync", "20260201000000", "middle_pre")};
-    HistoryRow retired_phase = row(sql_file("cleanup", "20250101000000", "old_phase"));
+    const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("post_sync", "20260101000000", "early_post"),
+                                                datamig::test::loaded_sql("pre_sync", "20260301000000", "late_pre"),
+                                                datamig::test::loaded_sql("pre_sync", "20260201000000", "middle_pre")};
+    HistoryRow retired_phase = datamig::test::row_of(datamig::test::loaded_sql("cleanup", "20250101000000", "old_phase"));
     const auto status = datamig::compute_status(
-        files, {adopted("20190101000000"), retired_phase, row(sql_file("post_sync", "20260102000000", "gone"))}, phases);
+        files, {datamig::test::adopted_row("20190101000000"), retired_phase, datamig::test::row_of(datamig::test::loaded_sql("post_sync", "20260102000000", "gone"))}, phases);
     std::vector<std::string> order;
     for (const auto& entry : status) order.push_back(entry.phase + ":" + entry.version);
     // Unknown phases ("cleanup" no longer configured, "" adopted) keep version order among themselves.
