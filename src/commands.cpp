@@ -96,7 +96,8 @@ void refuse_interrupted(const std::vector<HistoryRow>& history, const Catalog& c
 }
 
 // Runs the plan in order and prints what was done. The first failure stops the run, but what
-// succeeded before it is still printed: a script reading the JSON must learn about it.
+// succeeded before it is still printed, and JSON output is always one document: a script
+// reading it must learn what happened.
 void run_in_order(Runner runner, const std::vector<LoadedMigration>& plan, Direction direction, OutputFormat format) {
     std::vector<Outcome> outcomes;
     try {
@@ -104,7 +105,7 @@ void run_in_order(Runner runner, const std::vector<LoadedMigration>& plan, Direc
             outcomes.push_back(direction == Direction::up ? runner.apply(migration) : runner.roll_back(migration));
         }
     } catch (const Error&) {
-        if (!outcomes.empty()) print_outcomes(std::cout, outcomes, direction, false, format);
+        if (!outcomes.empty() || format == OutputFormat::json) print_outcomes(std::cout, outcomes, direction, false, format);
         throw;
     }
     print_outcomes(std::cout, outcomes, direction, false, format);

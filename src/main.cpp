@@ -14,14 +14,16 @@ namespace {
 
 using datamig::Exit;
 
-// The password is scrubbed from every message, whatever layer wrote it.
-std::string password_from_environment() {
-    const char* url = std::getenv("DATABASE_URL");
-    return url != nullptr ? datamig::password_of(url) : "";
+// Until the settings are known (a bad flag), only the environment can say how to log.
+datamig::LogFormat log_format_from_environment() {
+    const char* format = std::getenv("DATAMIG_LOG_FORMAT");
+    return format != nullptr && std::string(format) == "json" ? datamig::LogFormat::json : datamig::LogFormat::text;
 }
 
-int fail(Exit code, const std::string& message, const std::string& secret) {
-    std::cerr << "datamig: error: " << datamig::scrub(message, secret) << std::endl;
+// The one place that reports a failure: through the log, so --log-format json gets JSON too,
+// and with the password scrubbed by the log formatter.
+int fail(Exit code, const char* message) {
+    spdlog::error("{}", message);
     return static_cast<int>(code);
 }
 
@@ -29,16 +31,17 @@ int fail(Exit code, const std::string& message, const std::string& secret) {
 
 int main(int argc, char** argv) {
     datamig::install_stop_handling();
-    std::string secret = password_from_environment();
+    const char* url = std::getenv("DATABASE_URL");
+    datamig::configure_logging(log_format_from_environment(), 0, url != nullptr ? datamig::password_of(url) : "");
     try {
         const auto invocation = datamig::parse_command_line(argc, argv);
         if (!invocation) return 0;
-        secret = datamig::password_of(invocation->settings.database_url);
-        datamig::configure_logging(invocation->settings.log_format, invocation->settings.verbosity, secret);
+        const datamig::Settings& settings = invocation->settings;
+        datamig::configure_logging(settings.log_format, settings.verbosity, datamig::password_of(settings.database_url));
         return static_cast<int>(invocation->run(*invocation));
     } catch (const datamig::Error& error) {
-        return fail(error.code(), error.what(), secret);
+        return fail(error.code(), error.what());
     } catch (const std::exception& error) {
-        return fail(Exit::failed, error.what(), secret);
+        return fail(Exit::failed, error.what());
     }
 }

@@ -48,7 +48,9 @@ public:
     virtual void delete_row(std::string_view version) = 0;
     virtual void append_event(const Event& event) = 0;
 
-    // Cancels the statement in progress; safe to call from another thread (signal handling).
+    // The run is stopping (SIGINT/SIGTERM): cancels the statement in progress, and every later
+    // execute() throws SqlError before it starts a statement, so a signal that arrives between
+    // two statements is not ignored. Safe to call from another thread.
     virtual void interrupt() noexcept = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <atomic>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -149,6 +150,9 @@ public:
         if (options.statement_timeout) {
             setup += "; SET statement_timeout = " + std::to_string(options.statement_timeout->count());
         }
+        // A killed runner's backend would otherwise run its statement to the end while still
+        // holding the runner lock; since PostgreSQL 14 it can notice the client is gone.
+        if (connection_->server_version() >= 140000) setup += "; SET client_connection_check_interval = '1s'";
         execute(setup);
     }
 
@@ -267,6 +271,7 @@ public:
     std::int64_t execute(std::string_view sql) override {
         std::int64_t affected = 0;
         for (const auto& statement : split_statements(sql)) {
+            if (interrupted_) throw SqlError("canceled: datamig is stopping", statement.first_line);
             affected += guarded(statement.first_line, [&] {
                 return in_session([&](pqxx::transaction_base& txn) {
                     const auto result = txn.exec(statement.text);
@@ -330,6 +335,7 @@ public:
     }
 
     void interrupt() noexcept override {
+        interrupted_ = true;
         try {
             connection_->cancel_query();
         } catch (...) {
@@ -444,6 +450,7 @@ private:
     std::string password_;
     bool read_only_;
     std::int64_t lock_key_;
+    std::atomic<bool> interrupted_{false};
     bool lock_held_ = false;
     std::string history_table_;
     std::string events_table_;

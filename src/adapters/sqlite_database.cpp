@@ -8,6 +8,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -341,6 +342,7 @@ public:
         std::int64_t affected = 0;
         std::size_t offset = 0;
         while (auto statement = next_statement(sql, offset)) {
+            if (interrupted_) throw SqlError("canceled: datamig is stopping", line_at(sql, statement->start));
             const sqlite3_int64 changes_before = sqlite3_total_changes64(handle());
             step_to_end(statement->handle.get(), sql, statement->start);
             // sqlite3_changes() keeps the last INSERT/UPDATE/DELETE's count through later
@@ -406,7 +408,10 @@ public:
         });
     }
 
-    void interrupt() noexcept override { sqlite3_interrupt(handle()); }
+    void interrupt() noexcept override {
+        interrupted_ = true;
+        sqlite3_interrupt(handle());
+    }
 
 private:
     // Rolls back unless committed, so a failed ensure_history leaves nothing half-done.
@@ -529,6 +534,7 @@ private:
     TableName history_;
     TableName events_;
     std::string save_row_sql_;
+    std::atomic<bool> interrupted_{false};
     std::string append_event_sql_;
     bool in_transaction_ = false;
 };
