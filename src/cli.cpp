@@ -55,7 +55,9 @@ public:
         for (const auto& flag : flags) {
             auto& values = values_[flag.key];
             CLI::Option* option = flag.is_switch ? app.add_flag(flag.flag, flag.help) : app.add_option(flag.flag, values, flag.help);
-            if (!flag.repeatable && !flag.is_switch) option->take_last();
+            // Bound to a vector so repeatable flags keep every value; a plain setting takes one
+            // value per occurrence and the last occurrence wins.
+            if (!flag.repeatable && !flag.is_switch) option->expected(1)->take_last();
             bound_.push_back({&flag, option});
         }
     }

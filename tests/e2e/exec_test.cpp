@@ -17,23 +17,11 @@ using namespace std::chrono_literals;
 using datamig::test::Project;
 using datamig::test::RunResult;
 using SteadyClock = std::chrono::steady_clock;
+using datamig::test::eventually;
+using datamig::test::seconds_since;
 
 constexpr const char* version = "20261122093000";
 constexpr const char* script_path = "db/data_migrations/post_sync/20261122093000_enqueue_jobs.sh";
-
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = 20s) {
-    const auto deadline = SteadyClock::now() + limit;
-    while (!condition()) {
-        if (SteadyClock::now() >= deadline) return false;
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
-}
-
-double seconds_since(SteadyClock::time_point start) {
-    return std::chrono::duration<double>(SteadyClock::now() - start).count();
-}
 
 // A zombie counts as gone: it has stopped running, whoever reaps it.
 bool is_running(int pid) {
@@ -51,14 +39,6 @@ int pid_written_to(const Project& project, const std::string& file) {
         return fs::exists(project.root() / file) && project.read(file).find('\n') != std::string::npos;
     }));
     return std::stoi(project.read(file));
-}
-
-int count(const Project& project, const std::string& sql) { return std::stoi(project.value(sql)); }
-
-int history_rows(const Project& project) { return count(project, "SELECT count(*) FROM data_migrations"); }
-
-int events(const Project& project, const std::string& kind) {
-    return count(project, "SELECT count(*) FROM data_migrations_events WHERE event = '" + kind + "'");
 }
 
 // The line of datamig's log that carries `text` from the program's output.
@@ -127,8 +107,8 @@ TEST_CASE("a failing exec migration leaves no row, records a fail event and is r
     INFO("stderr: " << failed.err);
     CHECK(failed.exit_code == 1);
     CHECK(failed.err.find("20261122093000_enqueue_jobs.sh") != std::string::npos);
-    CHECK(history_rows(project) == 0);
-    CHECK(events(project, "fail") == 1);
+    CHECK(project.history_rows() == 0);
+    CHECK(project.events("fail") == 1);
 
     fs::remove(project.root() / "broken");
     const RunResult retried = project.run({"migrate"});
@@ -149,8 +129,8 @@ TEST_CASE("--exec-timeout kills a program that runs too long and fails the migra
     CHECK(result.exit_code == 1);
     CHECK(seconds_since(start) < 10);
     CHECK((result.err.find("timeout") != std::string::npos || result.err.find("timed out") != std::string::npos));
-    CHECK(history_rows(project) == 0);
-    CHECK(events(project, "fail") == 1);
+    CHECK(project.history_rows() == 0);
+    CHECK(project.events("fail") == 1);
     const int sleeper = pid_written_to(project, "sleep.pid");
     CHECK(eventually([&] { return !is_running(sleeper); }, 10s));
 }
@@ -164,8 +144,8 @@ TEST_CASE("rollback runs `<file> down` and deletes the row", "[e2e][exec]") {
     INFO("stderr: " << result.err);
     CHECK(result.exit_code == 0);
     CHECK(project.read("calls.log") == "up up\ndown down\n");
-    CHECK(history_rows(project) == 0);
-    CHECK(events(project, "rollback") == 1);
+    CHECK(project.history_rows() == 0);
+    CHECK(project.events("rollback") == 1);
 }
 
 TEST_CASE("SIGTERM to datamig stops the running exec program and exits 143", "[e2e][exec]") {

@@ -19,24 +19,10 @@ using namespace std::chrono_literals;
 using datamig::test::Project;
 using datamig::test::RunResult;
 using SteadyClock = std::chrono::steady_clock;
+using datamig::test::eventually;
+using datamig::test::seconds_since;
 
 bool on_postgres() { return datamig::test::suite_database_kind() == "postgres"; }
-
-// Polls instead of sleeping a fixed time: fast when the condition comes early, bounded when it
-// never does.
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = 20s) {
-    const auto deadline = SteadyClock::now() + limit;
-    while (!condition()) {
-        if (SteadyClock::now() >= deadline) return false;
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
-}
-
-double seconds_since(SteadyClock::time_point start) {
-    return std::chrono::duration<double>(SteadyClock::now() - start).count();
-}
 
 std::size_t occurrences(const std::string& text, const std::string& fragment) {
     std::size_t count = 0;
@@ -44,36 +30,16 @@ std::size_t occurrences(const std::string& text, const std::string& fragment) {
     return count;
 }
 
-// Everything a spawned datamig wrote to stderr so far; the harness keeps it in
-// <root>/.datamig-e2e/<pid>.err until Project::wait collects it.
-std::string stderr_so_far(const Project& project, int pid) {
-    std::ifstream file(project.root() / ".datamig-e2e" / fmt::format("{}.err", pid), std::ios::binary);
-    std::ostringstream text;
-    text << file.rdbuf();
-    return text.str();
-}
-
 void wait_for_log(const Project& project, int pid, const std::string& fragment) {
-    const bool logged = eventually([&] { return stderr_so_far(project, pid).find(fragment) != std::string::npos; });
-    INFO("stderr: " << stderr_so_far(project, pid));
+    const bool logged = eventually([&] { return project.stderr_so_far(pid).find(fragment) != std::string::npos; });
+    INFO("stderr: " << project.stderr_so_far(pid));
     REQUIRE(logged);
-}
-
-int count(const Project& project, const std::string& sql) { return std::stoi(project.value(sql)); }
-
-// Rows of the history table, 0 when the run never created it.
-int history_rows(const Project& project) {
-    return project.table_exists("data_migrations") ? count(project, "SELECT count(*) FROM data_migrations") : 0;
-}
-
-int events(const Project& project, const std::string& kind) {
-    return count(project, "SELECT count(*) FROM data_migrations_events WHERE event = '" + kind + "'");
 }
 
 // A table the migrations below write to: their observable side effect.
 void create_effects(const Project& project) { project.execute("CREATE TABLE effects (version TEXT NOT NULL);"); }
 
-int effects(const Project& project) { return count(project, "SELECT count(*) FROM effects"); }
+int effects(const Project& project) { return project.count("SELECT count(*) FROM effects"); }
 
 // A statement whose run time the test controls through the table `slowness`: long while the
 // test signals the runner, short for the rerun that must complete. PostgreSQL sleeps that many
@@ -108,7 +74,7 @@ void wait_until_inside_slow_statement(const Project& project, int pid) {
     wait_for_log(project, pid, "applying");
     if (on_postgres()) {
         REQUIRE(eventually([&] {
-            return count(project, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+            return project.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
                                   "state = 'active' AND query LIKE '%pg_sleep((SELECT amount%' AND "
                                   "pid <> pg_backend_pid()") > 0;
         }));
@@ -147,9 +113,9 @@ TEST_CASE("eight concurrent migrate runs apply each of twenty migrations exactly
     }
 
     CHECK(effects(project) == 20);
-    CHECK(count(project, "SELECT count(DISTINCT version) FROM effects") == 20);
-    CHECK(count(project, "SELECT count(*) FROM data_migrations WHERE status = 'applied'") == 20);
-    CHECK(events(project, "apply") == 20);
+    CHECK(project.count("SELECT count(DISTINCT version) FROM effects") == 20);
+    CHECK(project.count("SELECT count(*) FROM data_migrations WHERE status = 'applied'") == 20);
+    CHECK(project.events("apply") == 20);
 }
 
 TEST_CASE("a runner killed inside a transactional migration leaves nothing; the rerun applies it once",
@@ -161,7 +127,7 @@ TEST_CASE("a runner killed inside a transactional migration leaves nothing; the 
 
     kill(pid, SIGKILL);
     CHECK(project.wait(pid).exit_code == 128 + SIGKILL);
-    CHECK(history_rows(project) == 0);
+    CHECK(project.history_rows() == 0);
     CHECK(effects(project) == 0);
 
     // SPEC §6: the lock dies with its holder, so the rerun does not wait for the killed run's
@@ -173,7 +139,7 @@ TEST_CASE("a runner killed inside a transactional migration leaves nothing; the 
     CHECK(rerun.exit_code == 0);
     CHECK(seconds_since(start) < 10);
     CHECK(effects(project) == 1);
-    CHECK(count(project, "SELECT count(*) FROM data_migrations WHERE status = 'applied'") == 1);
+    CHECK(project.count("SELECT count(*) FROM data_migrations WHERE status = 'applied'") == 1);
 }
 
 TEST_CASE("SIGTERM and SIGINT during a transactional migration roll it back and exit 143 / 130", "[e2e][faults]") {
@@ -189,7 +155,7 @@ TEST_CASE("SIGTERM and SIGINT during a transactional migration roll it back and 
     INFO("signal " << signal_number << ", stderr: " << stopped.err);
     CHECK(stopped.exit_code == expected_exit);
     CHECK(seconds_since(start) < 10);
-    CHECK(count(project, "SELECT count(*) FROM data_migrations WHERE version = '" + std::string(slow_version) + "'") ==
+    CHECK(project.count("SELECT count(*) FROM data_migrations WHERE version = '" + std::string(slow_version) + "'") ==
           0);
     CHECK(effects(project) == 0);
 
@@ -198,7 +164,7 @@ TEST_CASE("SIGTERM and SIGINT during a transactional migration roll it back and 
     INFO("rerun stderr: " << rerun.err);
     CHECK(rerun.exit_code == 0);
     CHECK(effects(project) == 1);
-    CHECK(count(project, "SELECT count(*) FROM data_migrations WHERE status = 'applied'") == 1);
+    CHECK(project.count("SELECT count(*) FROM data_migrations WHERE status = 'applied'") == 1);
 }
 
 TEST_CASE("a second runner waits for the runner lock up to --lock-wait", "[e2e][faults]") {
@@ -226,7 +192,7 @@ TEST_CASE("a second runner waits for the runner lock up to --lock-wait", "[e2e][
     CHECK(waited.exit_code == 0);
     CHECK(waited.json()["applied"].empty());
     CHECK(project.read("calls.log") == "up\n");
-    CHECK(history_rows(project) == 1);
+    CHECK(project.history_rows() == 1);
 }
 
 namespace {
@@ -269,8 +235,8 @@ TEST_CASE("an interrupted exec migration blocks migrate until resolve settles it
         const RunResult resolved = project.run({"resolve", interrupted_version, "--pending"});
         INFO("stderr: " << resolved.err);
         CHECK(resolved.exit_code == 0);
-        CHECK(history_rows(project) == 0);
-        CHECK(events(project, "resolve") == 1);
+        CHECK(project.history_rows() == 0);
+        CHECK(project.events("resolve") == 1);
 
         const RunResult rerun = project.run({"migrate"});
         INFO("stderr: " << rerun.err);
@@ -283,7 +249,7 @@ TEST_CASE("an interrupted exec migration blocks migrate until resolve settles it
         INFO("stderr: " << resolved.err);
         CHECK(resolved.exit_code == 0);
         CHECK(project.value(row_status) == "applied");
-        CHECK(events(project, "resolve") == 1);
+        CHECK(project.events("resolve") == 1);
 
         CHECK(project.run({"migrate"}).exit_code == 0);
         CHECK(project.read("calls.log") == "up\n");
@@ -292,7 +258,7 @@ TEST_CASE("an interrupted exec migration blocks migrate until resolve settles it
         check_refused(project.run({"resolve", interrupted_version, "--pending"}), 2, {interrupted_version});
         check_refused(project.run({"resolve", "20991231235959", "--applied"}), 2, {"20991231235959"});
         CHECK(project.value(row_status) == "applied");
-        CHECK(events(project, "resolve") == 1);
+        CHECK(project.events("resolve") == 1);
     }
 }
 
@@ -301,7 +267,7 @@ TEST_CASE("an interrupted exec migration blocks migrate until resolve settles it
 TEST_CASE("a missing migrations directory is a usage error", "[e2e][faults][input]") {
     Project project;
     check_refused(project.run({"migrate", "--dir", "does/not/exist"}), 2, {"does/not/exist"});
-    CHECK(history_rows(project) == 0);
+    CHECK(project.history_rows() == 0);
 }
 
 TEST_CASE("an unreadable phase folder is refused", "[e2e][faults][input]") {
@@ -316,7 +282,7 @@ TEST_CASE("an unreadable phase folder is refused", "[e2e][faults][input]") {
     const RunResult result = project.run({"migrate"});
     fs::permissions(phase, fs::perms::owner_all);
     check_refused(result, 2, {"pre_sync"});
-    CHECK(history_rows(project) == 0);
+    CHECK(project.history_rows() == 0);
 }
 
 TEST_CASE("file names that almost match are check errors and stop migrate", "[e2e][faults][input]") {
@@ -335,7 +301,7 @@ TEST_CASE("file names that almost match are check errors and stop migrate", "[e2
 
     const RunResult migrate = project.run({"migrate"});
     check_refused(migrate, 2, bad_names);
-    CHECK(history_rows(project) == 0);
+    CHECK(project.history_rows() == 0);
     CHECK(effects(project) == 0);
 }
 
@@ -367,7 +333,7 @@ TEST_CASE("malformed SQL migration files are refused before anything runs", "[e2
     fragments.push_back("20261122093000_bad_file.sql");
     check_refused(project.run({"migrate"}), 2, fragments);
     CHECK(project.run({"check"}).exit_code == 1);
-    CHECK(history_rows(project) == 0);
+    CHECK(project.history_rows() == 0);
 }
 
 TEST_CASE("a 50 MB migration of comments and one UPDATE is applied", "[e2e][faults][input]") {
@@ -385,7 +351,7 @@ TEST_CASE("a 50 MB migration of comments and one UPDATE is applied", "[e2e][faul
     INFO("stderr: " << result.err.substr(0, 2000));
     CHECK(result.exit_code == 0);
     CHECK(project.value("SELECT version FROM effects") == "after");
-    CHECK(count(project, "SELECT count(*) FROM data_migrations WHERE status = 'applied'") == 1);
+    CHECK(project.count("SELECT count(*) FROM data_migrations WHERE status = 'applied'") == 1);
 }
 
 TEST_CASE("an SQL error is reported with file and line and leaves nothing", "[e2e][faults][input]") {
@@ -399,9 +365,9 @@ TEST_CASE("an SQL error is reported with file and line and leaves nothing", "[e2
     CHECK(result.exit_code == 1);
     CHECK(result.err.find("20261122093000_syntax_error.sql") != std::string::npos);
     CHECK((result.err.find(":3") != std::string::npos || result.err.find("line 3") != std::string::npos));
-    CHECK(history_rows(project) == 0);
+    CHECK(project.history_rows() == 0);
     CHECK(effects(project) == 0);
-    CHECK(events(project, "fail") == 1);
+    CHECK(project.events("fail") == 1);
 }
 
 TEST_CASE("bad database URLs and settings are refused with the setting named", "[e2e][faults][input]") {
@@ -432,7 +398,7 @@ TEST_CASE("bad database URLs and settings are refused with the setting named", "
     SECTION("history table name with SQL in it") {
         check_refused(project.run({"migrate", "--table", "x;drop table y"}), 2, {"--table"});
     }
-    CHECK(history_rows(project) == 0);
+    CHECK(project.history_rows() == 0);
 }
 
 TEST_CASE("a wrong PostgreSQL password is refused without showing it", "[e2e][faults][input]") {
@@ -457,7 +423,7 @@ TEST_CASE("a wrong PostgreSQL password is refused without showing it", "[e2e][fa
         CHECK(result.err.find(secret) == std::string::npos);
         CHECK(result.out.find(secret) == std::string::npos);
     }
-    CHECK(history_rows(project) == 0);
+    CHECK(project.history_rows() == 0);
 }
 
 namespace {
@@ -511,6 +477,6 @@ TEST_CASE("a symlink leading outside the migrations root is refused", "[e2e][fau
     CHECK(check.out.find("20261122093000_outside.sql") != std::string::npos);
 
     check_refused(project.run({"migrate"}), 2, {"20261122093000_outside.sql"});
-    CHECK(history_rows(project) == 0);
+    CHECK(project.history_rows() == 0);
     CHECK(effects(project) == 0);
 }

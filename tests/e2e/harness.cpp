@@ -236,6 +236,8 @@ int Project::spawn(const std::vector<std::string>& args, const std::map<std::str
 
 RunResult Project::wait(int pid) const { return finish_process(pid, root_ / output_folder, default_wait); }
 
+std::string Project::stderr_so_far(int pid) const { return read_whole_file(output_file(root_ / output_folder, pid, "err")); }
+
 std::vector<std::string> Project::rows(const std::string& sql) const { return query_rows(url_, sql); }
 
 std::string Project::value(const std::string& sql) const { return query_value(url_, sql); }
@@ -248,6 +250,14 @@ bool Project::table_exists(const std::string& table) const {
     const std::string schema = dot == std::string::npos ? "main" : table.substr(0, dot);
     const std::string name = dot == std::string::npos ? table : table.substr(dot + 1);
     return value("SELECT count(*) FROM " + schema + ".sqlite_master WHERE type = 'table' AND name = '" + name + "'") != "0";
+}
+
+int Project::history_rows() const {
+    return table_exists("data_migrations") ? count("SELECT count(*) FROM data_migrations") : 0;
+}
+
+int Project::events(const std::string& kind) const {
+    return count("SELECT count(*) FROM data_migrations_events WHERE event = '" + kind + "'");
 }
 
 }  // namespace datamig::test

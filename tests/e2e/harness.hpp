@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -57,10 +58,18 @@ public:
     // Waits for a spawned process; returns its result.
     RunResult wait(int pid) const;
 
+    // Everything a spawned process has written to stderr so far.
+    std::string stderr_so_far(int pid) const;
+
     // Queries on the project's database (tests/support/test_databases.hpp).
     std::vector<std::string> rows(const std::string& sql) const;
     std::string value(const std::string& sql) const;
     void execute(const std::string& sql) const;
+    int count(const std::string& sql) const { return std::stoi(value(sql)); }
+    // Rows of the history table, 0 when no run has created it.
+    int history_rows() const;
+    // Rows of the events table with event = kind ("apply", "fail", ...).
+    int events(const std::string& kind) const;
     // Whether a table (optionally schema.table) exists: sqlite_master or to_regclass.
     bool table_exists(const std::string& table) const;
 
@@ -68,5 +77,21 @@ private:
     std::filesystem::path root_;
     std::string url_;
 };
+
+// Polls instead of sleeping a fixed time: fast when the condition comes early, bounded when
+// it never does.
+template <typename Condition>
+bool eventually(Condition condition, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+}
+
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 }  // namespace datamig::test
