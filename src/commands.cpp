@@ -67,12 +67,6 @@ std::vector<LoadedMigration> load_runnable(const std::vector<MigrationFile>& fil
 
 Outcome planned(const MigrationFile& file) { return {file.version, file.phase, file.name, 0, std::nullopt}; }
 
-void refuse_unknown_phase(const Settings& settings, const std::optional<std::string>& phase) {
-    if (phase && std::find(settings.phases.begin(), settings.phases.end(), *phase) == settings.phases.end()) {
-        throw UsageError(fmt::format("--phase: unknown phase '{}' (phases: {})", *phase, fmt::join(settings.phases, ", ")));
-    }
-}
-
 void refuse_github_format(const Settings& settings) {
     if (settings.format == OutputFormat::github) throw UsageError("--format github is for check only");
 }
@@ -164,7 +158,7 @@ Exit run_migrate(const Invocation& invocation) {
 Exit run_status(const Invocation& invocation) {
     const Settings& settings = invocation.settings;
     refuse_github_format(settings);
-    refuse_unknown_phase(settings, invocation.options.phase);
+    require_known_phase(settings.phases, invocation.options.phase);
 
     // Status shows what it can: an invalid file is reported, not a reason to show nothing.
     const Catalog catalog = list_migrations(settings.dir, settings.phases);
@@ -190,7 +184,7 @@ Exit run_rollback(const Invocation& invocation) {
     const Settings& settings = invocation.settings;
     const CommandOptions& options = invocation.options;
     refuse_github_format(settings);
-    refuse_unknown_phase(settings, options.phase);
+    require_known_phase(settings.phases, options.phase);
     const RollbackRequest request{options.phase, options.steps, options.to, options.only};
     const Catalog catalog = list_migrations(settings.dir, settings.phases);
 
@@ -262,12 +256,7 @@ Exit run_resolve(const Invocation& invocation) {
                                        version, row == history.end() ? "no row" : "it is applied"));
     }
     Runner(*db, settings).resolve(*row, invocation.options.mark_applied);
-    if (settings.format == OutputFormat::json) {
-        std::cout << fmt::format("{{\"resolved\": \"{}\", \"as\": \"{}\"}}\n", version,
-                                 invocation.options.mark_applied ? "applied" : "pending");
-    } else {
-        std::cout << fmt::format("resolved {} as {}\n", version, invocation.options.mark_applied ? "applied" : "pending");
-    }
+    print_resolution(std::cout, version, invocation.options.mark_applied, settings.format);
     return Exit::ok;
 }
 

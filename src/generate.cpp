@@ -1,6 +1,5 @@
 #include "datamig/generate.hpp"
 
-#include <algorithm>
 #include <fstream>
 #include <system_error>
 
@@ -38,10 +37,8 @@ std::string template_name(const GenerateRequest& request) {
 
 std::filesystem::path generate_migration(const Settings& settings, const GenerateRequest& request, TimePoint now) {
     const std::string name = to_snake_case(request.name);
+    require_known_phase(settings.phases, request.phase);
     const std::string phase = request.phase.value_or(settings.phases.front());
-    if (std::find(settings.phases.begin(), settings.phases.end(), phase) == settings.phases.end()) {
-        throw UsageError("--phase: unknown phase '" + phase + "'");
-    }
     if (!std::filesystem::is_directory(settings.dir)) {
         throw InvalidInput("migrations directory " + settings.dir.string() + " does not exist (--dir)");
     }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "datamig/error.hpp"
+#include "datamig/settings.hpp"
 
 namespace datamig {
 namespace {
@@ -48,9 +49,7 @@ bool in_phase(const std::optional<std::string>& wanted, const std::optional<std:
 
 std::vector<MigrationFile> plan_migrate(const Catalog& catalog, const std::vector<HistoryRow>& history,
                                         const std::vector<std::string>& phases, const MigrateRequest& request) {
-    if (request.phase && std::find(phases.begin(), phases.end(), *request.phase) == phases.end()) {
-        throw UsageError(fmt::format("--phase: unknown phase '{}' (phases: {})", *request.phase, fmt::join(phases, ", ")));
-    }
+    require_known_phase(phases, request.phase);
     if (request.limit && *request.limit < 1) throw UsageError("--limit must be at least 1");
     const auto rows = index_by_version(history);
     refuse_collisions(catalog, rows);

@@ -171,4 +171,13 @@ void print_outcomes(std::ostream& out, const std::vector<Outcome>& outcomes, Dir
     }
 }
 
+void print_resolution(std::ostream& out, const std::string& version, bool applied, OutputFormat format) {
+    const char* state = applied ? "applied" : "pending";
+    if (format == OutputFormat::json) {
+        print_json(out, {{"resolved", version}, {"as", state}});
+    } else {
+        out << fmt::format("resolved {} as {}\n", version, state);
+    }
+}
+
 }  // namespace datamig

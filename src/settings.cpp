@@ -538,6 +538,13 @@ Settings resolve_settings(const RawSettings& flags, const RawSettings& environme
     return settings;
 }
 
+void require_known_phase(const std::vector<std::string>& phases, const std::optional<std::string>& phase) {
+    if (!phase || std::find(phases.begin(), phases.end(), *phase) != phases.end()) return;
+    std::string known;
+    for (const auto& name : phases) known += (known.empty() ? "" : ", ") + name;
+    throw UsageError("--phase: unknown phase '" + *phase + "' (phases: " + known + ")");
+}
+
 std::string context_json(const Settings& settings) {
     // ordered_json keeps the pairs in the order given; assigning a repeated key replaces
     // the earlier value in place.

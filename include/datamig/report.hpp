@@ -18,4 +18,7 @@ enum class Direction { up, down };
 void print_outcomes(std::ostream& out, const std::vector<Outcome>& outcomes, Direction direction, bool dry_run,
                     OutputFormat format);
 
+// The decision `resolve` recorded for an interrupted migration.
+void print_resolution(std::ostream& out, const std::string& version, bool applied, OutputFormat format);
+
 }  // namespace datamig

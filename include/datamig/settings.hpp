@@ -70,6 +70,10 @@ std::optional<std::filesystem::path> choose_config_file(const std::optional<std:
 Settings resolve_settings(const RawSettings& flags, const RawSettings& environment,
                           const RawSettings& config_file);
 
+// Throws UsageError naming the known phases when `phase` (a --phase value) is set and not one
+// of `phases`.
+void require_known_phase(const std::vector<std::string>& phases, const std::optional<std::string>& phase);
+
 // The context pairs as a JSON object text, e.g. {"ticket":"OPS-1"}.
 std::string context_json(const Settings& settings);
 

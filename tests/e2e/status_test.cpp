@@ -86,6 +86,15 @@ TEST_CASE("status shows applied, pending, changed and missing", "[status]") {
     for (const char* state : {"applied", "pending", "changed", "missing"}) CHECK(text.out.find(state) != std::string::npos);
 }
 
+TEST_CASE("status text is aligned and has no colour codes when stdout is no terminal", "[status]") {
+    Project project;
+    project.write_sql("pre_sync", "20240101000001", "first", touch_items);
+    const auto result = project.run({"status"});
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.find('\033') == std::string::npos);
+    CHECK_THAT(result.out, Catch::Contains("pre_sync  20240101000001  pending"));
+}
+
 TEST_CASE("status --phase lists one phase", "[status]") {
     Project project;
     project.write_sql("pre_sync", "20240101000001", "pre", touch_items);

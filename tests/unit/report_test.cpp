@@ -179,3 +179,23 @@ TEST_CASE("print_outcomes text", "[report]") {
     datamig::print_outcomes(nothing, {}, datamig::Direction::up, false, OutputFormat::text);
     CHECK(nothing.str() == "nothing to migrate\n");
 }
+
+TEST_CASE("print_status text colours each state when asked to (a terminal)", "[report]") {
+    const std::vector<LoadedMigration> files = {file("pre_sync", "20260101000000", "backfill", datamig::Kind::sql),
+                                                file("pre_sync", "20260102000000", "later", datamig::Kind::sql)};
+    std::ostringstream out;
+    datamig::print_status(out, datamig::compute_status(files, {applied_row(files[0])}, phases), OutputFormat::text, true);
+    CHECK_THAT(out.str(), Catch::Contains("\033[32mapplied\033[0m"));
+    CHECK_THAT(out.str(), Catch::Contains("\033[33mpending\033[0m"));
+}
+
+TEST_CASE("print_resolution says what resolve decided, as text or JSON", "[report]") {
+    std::ostringstream text;
+    datamig::print_resolution(text, "20260101000000", true, OutputFormat::text);
+    CHECK(text.str() == "resolved 20260101000000 as applied\n");
+    std::ostringstream as_json;
+    datamig::print_resolution(as_json, "20260101000000", false, OutputFormat::json);
+    const auto document = parse(as_json.str());
+    CHECK(document["resolved"] == "20260101000000");
+    CHECK(document["as"] == "pending");
+}

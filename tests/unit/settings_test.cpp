@@ -459,3 +459,11 @@ TEST_CASE("resolve: an exec timeout of 0 means no limit", "[settings]") {
     CHECK_FALSE(resolve(one("exec_timeout", "0", "--exec-timeout")).exec_timeout.has_value());
     CHECK(resolve(one("exec_timeout", "2s", "--exec-timeout")).exec_timeout == std::chrono::milliseconds(2000));
 }
+
+TEST_CASE("require_known_phase names the phases when --phase is unknown", "[settings]") {
+    const std::vector<std::string> phases = {"pre_sync", "post_sync"};
+    CHECK_NOTHROW(datamig::require_known_phase(phases, std::nullopt));
+    CHECK_NOTHROW(datamig::require_known_phase(phases, std::string("post_sync")));
+    CHECK_THROWS_WITH(datamig::require_known_phase(phases, std::string("cleanup")),
+                      "--phase: unknown phase 'cleanup' (phases: pre_sync, post_sync)");
+}
