@@ -13,13 +13,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <stdexcept>
 #include <utility>
 
+#include "datamig/clock.hpp"
 #include "datamig/error.hpp"
 
 namespace datamig {
@@ -165,15 +165,6 @@ std::optional<std::int64_t> optional_integer(const SQLite::Column& column) {
     return column.getInt64();
 }
 
-std::string utc_now_text() {
-    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
-}
-
 // The runner lock: flock() on a side file. The OS drops it when the process dies, so a killed
 // runner never leaves a stale lock; the file's content only says who holds it. An empty path
 // (in-memory database, which no other process can see) locks trivially.
@@ -196,7 +187,7 @@ public:
             throw Unavailable("cannot lock " + path_ + ": " + std::strerror(error));
         }
         fd_ = fd;
-        write_holder("pid " + std::to_string(::getpid()) + " since " + utc_now_text() + "\n");
+        write_holder("pid " + std::to_string(::getpid()) + " since " + iso_utc(std::chrono::system_clock::now()) + "\n");
         return true;
     }
 
