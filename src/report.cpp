@@ -163,11 +163,18 @@ void print_outcomes(std::ostream& out, const std::vector<Outcome>& outcomes, Dir
         out << (direction == Direction::up ? "nothing to migrate\n" : "nothing to roll back\n");
         return;
     }
+    std::vector<std::string> labels;
+    std::size_t width = 0;
     for (const auto& outcome : outcomes) {
-        out << fmt::format("{}  {}/{}_{}", verb, outcome.phase, outcome.version, outcome.name);
-        if (!dry_run) out << fmt::format("  {}ms", outcome.duration_ms);
-        if (outcome.rows_affected) out << fmt::format("  {} rows", *outcome.rows_affected);
-        out << '\n';
+        labels.push_back(fmt::format("{}/{}_{}", outcome.phase, outcome.version, outcome.name));
+        width = std::max(width, labels.back().size());
+    }
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        std::string line = fmt::format("{}  {:<{}}", verb, labels[i], width);
+        if (!dry_run) line += fmt::format("  {:>6}ms", outcomes[i].duration_ms);
+        if (outcomes[i].rows_affected) line += fmt::format("  {} rows", *outcomes[i].rows_affected);
+        // Padding is for the columns between entries, not for the end of the line.
+        out << line.substr(0, line.find_last_not_of(' ') + 1) << '\n';
     }
 }
 

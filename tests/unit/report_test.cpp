@@ -180,6 +180,15 @@ TEST_CASE("print_outcomes text", "[report]") {
     CHECK(nothing.str() == "nothing to migrate\n");
 }
 
+TEST_CASE("print_outcomes text aligns durations and row counts", "[report]") {
+    const std::vector<datamig::Outcome> outcomes = {{"20260101000000", "pre_sync", "backfill_roles", 3, 4},
+                                                    {"20260101000001", "post_sync", "enqueue", 53, std::nullopt}};
+    std::ostringstream out;
+    datamig::print_outcomes(out, outcomes, datamig::Direction::up, false, OutputFormat::text);
+    CHECK(out.str() == "applied  pre_sync/20260101000000_backfill_roles       3ms  4 rows\n"
+                       "applied  post_sync/20260101000001_enqueue            53ms\n");
+}
+
 TEST_CASE("print_status text colours each state when asked to (a terminal)", "[report]") {
     const std::vector<LoadedMigration> files = {file("pre_sync", "20260101000000", "backfill", datamig::Kind::sql),
                                                 file("pre_sync", "20260102000000", "later", datamig::Kind::sql)};
