@@ -4,6 +4,7 @@
 #   scripts/install-deps.sh          build dependencies
 #   scripts/install-deps.sh --test   plus PostgreSQL and clients for the test suite
 #   scripts/install-deps.sh --demo   plus the sqlite3 client the demo uses
+#   scripts/install-deps.sh --fuzz   plus clang and its libFuzzer/sanitizer runtimes
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config libcli11-dev libpqxx-dev libpq-dev libsqlitecpp-dev
@@ -12,7 +13,8 @@ for option in "$@"; do
   case "$option" in
     --test) packages+=(postgresql postgresql-client iproute2 procps) ;;
     --demo) packages+=(sqlite3) ;;
-    *) echo "usage: $0 [--test] [--demo]" >&2; exit 2 ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    *) echo "usage: $0 [--test] [--demo] [--fuzz]" >&2; exit 2 ;;
   esac
 done
 

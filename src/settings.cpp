@@ -16,6 +16,7 @@
 #include "datamig/sql_text.hpp"
 #include "datamig/duration.hpp"
 #include "datamig/error.hpp"
+#include "datamig/migration.hpp"
 
 namespace datamig {
 
@@ -207,6 +208,7 @@ private:
             end != digits.data() + digits.size() || !is_scalar_value) {
             fail("invalid unicode escape in string: use \\uXXXX or \\UXXXXXXXX");
         }
+        if (code_point == 0) fail("a NUL character (\\u0000) cannot be part of a setting");
         position_ += digit_count;
         return code_point;
     }
@@ -410,6 +412,11 @@ RawSettings parse_config_text(const std::string& text, const std::string& file_l
     if (remaining.substr(0, byte_order_mark.size()) == byte_order_mark) {
         remaining.remove_prefix(byte_order_mark.size());
     }
+    // TOML files are UTF-8 without control characters; rejecting them up front also keeps a NUL
+    // out of every value (it would cut the C strings of messages and URLs short).
+    if (int bad_line = 0; !is_valid_utf8(remaining, bad_line)) {
+        throw UsageError(file_label + ":" + std::to_string(bad_line) + ": not valid UTF-8");
+    }
     RawSettings settings;
     for (std::size_t line_number = 1; !remaining.empty(); ++line_number) {
         const auto line_end = std::min(remaining.find('\n'), remaining.size());
@@ -418,6 +425,10 @@ RawSettings parse_config_text(const std::string& text, const std::string& file_l
         if (!line_text.empty() && line_text.back() == '\r') line_text.remove_suffix(1);
 
         ConfigLine line(line_text, file_label + ":" + std::to_string(line_number));
+        const auto control = std::find_if(line_text.begin(), line_text.end(), [](char c) {
+            return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == '\x7f';
+        });
+        if (control != line_text.end()) line.fail("control character (byte " + std::to_string(static_cast<unsigned char>(*control)) + ") in the file");
         if (line.is_blank_or_comment()) continue;
         const std::string written_key = line.key();
         const ConfigValue value = line.value();

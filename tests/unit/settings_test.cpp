@@ -467,3 +467,14 @@ TEST_CASE("require_known_phase names the phases when --phase is unknown", "[sett
     CHECK_THROWS_WITH(datamig::require_known_phase(phases, std::string("cleanup")),
                       "--phase: unknown phase 'cleanup' (phases: pre_sync, post_sync)");
 }
+
+TEST_CASE("config: invalid UTF-8, control characters and NUL escapes are refused with file:line", "[settings]") {
+    using datamig::parse_config_text;
+    CHECK_THROWS_WITH(parse_config_text("# fine\ndir = \"a\xff\"\n", "datamig.toml"), "datamig.toml:2: not valid UTF-8");
+    CHECK_THROWS_WITH(parse_config_text(std::string("exec_timeout = \"1.5\0\"\n", 22), "datamig.toml"),
+                      Catch::StartsWith("datamig.toml:1: control character (byte 0)"));
+    CHECK_THROWS_WITH(parse_config_text("operator = \"a\\u0000b\"\n", "datamig.toml"),
+                      Catch::StartsWith("datamig.toml:1: a NUL character"));
+    CHECK(parse_config_text("operator = \"tab\\there\"\t# tabs are fine\n", "datamig.toml").at("operator").values ==
+          std::vector<std::string>{"tab\there"});
+}
