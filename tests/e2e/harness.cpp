@@ -1,6 +1,7 @@
 #include "e2e/harness.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -30,6 +31,7 @@ namespace {
 // lot never blocks on a reader that is busy waiting for it.
 constexpr const char* output_folder = ".datamig-e2e";
 constexpr std::chrono::seconds default_wait(120);
+constexpr uid_t nobody = 65534;  // "nobody" and "nogroup" on Debian
 
 [[noreturn]] void fail_system(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
 
@@ -83,8 +85,10 @@ fs::path output_file(const fs::path& folder, int pid, const char* stream) {
 
 // Starts `program` in `working_dir` with stdout/stderr going to <folder>/<pid>.out|.err.
 // The child leads its own process group so a timeout can kill whatever it started too.
+// `as_nobody` (when the tests run as root) drops to the unprivileged user, for tests of
+// permissions that root would bypass.
 int start_process(const std::string& program, const std::vector<std::string>& args, std::vector<std::string> environment,
-                  const fs::path& working_dir, const fs::path& folder) {
+                  const fs::path& working_dir, const fs::path& folder, bool as_nobody = false) {
     fs::create_directories(folder);
     static std::atomic<int> counter{0};
     const std::string unique = std::to_string(getpid()) + "-" + std::to_string(++counter);
@@ -107,6 +111,9 @@ int start_process(const std::string& program, const std::vector<std::string>& ar
         setpgid(0, 0);
         if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0 ||
             chdir(cwd.c_str()) != 0) {
+            _exit(126);
+        }
+        if (as_nobody && geteuid() == 0 && (setgroups(0, nullptr) != 0 || setgid(nobody) != 0 || setuid(nobody) != 0)) {
             _exit(126);
         }
         execve(argv[0], argv.data(), envp.data());
@@ -228,6 +235,17 @@ RunResult Project::run(const std::vector<std::string>& args, const std::map<std:
                        std::chrono::seconds timeout) const {
     const int pid = spawn(args, env);
     return finish_process(pid, root_ / output_folder, timeout);
+}
+
+RunResult Project::run_as_nobody(const std::vector<std::string>& args) const {
+    // The unprivileged child must be able to enter the project folder (mkdtemp makes it 0700)
+    // and to run the binary, wherever the build tree is: it gets a copy inside the project.
+    fs::permissions(root_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    const fs::path binary = root_ / ".datamig-e2e-binary";
+    fs::copy_file(DATAMIG_BINARY, binary, fs::copy_options::overwrite_existing);
+    fs::permissions(binary, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    const int pid = start_process(binary.string(), args, child_environment(url_, {}), root_, root_ / output_folder, true);
+    return finish_process(pid, root_ / output_folder, default_wait);
 }
 
 int Project::spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) const {

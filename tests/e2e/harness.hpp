@@ -53,6 +53,10 @@ public:
     RunResult run(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
                   std::chrono::seconds timeout = std::chrono::seconds(120)) const;
 
+    // Runs datamig as user "nobody" when the tests run as root (as they do in CI), so that
+    // permission checks apply; otherwise like run().
+    RunResult run_as_nobody(const std::vector<std::string>& args) const;
+
     // Starts datamig without waiting; returns the pid. Output goes to files under root().
     int spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) const;
     // Waits for a spawned process; returns its result.
