@@ -7,6 +7,8 @@
 #include <thread>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "datamig/error.hpp"
 
 namespace datamig {
@@ -34,6 +36,8 @@ void watch_signals() {
         // shutdown that is already under way.
         int expected = 0;
         if (!received_signal.compare_exchange_strong(expected, signal_number)) continue;
+        spdlog::warn("{} received: rolling back the current migration and stopping",
+                     signal_number == SIGINT ? "SIGINT" : "SIGTERM");
         const std::lock_guard<std::mutex> lock(action_mutex);
         if (stop_action) stop_action();
     }
