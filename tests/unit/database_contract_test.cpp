@@ -373,7 +373,9 @@ TEST_CASE("contract: the runner lock is held by one connection at a time", "[dat
     REQUIRE(second->try_lock());
     CHECK_FALSE(first->try_lock());
 
-    second.reset();  // a holder that goes away releases the lock
+    // A holder that goes away releases the lock too: see the adapter-specific tests, since
+    // how soon depends on the database (the kernel at once, a PostgreSQL backend shortly after).
+    second->unlock();
     CHECK(first->try_lock());
     first->unlock();
 }
