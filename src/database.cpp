@@ -190,4 +190,12 @@ std::string password_of(const std::string& url) {
     return spans.empty() ? std::string() : spans.back().value;
 }
 
+std::string scrub(std::string text, const std::string& secret) {
+    if (secret.empty()) return text;
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
+        text.replace(at, secret.size(), "***");
+    }
+    return text;
+}
+
 }  // namespace datamig

@@ -7,6 +7,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "datamig/database.hpp"
+
 namespace datamig {
 namespace {
 
@@ -32,14 +34,6 @@ private:
 };
 
 }  // namespace
-
-std::string scrub(std::string text, const std::string& secret) {
-    if (secret.empty()) return text;
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
-        text.replace(at, secret.size(), "***");
-    }
-    return text;
-}
 
 void configure_logging(LogFormat format, int verbosity, const std::string& secret) {
     auto logger = std::make_shared<spdlog::logger>("datamig", std::make_shared<spdlog::sinks::stderr_sink_mt>());

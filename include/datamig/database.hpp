@@ -68,5 +68,7 @@ std::unique_ptr<Database> connect(const std::string& url, const ConnectOptions& 
 std::string redact_url(const std::string& url);
 // The password in `url`, "" when there is none; used to scrub it from any message.
 std::string password_of(const std::string& url);
+// `text` with every occurrence of `secret` replaced by "***" (unchanged when secret is empty).
+std::string scrub(std::string text, const std::string& secret);
 
 }  // namespace datamig

@@ -9,7 +9,4 @@ namespace datamig {
 // has `secret` (the database password) replaced by "***", wherever it came from.
 void configure_logging(LogFormat format, int verbosity, const std::string& secret);
 
-// `text` with every occurrence of `secret` replaced by "***" (unchanged when secret is empty).
-std::string scrub(std::string text, const std::string& secret);
-
 }  // namespace datamig

@@ -56,15 +56,6 @@ std::string iso_utc(std::string_view column) {
            " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 }
 
-std::string replace_all(std::string text, const std::string& needle, std::string_view replacement) {
-    if (needle.empty()) return text;
-    for (auto at = text.find(needle); at != std::string::npos;
-         at = text.find(needle, at + replacement.size())) {
-        text.replace(at, needle.size(), replacement);
-    }
-    return text;
-}
-
 std::string trim(std::string_view text) {
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first == std::string_view::npos) return "";
@@ -352,7 +343,7 @@ private:
                connection_->quote_name(table.substr(dot + 1) + std::string(suffix));
     }
 
-    std::string scrub(const std::string& message) const { return replace_all(message, password_, "***"); }
+    std::string scrub(const std::string& message) const { return datamig::scrub(message, password_); }
 
     // Statements join the open transaction; without one each commits on its own (what
     // CREATE INDEX CONCURRENTLY and VACUUM require).

@@ -157,3 +157,17 @@ TEST_CASE("connect hands postgres URLs and key=value strings to the PostgreSQL a
         CHECK_THAT(error->what(), !Catch::Contains("TopSecret42"));
     }
 }
+
+TEST_CASE("scrub replaces every occurrence of the secret", "[database]") {
+    CHECK(datamig::scrub("postgres://app:s3cret@db/app failed; password s3cret rejected", "s3cret") ==
+          "postgres://app:***@db/app failed; password *** rejected");
+    CHECK(datamig::scrub("s3crets3cret", "s3cret") == "******");
+    CHECK(datamig::scrub("nothing to hide", "s3cret") == "nothing to hide");
+    // A secret that occurs in the mask itself must neither loop forever nor be missed.
+    CHECK(datamig::scrub("a*b**c", "*") == "a***b******c");
+}
+
+TEST_CASE("scrub with an empty secret changes nothing", "[database]") {
+    CHECK(datamig::scrub("any text", "") == "any text");
+    CHECK(datamig::scrub("", "") == "");
+}
