@@ -1,8 +1,8 @@
 #include "datamig/commands.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <iostream>
-#include <thread>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -14,6 +14,7 @@
 #include "datamig/duration.hpp"
 #include "datamig/generate.hpp"
 #include "datamig/planner.hpp"
+#include "datamig/progress.hpp"
 #include "datamig/report.hpp"
 #include "datamig/runner.hpp"
 #include "datamig/status.hpp"
@@ -41,8 +42,7 @@ std::unique_ptr<Database> open_database(const Settings& settings, Access access)
                              error.what());
                 next_report = SteadyClock::now() + std::chrono::seconds(10);
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(500));
-            throw_if_stopped();
+            sleep_unless_stopped(std::chrono::milliseconds(500));
         }
     }
 }
@@ -92,12 +92,11 @@ void refuse_interrupted(const std::vector<HistoryRow>& history, const Catalog& c
 // Runs the plan in order and prints what was done. The first failure stops the run, but what
 // succeeded before it is still printed, and JSON output is always one document: a script
 // reading it must learn what happened.
-void run_in_order(Runner runner, const std::vector<LoadedMigration>& plan, Direction direction, OutputFormat format) {
+using Step = std::function<Outcome(const LoadedMigration&)>;
+void run_in_order(const std::vector<LoadedMigration>& plan, const Step& step, Direction direction, OutputFormat format) {
     std::vector<Outcome> outcomes;
     try {
-        for (const auto& migration : plan) {
-            outcomes.push_back(direction == Direction::up ? runner.apply(migration) : runner.roll_back(migration));
-        }
+        for (const auto& migration : plan) outcomes.push_back(step(migration));
     } catch (const Error&) {
         if (!outcomes.empty() || format == OutputFormat::json) print_outcomes(std::cout, outcomes, direction, false, format);
         throw;
@@ -130,7 +129,9 @@ Exit run_migrate(const Invocation& invocation) {
     // 2. A dry run changes nothing: no lock, no history table created.
     if (options.dry_run) {
         const auto db = open_database(settings, Access::read_only);
-        const auto plan = plan_migrate(catalog, db->read_history(), settings.phases, request);
+        const auto history = db->read_history();
+        refuse_interrupted(history, catalog, options.phase);
+        const auto plan = plan_migrate(catalog, history, settings.phases, request);
         load_runnable(plan);
         std::vector<Outcome> outcomes;
         std::transform(plan.begin(), plan.end(), std::back_inserter(outcomes), planned);
@@ -151,7 +152,15 @@ Exit run_migrate(const Invocation& invocation) {
     const auto plan = load_runnable(plan_migrate(catalog, history, settings.phases, request));
 
     // 5. Apply in order; the first failure stops the run (later migrations may depend on it).
-    run_in_order(Runner(*db, settings), plan, Direction::up, settings.format);
+    //    A batch migration with a `running` row resumes from its checkpoint.
+    const auto interrupted = running_rows(history, options.phase);
+    Runner runner(*db, settings, progress_listener(settings));
+    const Step apply = [&](const LoadedMigration& migration) {
+        const auto row = std::find_if(interrupted.begin(), interrupted.end(),
+                                      [&](const HistoryRow& r) { return r.version == migration.file.version; });
+        return runner.apply(migration, row == interrupted.end() ? std::nullopt : std::make_optional(*row));
+    };
+    run_in_order(plan, apply, Direction::up, settings.format);
     return Exit::ok;
 }
 
@@ -221,7 +230,9 @@ Exit run_rollback(const Invocation& invocation) {
     }
 
     // 3. Roll back, latest applied first.
-    run_in_order(Runner(*db, settings), plan, Direction::down, settings.format);
+    Runner runner(*db, settings);
+    run_in_order(plan, [&](const LoadedMigration& migration) { return runner.roll_back(migration); }, Direction::down,
+                 settings.format);
     return Exit::ok;
 }
 

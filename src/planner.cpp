@@ -41,6 +41,13 @@ std::size_t position_of(const Catalog& catalog, const std::string& version, cons
     return static_cast<std::size_t>(found - catalog.files.begin());
 }
 
+// A `running` row is not settled: what reaches the plan is a batch migration that resumes, as
+// the interrupted rows that need an operator were refused before planning.
+bool is_settled(const std::map<std::string, const HistoryRow*>& rows, const std::string& version) {
+    const auto found = rows.find(version);
+    return found != rows.end() && found->second->status != RowStatus::running;
+}
+
 bool in_phase(const std::optional<std::string>& wanted, const std::optional<std::string>& phase) {
     return !wanted || wanted == phase;
 }
@@ -61,7 +68,7 @@ std::vector<MigrationFile> plan_migrate(const Catalog& catalog, const std::vecto
     std::vector<MigrationFile> plan;
     for (std::size_t i = 0; i < catalog.files.size() && i <= last_position; ++i) {
         const MigrationFile& file = catalog.files[i];
-        if (!in_phase(request.phase, file.phase) || rows.count(file.version) != 0) continue;
+        if (!in_phase(request.phase, file.phase) || is_settled(rows, file.version)) continue;
         if (request.only && i != only_position) continue;
         if (request.limit && plan.size() >= static_cast<std::size_t>(*request.limit)) break;
         plan.push_back(file);

@@ -1,6 +1,8 @@
 #include "datamig/runner.hpp"
 
-#include <thread>
+#include <algorithm>
+#include <limits>
+
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -38,7 +40,6 @@ RunnerLock::RunnerLock(Database& db, std::chrono::milliseconds wait) : db_(db) {
     const auto deadline = SteadyClock::now() + wait;
     auto next_report = SteadyClock::now();
     while (!db_.try_lock()) {
-        throw_if_stopped();
         const auto now = SteadyClock::now();
         if (now >= deadline) {
             throw Unavailable(fmt::format("runner lock not acquired within {} (held by {}); retry later or raise "
@@ -51,7 +52,7 @@ RunnerLock::RunnerLock(Database& db, std::chrono::milliseconds wait) : db_(db) {
             spdlog::info("waiting for the runner lock, held by {}", db_.lock_holder());
             next_report = now + std::chrono::seconds(10);
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        sleep_unless_stopped(std::chrono::milliseconds(100));
     }
 }
 
@@ -68,21 +69,20 @@ void Transaction::commit() {
     open_ = false;
 }
 
-Runner::Runner(Database& db, const Settings& settings)
-    : db_(db), settings_(settings), context_(context_json(settings)) {}
+Runner::Runner(Database& db, const Settings& settings, ProgressListener progress)
+    : db_(db), settings_(settings), context_(context_json(settings)), progress_(std::move(progress)) {}
 
-Outcome Runner::apply(const LoadedMigration& migration) {
+Outcome Runner::apply(const LoadedMigration& migration, const std::optional<HistoryRow>& interrupted) {
     throw_if_stopped();
-    spdlog::info("applying {}", label(migration.file));
     Outcome outcome;
     if (migration.file.kind == Kind::exec) {
+        spdlog::info("applying {}", label(migration.file));
         outcome = run_outside_transaction(migration, true);
+    } else if (migration.script->up.options.batch != BatchMode::none) {
+        outcome = run_batched(migration, interrupted);
     } else {
+        spdlog::info("applying {}", label(migration.file));
         const Section& up = migration.script->up;
-        if (up.options.batch != BatchMode::none) {
-            throw MigrationFailed(fmt::format("{}:{}: batch migrations are not supported yet", migration.file.path.string(),
-                                              up.marker_line));
-        }
         outcome = up.options.transaction ? run_transactional(migration, up, true)
                                          : run_outside_transaction(migration, true);
     }
@@ -129,12 +129,12 @@ Outcome Runner::run_transactional(const LoadedMigration& migration, const Sectio
     const auto start = SteadyClock::now();
     try {
         Transaction transaction(db_);
-        const std::int64_t rows = run_section(migration, section);
+        const std::int64_t rows = run_section(migration, section, section.sql);
         if (up) verify(migration);
         // A signal seen before commit wins: the work is rolled back, never half-recorded.
         throw_if_stopped();
         const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start), rows};
-        finish(migration, outcome, up, started_at);
+        finish(migration, outcome, up, started_at, std::nullopt);
         transaction.commit();
         return outcome;
     } catch (const Error& error) {
@@ -157,7 +157,8 @@ Outcome Runner::run_outside_transaction(const LoadedMigration& migration, bool u
         if (migration.file.kind == Kind::exec) {
             run_program(migration, up);
         } else {
-            rows = run_section(migration, up ? migration.script->up : *migration.script->down);
+            const Section& section = up ? migration.script->up : *migration.script->down;
+            rows = run_section(migration, section, section.sql);
             if (up) verify(migration);
         }
     } catch (const Error& error) {
@@ -167,18 +168,145 @@ Outcome Runner::run_outside_transaction(const LoadedMigration& migration, bool u
     }
     const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start), rows};
     Transaction transaction(db_);
-    finish(migration, outcome, up, started_at);
+    finish(migration, outcome, up, started_at, std::nullopt);
     transaction.commit();
     return outcome;
 }
 
-void Runner::finish(const LoadedMigration& migration, const Outcome& outcome, bool up, const std::string& started_at) {
+Outcome Runner::run_batched(const LoadedMigration& migration, const std::optional<HistoryRow>& interrupted) {
+    const BatchSettings batch = batch_settings(migration.script->up.options, settings_);
+    const auto start = SteadyClock::now();
+    // Each batch commits on its own, so the row says `running` until the last one has run,
+    // and carries the checkpoint and the rows so far: a stopped run resumes (SPEC §2).
+    HistoryRow row = row_for(migration, interrupted ? interrupted->started_at : clock_.next());
+    row.status = RowStatus::running;
+    if (interrupted) {
+        row.rows_affected = interrupted->rows_affected;
+        row.batch_cursor = interrupted->batch_cursor;
+        spdlog::info("resuming {}{}", label(migration.file),
+                     row.batch_cursor ? " from key " + *row.batch_cursor : std::string());
+    } else {
+        spdlog::info("applying {}", label(migration.file));
+    }
+    row.rows_affected = row.rows_affected.value_or(0);
+    db_.save_row(row);
+
+    BatchProgress progress;
+    progress.label = label(migration.file);
+    try {
+        if (batch.mode == BatchMode::loop) {
+            run_loop(migration, batch, row, progress);
+        } else {
+            run_ranges(migration, batch, row, progress);
+        }
+        verify(migration);
+    } catch (const Error& error) {
+        report_end(progress, start, false);
+        // Finished batches stay committed with their checkpoint, and the row stays `running`:
+        // the next migrate resumes after the last of them instead of starting over.
+        record_failure(migration, elapsed_ms(start), error);
+    }
+    report_end(progress, start, true);
+
+    const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start),
+                          row.rows_affected};
+    Transaction transaction(db_);
+    finish(migration, outcome, true, row.started_at, row.batch_cursor);
+    transaction.commit();
+    return outcome;
+}
+
+void Runner::run_loop(const LoadedMigration& migration, const BatchSettings& batch, HistoryRow& row,
+                      BatchProgress& progress) {
+    const auto start = SteadyClock::now();
+    const std::string sql = batch_sql(migration.script->up.sql, batch.size, std::nullopt);
+    for (;;) {
+        const std::int64_t rows = run_batch(migration, sql, row, std::nullopt);
+        if (rows == 0) return;  // the run that finds nothing left is no batch of work
+        progress.batches += 1;
+        progress.rows += rows;
+        progress.elapsed = std::chrono::milliseconds(elapsed_ms(start));
+        if (progress_) progress_(progress);
+        sleep_unless_stopped(batch.pause);
+    }
+}
+
+void Runner::run_ranges(const LoadedMigration& migration, const BatchSettings& batch, HistoryRow& row,
+                        BatchProgress& progress) {
+    const auto start = SteadyClock::now();
+    const SectionOptions& options = migration.script->up.options;
+    const auto last = query_key(migration, last_key_query(options));
+    std::optional<std::int64_t> from;
+    if (row.batch_cursor) {
+        from = parse_key(*row.batch_cursor, fmt::format("{}: the checkpoint (batch_cursor)", migration.file.path.string()));
+    }
+    if (last && *last > std::numeric_limits<std::int64_t>::max() - batch.size) {
+        throw MigrationFailed(fmt::format("{}:{}: key {}.{} reaches {}, too close to the 64-bit limit for batch_size {}",
+                                          migration.file.path.string(), migration.script->up.marker_line,
+                                          options.key_table, options.key_column, *last, batch.size));
+    }
+    std::optional<std::int64_t> first;
+    while (last) {
+        const auto next = query_key(migration, first_key_query(options, from));
+        if (!next || *next > *last) return;
+        if (!first) first = *next;
+        const KeyRange range{*next, *next + batch.size};
+        progress.rows += run_batch(migration, batch_sql(migration.script->up.sql, batch.size, range), row,
+                                   std::to_string(range.end));
+        progress.batches += 1;
+        progress.elapsed = std::chrono::milliseconds(elapsed_ms(start));
+        progress.done = std::min(1.0, static_cast<double>(range.end - *first) / static_cast<double>(*last - *first + 1));
+        if (progress_) progress_(progress);
+        if (range.end > *last) return;
+        from = range.end;
+        sleep_unless_stopped(batch.pause);
+    }
+}
+
+void Runner::report_end(BatchProgress& progress, SteadyClock::time_point start, bool completed) {
+    progress.elapsed = std::chrono::milliseconds(elapsed_ms(start));
+    progress.end = completed ? BatchEnd::completed : BatchEnd::stopped;
+    if (progress_) progress_(progress);
+}
+
+std::int64_t Runner::run_batch(const LoadedMigration& migration, const std::string& sql, HistoryRow& row,
+                               const std::optional<std::string>& cursor) {
+    Transaction transaction(db_);
+    const std::int64_t rows = run_section(migration, migration.script->up, sql);
+    HistoryRow checkpoint = row;
+    checkpoint.rows_affected = row.rows_affected.value_or(0) + rows;
+    checkpoint.batch_cursor = cursor;
+    db_.save_row(checkpoint);
+    // As for a single transaction: a signal seen before commit rolls this batch back.
+    throw_if_stopped();
+    transaction.commit();
+    row = checkpoint;
+    return rows;
+}
+
+std::optional<std::int64_t> Runner::query_key(const LoadedMigration& migration, const std::string& query) {
+    const Section& up = migration.script->up;
+    const std::string key = up.options.key_table + "." + up.options.key_column;
+    const std::string where = fmt::format("{}:{}", migration.file.path.string(), up.marker_line);
+    std::optional<std::string> value;
+    try {
+        value = db_.query_value(query);
+    } catch (const SqlError& error) {
+        throw MigrationFailed(fmt::format("{}: reading key {}: {}", where, key, error.what()));
+    }
+    if (!value) return std::nullopt;
+    return parse_key(*value, fmt::format("{}: key {}", where, key));
+}
+
+void Runner::finish(const LoadedMigration& migration, const Outcome& outcome, bool up, const std::string& started_at,
+                    const std::optional<std::string>& batch_cursor) {
     const std::string finished_at = clock_.next();
     if (up) {
         HistoryRow row = row_for(migration, started_at);
         row.finished_at = finished_at;
         row.duration_ms = outcome.duration_ms;
         row.rows_affected = outcome.rows_affected;
+        row.batch_cursor = batch_cursor;
         db_.save_row(row);
     } else {
         db_.delete_row(migration.file.version);
@@ -187,9 +315,9 @@ void Runner::finish(const LoadedMigration& migration, const Outcome& outcome, bo
                       settings_.operator_name, context_, outcome.duration_ms, outcome.rows_affected, std::nullopt});
 }
 
-std::int64_t Runner::run_section(const LoadedMigration& migration, const Section& section) {
+std::int64_t Runner::run_section(const LoadedMigration& migration, const Section& section, std::string_view sql) {
     try {
-        return db_.execute(section.sql);
+        return db_.execute(sql);
     } catch (const SqlError& error) {
         const int line = error.line() > 0 ? section.first_line() + error.line() - 1 : section.marker_line;
         throw MigrationFailed(fmt::format("{}:{}: {}", migration.file.path.string(), line, error.what()));

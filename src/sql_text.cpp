@@ -191,6 +191,32 @@ bool is_ddl(std::string_view statement) {
     return std::find(ddl_keywords.begin(), ddl_keywords.end(), keyword) != ddl_keywords.end();
 }
 
+std::string substitute_placeholder(std::string_view sql, std::string_view name, std::string_view value) {
+    // Callers may name the placeholder as written in SQL (":batch_size") or bare ("batch_size").
+    if (!name.empty() && name.front() == ':') name.remove_prefix(1);
+    const auto is_placeholder_at = [&](std::size_t pos) {
+        const std::size_t after = pos + 1 + name.size();
+        return !name.empty() && sql[pos] == ':' && (pos == 0 || sql[pos - 1] != ':') &&
+               starts_with_at(sql, pos + 1, name) && (after >= sql.size() || !is_identifier_char(sql[after]));
+    };
+    std::string result;
+    result.reserve(sql.size());
+    std::size_t pos = 0;
+    while (pos < sql.size()) {
+        const std::size_t skipped = end_of_literal_or_comment(sql, pos);
+        if (skipped != pos) {
+            result.append(sql.substr(pos, skipped - pos));
+            pos = skipped;
+        } else if (is_placeholder_at(pos)) {
+            result.append(value);
+            pos += 1 + name.size();
+        } else {
+            result += sql[pos++];
+        }
+    }
+    return result;
+}
+
 bool is_valid_table_name(std::string_view table) {
     // ASCII only, whatever the locale: the name is spliced into SQL (quoted) on every database.
     auto is_word_start = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };

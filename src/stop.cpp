@@ -1,6 +1,7 @@
 #include "datamig/stop.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <mutex>
 #include <pthread.h>
@@ -18,6 +19,8 @@ std::atomic<int> received_signal{0};
 std::mutex action_mutex;
 std::function<void()> stop_action;  // guarded by action_mutex
 sigset_t original_mask;
+std::mutex sleep_mutex;
+std::condition_variable wake_sleepers;
 
 sigset_t stop_signals() {
     sigset_t set;
@@ -38,6 +41,10 @@ void watch_signals() {
         if (!received_signal.compare_exchange_strong(expected, signal_number)) continue;
         spdlog::warn("{} received: rolling back the current migration and stopping",
                      signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+        {
+            const std::lock_guard<std::mutex> sleeping(sleep_mutex);
+            wake_sleepers.notify_all();
+        }
         const std::lock_guard<std::mutex> lock(action_mutex);
         if (stop_action) stop_action();
     }
@@ -55,6 +62,13 @@ int stop_signal() noexcept { return received_signal.load(); }
 
 void throw_if_stopped() {
     if (const int signal_number = stop_signal()) throw Stopped(signal_number);
+}
+
+void sleep_unless_stopped(std::chrono::milliseconds duration) {
+    std::unique_lock<std::mutex> sleeping(sleep_mutex);
+    wake_sleepers.wait_for(sleeping, duration, [] { return stop_signal() != 0; });
+    sleeping.unlock();
+    throw_if_stopped();
 }
 
 OnStop::OnStop(std::function<void()> action) {

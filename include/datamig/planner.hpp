@@ -20,7 +20,8 @@ struct MigrateRequest {
 
 // The files to apply, in order: phases in phase order, versions ascending. Throws
 // InvalidInput for collisions with recorded versions or unknown --only/--target versions.
-// `running` rows are not judged here (see blocking_rows).
+// Files with a `running` row are planned (a batch migration resumes): refuse the interrupted
+// rows that need an operator's judgement before planning.
 std::vector<MigrationFile> plan_migrate(const Catalog& catalog, const std::vector<HistoryRow>& history,
                                         const std::vector<std::string>& phases,
                                         const MigrateRequest& request);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "datamig/batch.hpp"
 #include "datamig/catalog.hpp"
 #include "datamig/clock.hpp"
 #include "datamig/database.hpp"
@@ -51,11 +52,13 @@ struct Outcome {
 
 class Runner {
 public:
-    Runner(Database& db, const Settings& settings);
+    // `progress` hears about every batch of a batched migration; it may be empty.
+    Runner(Database& db, const Settings& settings, ProgressListener progress = {});
 
     // Runs `up` and records it. Throws MigrationFailed (with file:line for SQL errors) after
-    // recording a `fail` event; Stopped when a signal arrived.
-    Outcome apply(const LoadedMigration& migration);
+    // recording a `fail` event; Stopped when a signal arrived. `interrupted` is the `running`
+    // row a batched migration resumes from.
+    Outcome apply(const LoadedMigration& migration, const std::optional<HistoryRow>& interrupted = std::nullopt);
     // Runs `down` and deletes the row. Throws MigrationFailed for irreversible migrations.
     Outcome roll_back(const LoadedMigration& migration);
     // Throws MigrationFailed when `migration` has no way down; checked for a whole rollback
@@ -67,9 +70,22 @@ public:
 private:
     Outcome run_transactional(const LoadedMigration& migration, const Section& section, bool up);
     Outcome run_outside_transaction(const LoadedMigration& migration, bool up);
+    Outcome run_batched(const LoadedMigration& migration, const std::optional<HistoryRow>& interrupted);
+    void run_loop(const LoadedMigration& migration, const BatchSettings& batch, HistoryRow& row, BatchProgress& progress);
+    void run_ranges(const LoadedMigration& migration, const BatchSettings& batch, HistoryRow& row,
+                    BatchProgress& progress);
+    // One batch and its checkpoint in one transaction: `row` gains its rows and `cursor` (range
+    // mode; nullopt for loop mode) once they are committed. Returns the batch's rows.
+    // Tells the listener the run has ended, so a live line is closed before any error follows.
+    void report_end(BatchProgress& progress, std::chrono::steady_clock::time_point start, bool completed);
+    std::int64_t run_batch(const LoadedMigration& migration, const std::string& sql, HistoryRow& row,
+                           const std::optional<std::string>& cursor);
+    std::optional<std::int64_t> query_key(const LoadedMigration& migration, const std::string& query);
     // Records the outcome: the history row (up) or its removal (down), plus the event.
-    void finish(const LoadedMigration& migration, const Outcome& outcome, bool up, const std::string& started_at);
-    std::int64_t run_section(const LoadedMigration& migration, const Section& section);
+    void finish(const LoadedMigration& migration, const Outcome& outcome, bool up, const std::string& started_at,
+                const std::optional<std::string>& batch_cursor);
+    // Runs `sql`, the text of `section` (or of one batch of it); SQL errors name the file line.
+    std::int64_t run_section(const LoadedMigration& migration, const Section& section, std::string_view sql);
     void verify(const LoadedMigration& migration);
     void run_program(const LoadedMigration& migration, bool up);
     HistoryRow row_for(const LoadedMigration& migration, const std::string& started_at) const;
@@ -79,6 +95,7 @@ private:
     Database& db_;
     const Settings& settings_;
     std::string context_;
+    ProgressListener progress_;
     RowClock clock_;
 };
 

@@ -27,4 +27,8 @@ bool is_ddl(std::string_view statement);
 // the only table names datamig splices into SQL.
 bool is_valid_table_name(std::string_view table);
 
+// Replaces a named placeholder such as ":batch_size" with `value` outside quotes/comments,
+// leaving PostgreSQL casts ("::int") and longer names (":batch_sizes") untouched.
+std::string substitute_placeholder(std::string_view sql, std::string_view name, std::string_view value);
+
 }  // namespace datamig

@@ -2,6 +2,7 @@
 // SIGINT/SIGTERM handling. Signals are blocked in every thread and taken by one watcher
 // thread with sigwait(), so the reaction (cancel the running statement, stop the exec
 // child) runs as ordinary code, not in an async-signal context.
+#include <chrono>
 #include <functional>
 #include <sys/types.h>
 
@@ -16,6 +17,10 @@ int stop_signal() noexcept;
 
 // Throws Stopped when a signal has arrived. Called between units of work.
 void throw_if_stopped();
+
+// Sleeps for `duration` unless a signal arrives first; then throws Stopped at once, so a pause
+// between batches or retries never delays a shutdown.
+void sleep_unless_stopped(std::chrono::milliseconds duration);
 
 // What the watcher does when a signal arrives, e.g. cancel the statement in progress.
 // The guard removes it again; at most one is registered at a time.

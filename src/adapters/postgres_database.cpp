@@ -99,6 +99,22 @@ int error_line_within_statement(std::string_view text) {
     return line;
 }
 
+// SQLSTATE of "canceling statement due to user request".
+constexpr const char* query_canceled = "57014";
+
+// Marks a call to the server as under way for its lifetime (interrupt() reads it from the
+// signal watcher's thread).
+class InFlight {
+public:
+    explicit InFlight(std::atomic<bool>& flag) : flag_(flag) { flag_ = true; }
+    ~InFlight() { flag_ = false; }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+private:
+    std::atomic<bool>& flag_;
+};
+
 // libpq reports the rows a query returned ("SELECT 7") where a data migration wants the rows
 // it changed. A WITH statement counts: its main statement is usually the UPDATE/DELETE.
 bool only_reads(std::string_view statement) {
@@ -203,8 +219,10 @@ public:
         if (!lock_held_) return;
         lock_held_ = false;
         try {
-            in_session([&](pqxx::transaction_base& txn) {
-                txn.exec_params("SELECT pg_advisory_unlock($1)", lock_key_);
+            bookkeeping([&] {
+                in_session([&](pqxx::transaction_base& txn) {
+                    txn.exec_params("SELECT pg_advisory_unlock($1)", lock_key_);
+                });
             });
         } catch (...) {
             // The server drops the lock with the session anyway.
@@ -262,8 +280,10 @@ public:
     std::int64_t execute(std::string_view sql) override {
         std::int64_t affected = 0;
         for (const auto& statement : split_statements(sql)) {
-            if (interrupted_) throw SqlError("canceled: datamig is stopping", statement.first_line);
             affected += guarded(statement.first_line, [&] {
+                // Checked while the call is marked in flight: either this sees the stop, or
+                // interrupt() sees the call and cancels it.
+                if (interrupted_) throw SqlError("canceled: datamig is stopping", statement.first_line);
                 return in_session([&](pqxx::transaction_base& txn) {
                     const auto result = txn.exec(statement.text);
                     return only_reads(statement.text) ? 0 : static_cast<std::int64_t>(result.affected_rows());
@@ -282,7 +302,7 @@ public:
     }
 
     void save_row(const HistoryRow& row) override {
-        guarded(0, [&] {
+        bookkeeping([&] {
             in_session([&](pqxx::transaction_base& txn) {
                 txn.exec_params(
                     "INSERT INTO " + history_table_ +
@@ -304,7 +324,7 @@ public:
     }
 
     void delete_row(std::string_view version) override {
-        guarded(0, [&] {
+        bookkeeping([&] {
             in_session([&](pqxx::transaction_base& txn) {
                 txn.exec_params("DELETE FROM " + history_table_ + " WHERE version = $1", std::string(version));
             });
@@ -312,7 +332,7 @@ public:
     }
 
     void append_event(const Event& event) override {
-        guarded(0, [&] {
+        bookkeeping([&] {
             in_session([&](pqxx::transaction_base& txn) {
                 txn.exec_params(
                     "INSERT INTO " + events_table_ +
@@ -327,6 +347,9 @@ public:
 
     void interrupt() noexcept override {
         interrupted_ = true;
+        // A cancel with nothing running would not be dropped: it would hit the next statement,
+        // typically the `fail` event that records the stop.
+        if (!in_flight_) return;
         try {
             connection_->cancel_query();
         } catch (...) {
@@ -368,6 +391,7 @@ private:
     // statement starts in the SQL the caller handed over (0: not from caller SQL).
     template <typename Fn>
     auto guarded(int first_line, Fn&& fn) -> decltype(fn()) {
+        const InFlight flight(in_flight_);
         try {
             return fn();
         } catch (const pqxx::sql_error& e) {
@@ -382,6 +406,21 @@ private:
         } catch (const pqxx::failure& e) {
             throw Unavailable("PostgreSQL: " + scrub(single_line(e.what())));
         }
+    }
+
+    // History rows, events and the lock after a stop: a cancel sent just as a statement
+    // finished can still hit the next one, so a canceled bookkeeping statement (it did nothing)
+    // runs once more and the record of the stop stays complete.
+    template <typename Fn>
+    void bookkeeping(Fn&& fn) {
+        guarded(0, [&] {
+            try {
+                fn();
+            } catch (const pqxx::sql_error& e) {
+                if (!interrupted_ || e.sqlstate() != query_canceled) throw;
+                fn();
+            }
+        });
     }
 
     // Names of the history table's columns; empty when the table does not exist.
@@ -442,6 +481,7 @@ private:
     bool read_only_;
     std::int64_t lock_key_;
     std::atomic<bool> interrupted_{false};
+    std::atomic<bool> in_flight_{false};  // a call to the server is under way
     bool lock_held_ = false;
     std::string history_table_;
     std::string events_table_;

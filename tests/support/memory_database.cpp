@@ -67,9 +67,10 @@ void MemoryDatabase::rollback() noexcept {
 std::int64_t MemoryDatabase::execute(std::string_view sql) {
     std::int64_t affected = 0;
     for (const auto& statement : split_statements(sql)) {
-        reject_if_scripted(statement);
+        if (!rows_for) reject_if_scripted(statement);
+        const std::int64_t rows = rows_for ? rows_for(statement.text) : scripted_rows(statement.text);
         state_->tables.executed.push_back(statement.text);
-        affected += scripted_rows(statement.text);
+        affected += rows;
     }
     return affected;
 }
@@ -79,7 +80,7 @@ std::optional<std::string> MemoryDatabase::query_value(std::string_view sql) {
         reject_if_scripted(statement);
         state_->tables.executed.push_back(statement.text);
     }
-    return query_result;
+    return answer ? answer(std::string(sql)) : query_result;
 }
 
 void MemoryDatabase::save_row(const HistoryRow& row) { rows()[row.version] = row; }

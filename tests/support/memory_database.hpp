@@ -3,9 +3,11 @@
 // events and lock in a State that several instances may share (two "sessions" of one
 // database), and scripts execute() by keywords in the SQL:
 //   * a statement containing "FAIL" is rejected with SqlError("boom", <its line>);
-//   * "ROWS <n>" in a statement makes it affect n rows.
+//   * "ROWS <n>" in a statement makes it affect n rows;
+//   * or, for scripts that depend on the SQL's values (batches), the hooks below answer.
 // Every executed statement and query is logged in order; what a rolled-back transaction did
 // disappears from the log as it does from the tables, so tests see only what "committed".
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,6 +43,10 @@ public:
 
     // What query_value() answers (unless the query contains "FAIL").
     std::optional<std::string> query_result = "t";
+    // When set, how many rows a statement affects (it may throw SqlError), and what a query
+    // answers; they replace the keyword rules above.
+    std::function<std::int64_t(const std::string& statement)> rows_for;
+    std::function<std::optional<std::string>(const std::string& query)> answer;
     // What lock_holder() reports.
     std::string holder = "memory session";
 

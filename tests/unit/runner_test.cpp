@@ -2,8 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <set>
+
 #include <spdlog/spdlog.h>
 
+#include "support/builders.hpp"
 #include "support/memory_database.hpp"
 #include "support/temp_dir.hpp"
 
@@ -388,4 +392,166 @@ TEST_CASE("Transaction rolls back on destruction unless committed", "[runner]") 
     }
     CHECK_FALSE(db.in_transaction());
     CHECK(db.rows().size() == 1);
+}
+
+namespace {
+
+// A table of integer keys behind the memory database, answering the queries of batch:range
+// and counting the keys each batch's UPDATE covers.
+class KeyTable {
+public:
+    KeyTable(MemoryDatabase& db, std::set<long long> keys) : keys_(std::move(keys)) {
+        db.answer = [this](const std::string& query) -> std::optional<std::string> {
+            if (keys_.empty()) return std::nullopt;
+            if (query.find("max(id)") != std::string::npos) return std::to_string(*keys_.rbegin());
+            const auto from = query.find(">= ");
+            const auto next = from == std::string::npos ? keys_.begin() : keys_.lower_bound(std::stoll(query.substr(from + 3)));
+            if (next == keys_.end()) return std::nullopt;
+            return std::to_string(*next);
+        };
+        db.rows_for = [this](const std::string& statement) -> std::int64_t {
+            long long start = 0;
+            long long end = 0;
+            REQUIRE(std::sscanf(statement.c_str(), "UPDATE items SET n = n + 1 WHERE id >= %lld AND id < %lld", &start,
+                                &end) == 2);
+            if (start == fail_at) throw datamig::SqlError("deadlock detected", 1);
+            batches.push_back({start, end});
+            return std::distance(keys_.lower_bound(start), keys_.lower_bound(end));
+        };
+    }
+
+    std::vector<std::pair<long long, long long>> batches;  // [start, end) of each batch run
+    long long fail_at = -1;                                // the batch starting here fails
+
+private:
+    std::set<long long> keys_;
+};
+
+const std::string range_migration =
+    "-- migrate:up batch:range key:items.id batch_size:5\n"
+    "UPDATE items SET n = n + 1 WHERE id >= :batch_start AND id < :batch_end;\n";
+
+}  // namespace
+
+TEST_CASE("apply batch:loop runs the section until a batch changes nothing", "[runner][batch]") {
+    Fixture f;
+    std::vector<std::int64_t> answers = {3, 3, 1, 0};
+    f.db.rows_for = [&](const std::string&) {
+        const std::int64_t rows = answers.front();
+        answers.erase(answers.begin());
+        return rows;
+    };
+    const auto migration =
+        f.sql("-- migrate:up batch:loop batch_size:3\nUPDATE items SET done = 1 WHERE id IN (SELECT id LIMIT :batch_size);\n");
+    std::vector<datamig::BatchProgress> seen;
+    datamig::Runner runner(f.db, f.settings, [&](const datamig::BatchProgress& p) { seen.push_back(p); });
+
+    const auto outcome = runner.apply(migration);
+    CHECK(outcome.rows_affected == 7);
+    CHECK(answers.empty());
+    CHECK(f.db.executed() == Strings(4, "UPDATE items SET done = 1 WHERE id IN (SELECT id LIMIT 3)"));
+    // The row is `running` on its own first, then each batch commits with its progress.
+    CHECK(f.db.writes == Strings{"save running alone", "save running in transaction", "save running in transaction",
+                                 "save running in transaction", "save running in transaction",
+                                 "save applied in transaction", "event apply in transaction"});
+    const HistoryRow& row = f.db.rows().at("20260101000000");
+    CHECK(row.status == RowStatus::applied);
+    CHECK(row.rows_affected == 7);
+    CHECK_FALSE(row.batch_cursor.has_value());
+    REQUIRE_FALSE(seen.empty());
+    CHECK(seen.back().end == datamig::BatchEnd::completed);
+    CHECK(seen.back().batches == 3);  // the run that found nothing left is no batch
+    CHECK(seen.back().rows == 7);
+    CHECK_FALSE(seen.back().done.has_value());
+}
+
+TEST_CASE("apply batch:range walks the keys in ranges, skipping gaps, with a checkpoint per batch", "[runner][batch]") {
+    Fixture f;
+    KeyTable table(f.db, {1, 2, 3, 10, 11, 100});
+    std::vector<datamig::BatchProgress> seen;
+    datamig::Runner runner(f.db, f.settings, [&](const datamig::BatchProgress& p) { seen.push_back(p); });
+
+    const auto outcome = runner.apply(f.sql(range_migration));
+    CHECK(table.batches == std::vector<std::pair<long long, long long>>{{1, 6}, {10, 15}, {100, 105}});
+    CHECK(outcome.rows_affected == 6);
+    const HistoryRow& row = f.db.rows().at("20260101000000");
+    CHECK(row.status == RowStatus::applied);
+    CHECK(row.batch_cursor == "105");  // kept after completion (SPEC §2)
+    CHECK(row.rows_affected == 6);
+
+    REQUIRE(seen.size() == 4);  // one per batch, then the end
+    CHECK(seen[0].rows == 3);
+    CHECK(seen[0].done.value_or(0) == Approx(5.0 / 100.0));
+    CHECK(seen[1].done.value_or(0) == Approx(14.0 / 100.0));
+    CHECK(seen[2].done.value_or(0) == Approx(1.0));
+    CHECK(seen[3].end == datamig::BatchEnd::completed);
+    CHECK(seen[3].batches == 3);
+}
+
+TEST_CASE("apply batch:range resumes after the checkpoint of an interrupted run", "[runner][batch]") {
+    Fixture f;
+    KeyTable table(f.db, {1, 2, 3, 10, 11, 100});
+    const auto migration = f.sql(range_migration);
+    HistoryRow interrupted = datamig::test::row_of(migration, RowStatus::running);
+    interrupted.batch_cursor = "6";
+    interrupted.rows_affected = 3;
+    f.db.save_row(interrupted);
+    datamig::Runner runner(f.db, f.settings);
+
+    const auto outcome = runner.apply(migration, interrupted);
+    CHECK(table.batches == std::vector<std::pair<long long, long long>>{{10, 15}, {100, 105}});
+    CHECK(outcome.rows_affected == 6);  // the sum of every batch, before and after the stop
+    const HistoryRow& row = f.db.rows().at("20260101000000");
+    CHECK(row.status == RowStatus::applied);
+    CHECK(row.started_at == interrupted.started_at);
+    CHECK(f.db.events().back().kind == EventKind::apply);
+}
+
+TEST_CASE("apply batch:range: a failing batch keeps the finished ones and the row to resume from", "[runner][batch]") {
+    Fixture f;
+    KeyTable table(f.db, {1, 2, 3, 10, 11, 100});
+    table.fail_at = 10;
+    const auto migration = f.sql(range_migration);
+    std::vector<datamig::BatchProgress> seen;
+    datamig::Runner runner(f.db, f.settings, [&](const datamig::BatchProgress& p) { seen.push_back(p); });
+
+    CHECK_THAT(failure_of(runner, migration), Catch::Contains(f.path_of(migration) + ":2: deadlock detected"));
+    REQUIRE_FALSE(seen.empty());
+    CHECK(seen.back().end == datamig::BatchEnd::stopped);  // a live line is closed before the error
+    CHECK(seen.back().batches == 1);
+    const HistoryRow& row = f.db.rows().at("20260101000000");
+    CHECK(row.status == RowStatus::running);
+    CHECK(row.batch_cursor == "6");
+    CHECK(row.rows_affected == 3);
+    CHECK(f.db.events().back().kind == EventKind::fail);
+
+    table.fail_at = -1;
+    runner.apply(migration, row);
+    CHECK(table.batches == std::vector<std::pair<long long, long long>>{{1, 6}, {10, 15}, {100, 105}});
+    CHECK(f.db.rows().at("20260101000000").status == RowStatus::applied);
+}
+
+TEST_CASE("apply batch:range: --batch-size wins, an empty table needs no batch, keys must be integers",
+          "[runner][batch]") {
+    Fixture f;
+    datamig::Runner runner(f.db, f.settings);
+    SECTION("--batch-size") {
+        KeyTable table(f.db, {1, 2, 3, 10, 11, 100});
+        f.settings.batch_size = 50;
+        runner.apply(f.sql(range_migration));
+        CHECK(table.batches == std::vector<std::pair<long long, long long>>{{1, 51}, {100, 150}});
+    }
+    SECTION("empty table") {
+        KeyTable table(f.db, {});
+        const auto outcome = runner.apply(f.sql(range_migration));
+        CHECK(table.batches.empty());
+        CHECK(outcome.rows_affected == 0);
+        CHECK(f.db.rows().at("20260101000000").status == RowStatus::applied);
+    }
+    SECTION("a key that is no integer") {
+        f.db.query_result = "3f2a-uuid";
+        const auto migration = f.sql(range_migration);
+        CHECK_THAT(failure_of(runner, migration),
+                   Catch::Contains(f.path_of(migration) + ":1: key items.id is '3f2a-uuid', not a whole number"));
+    }
 }

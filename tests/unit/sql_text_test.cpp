@@ -5,6 +5,7 @@
 using datamig::is_ddl;
 using datamig::leading_keyword;
 using datamig::split_statements;
+using datamig::substitute_placeholder;
 
 namespace {
 
@@ -103,3 +104,20 @@ TEST_CASE("is_ddl recognises schema-changing statements", "[sql_text]") {
     }
 }
 
+TEST_CASE("substitute_placeholder replaces only real placeholders", "[sql_text]") {
+    CHECK(substitute_placeholder("LIMIT :batch_size", "batch_size", "500") == "LIMIT 500");
+    CHECK(substitute_placeholder("LIMIT :batch_size", ":batch_size", "500") == "LIMIT 500");
+    CHECK(substitute_placeholder("WHERE id >= :batch_start AND id < :batch_end", "batch_start", "1") ==
+          "WHERE id >= 1 AND id < :batch_end");
+    CHECK(substitute_placeholder(":batch_size,:batch_size", "batch_size", "9") == "9,9");
+
+    SECTION("casts, longer names and quoted text are left alone") {
+        CHECK(substitute_placeholder("SELECT x::batch_size, :batch_sizes", "batch_size", "1") ==
+              "SELECT x::batch_size, :batch_sizes");
+        CHECK(substitute_placeholder("SELECT ':batch_size', E'\\':batch_size', \":batch_size\"", "batch_size", "1") ==
+              "SELECT ':batch_size', E'\\':batch_size', \":batch_size\"");
+        CHECK(substitute_placeholder("-- :batch_size\n/* :batch_size */ $$ :batch_size $$ :batch_size", "batch_size",
+                                     "1") == "-- :batch_size\n/* :batch_size */ $$ :batch_size $$ 1");
+        CHECK(substitute_placeholder("SELECT '1'::int + :n", "n", "2") == "SELECT '1'::int + 2");
+    }
+}

@@ -1,0 +1,96 @@
+#include "datamig/batch.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "datamig/error.hpp"
+
+using datamig::BatchMode;
+using datamig::BatchProgress;
+using datamig::KeyRange;
+using std::chrono::milliseconds;
+
+namespace {
+
+datamig::SectionOptions range_options() {
+    datamig::SectionOptions options;
+    options.batch = BatchMode::range;
+    options.key_table = "app.users";
+    options.key_column = "id";
+    return options;
+}
+
+}  // namespace
+
+TEST_CASE("batch_settings: the file's options, overridden by --batch-size and --pause", "[batch]") {
+    datamig::SectionOptions options;
+    options.batch = BatchMode::loop;
+    datamig::Settings settings;
+
+    auto batch = datamig::batch_settings(options, settings);
+    CHECK(batch.mode == BatchMode::loop);
+    CHECK(batch.size == 1000);  // SPEC §2 defaults
+    CHECK(batch.pause == milliseconds(0));
+
+    options.batch_size = 200;
+    options.pause = milliseconds(250);
+    batch = datamig::batch_settings(options, settings);
+    CHECK(batch.size == 200);
+    CHECK(batch.pause == milliseconds(250));
+
+    settings.batch_size = 5000;
+    settings.pause = milliseconds(2000);
+    batch = datamig::batch_settings(options, settings);
+    CHECK(batch.size == 5000);
+    CHECK(batch.pause == milliseconds(2000));
+}
+
+TEST_CASE("batch_sql replaces the batch placeholders with integer literals", "[batch]") {
+    CHECK(datamig::batch_sql("UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT :batch_size)", 500, std::nullopt) ==
+          "UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT 500)");
+    CHECK(datamig::batch_sql("UPDATE t SET x = 1\n WHERE id >= :batch_start AND id < :batch_end;", 10,
+                             KeyRange{-5, 5}) == "UPDATE t SET x = 1\n WHERE id >= -5 AND id < 5;");
+    // Casts stay casts; without a range its placeholders are left for the database to reject.
+    CHECK(datamig::batch_sql("SELECT :batch_size::bigint, :batch_start", 7, std::nullopt) == "SELECT 7::bigint, :batch_start");
+}
+
+TEST_CASE("key queries read the range's bounds from the key column", "[batch]") {
+    CHECK(datamig::last_key_query(range_options()) == "SELECT max(id) FROM app.users");
+    CHECK(datamig::first_key_query(range_options(), std::nullopt) == "SELECT min(id) FROM app.users");
+    CHECK(datamig::first_key_query(range_options(), -42) == "SELECT min(id) FROM app.users WHERE id >= -42");
+}
+
+TEST_CASE("parse_key accepts whole numbers only", "[batch]") {
+    CHECK(datamig::parse_key("9223372036854775807", "key") == 9223372036854775807);
+    CHECK(datamig::parse_key("-3", "key") == -3);
+    for (const char* bad : {"", "1.5", "12abc", "9223372036854775808", " 4"}) {
+        CHECK_THROWS_AS(datamig::parse_key(bad, "key users.id"), datamig::MigrationFailed);
+    }
+    CHECK_THROWS_WITH(datamig::parse_key("1.5", "f.sql:3: key users.id"),
+                      "f.sql:3: key users.id is '1.5', not a whole number: batch:range needs an integer key");
+}
+
+TEST_CASE("describe: batches, rows, rate, and for ranges the share done and an ETA", "[batch]") {
+    BatchProgress progress;
+    progress.label = "pre_sync/20260101000000_backfill";
+    progress.batches = 1;
+    progress.rows = 1000;
+    CHECK(describe(progress) == "pre_sync/20260101000000_backfill: 1 batch, 1000 rows");
+
+    progress.batches = 12;
+    progress.rows = 12000;
+    progress.elapsed = milliseconds(3000);
+    CHECK(describe(progress) == "pre_sync/20260101000000_backfill: 12 batches, 12000 rows, 4000 rows/s");
+
+    progress.done = 0.6;
+    CHECK(describe(progress) == "pre_sync/20260101000000_backfill: 12 batches, 12000 rows, 4000 rows/s, 60%, ETA 2s");
+
+    progress.done = 1.0;
+    progress.end = datamig::BatchEnd::completed;
+    CHECK(describe(progress) ==
+          "pre_sync/20260101000000_backfill: 12 batches, 12000 rows, 4000 rows/s, 100%, done in 3s");
+
+    progress.done = 0.5;
+    progress.end = datamig::BatchEnd::stopped;
+    CHECK(describe(progress) ==
+          "pre_sync/20260101000000_backfill: 12 batches, 12000 rows, 4000 rows/s, 50%, stopped after 3s");
+}
