@@ -51,8 +51,8 @@ readonly RESULTS=$WORK/results.tsv
 readonly BATCHES=$WORK/batches.tsv
 readonly SERVER_LOG=$WORK/server.log  # the cluster's log, kept after it is gone
 
-log() { echo "bench: $*" >&2; }
-die() { log "$*"; exit 1; }
+# shellcheck source=bench/common.sh
+source "$BENCH_DIR/common.sh"
 
 # ---------------------------------------------------------------------------------------------
 # Step 1. Prerequisites. The project's own script brings the build dependencies, the PostgreSQL
@@ -61,18 +61,7 @@ install_prerequisites() {
     bash "$ROOT/scripts/install-deps.sh" --test
 }
 
-# Step 2. datamig as users get it: a Release build of its own, unless a binary is given.
-build_datamig() {
-    if [[ -n "$DATAMIG" ]]; then
-        DATAMIG=$(realpath "$DATAMIG")
-        [[ -x "$DATAMIG" ]] || die "not an executable: $DATAMIG"
-        return
-    fi
-    log "building datamig (Release) in build-batch-bench"
-    cmake -S "$ROOT" -B "$ROOT/build-batch-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    ninja -C "$ROOT/build-batch-bench" datamig >/dev/null
-    DATAMIG=$ROOT/build-batch-bench/datamig
-}
+# Step 2. datamig as users get it (common.sh).
 
 # ---------------------------------------------------------------------------------------------
 # Step 3. The cluster: the project's throwaway one (fsync off, data in /dev/shm), stopped and
@@ -290,7 +279,7 @@ autovacuum_total() { awk -F '\t' -v m="$1" '$1 == m { n += $4 } END { print n + 
 # ---------------------------------------------------------------------------------------------
 main() {
     install_prerequisites
-    build_datamig
+    build_datamig build-batch-bench
     mkdir -p "$WORK"
     : >"$RESULTS"
     : >"$BATCHES"

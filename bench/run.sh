@@ -24,7 +24,6 @@ APPLY_COUNT=${BENCH_APPLY:-1000}
 MANY_COUNT=${BENCH_MANY:-10000}
 DATABASES=${BENCH_DBS:-"sqlite postgres"}
 DATAMIG=${DATAMIG:-}
-DATAMIG_SOURCE="given binary"  # what the measured datamig was built from, for the report
 WORK=${BENCH_WORK:-$BENCH_DIR/.work}
 APPLY_TREE=  # $WORK/trees/apply-<count>: the migrations of apply and no-op migrate
 MANY_TREE=  # $WORK/trees/many-<count>: the migrations of status and check
@@ -50,8 +49,8 @@ while [[ $# -gt 0 ]]; do
     shift
 done
 
-log() { echo "bench: $*" >&2; }
-die() { log "$*"; exit 1; }
+# shellcheck source=bench/common.sh
+source "$BENCH_DIR/common.sh"
 
 # ---------------------------------------------------------------------------------------------
 # Step 1. Install what the suite needs. The project's own script brings the build dependencies,
@@ -76,20 +75,7 @@ install_dbmate() {
     [[ -x "$DBMATE" ]] || die "npm did not install $DBMATE"
 }
 
-# Step 3. datamig as users get it: a Release build of its own, unless a binary is given.
-build_datamig() {
-    if [[ -n "$DATAMIG" ]]; then
-        DATAMIG=$(realpath "$DATAMIG")
-        [[ -x "$DATAMIG" ]] || die "not an executable: $DATAMIG"
-        return
-    fi
-    log "building datamig (Release) in build-bench"
-    cmake -S "$ROOT" -B "$ROOT/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    ninja -C "$ROOT/build-bench" datamig >/dev/null
-    DATAMIG=$ROOT/build-bench/datamig
-    DATAMIG_SOURCE="built from $(git -C "$ROOT" rev-parse --short HEAD)"
-    git -C "$ROOT" diff --quiet HEAD -- src include CMakeLists.txt || DATAMIG_SOURCE+=" with uncommitted changes"
-}
+# Step 3. datamig as users get it (common.sh).
 
 # ---------------------------------------------------------------------------------------------
 # Step 4. Workloads. One list of files per size, written once into a flat folder (dbmate) and
@@ -356,7 +342,7 @@ report() {
 main() {
     install_prerequisites
     install_dbmate
-    build_datamig
+    build_datamig build-bench
     mkdir -p "$WORK/logs" "$WORK/sqlite" "$WORK/trees"
     WORK=$(realpath "$WORK") RESULTS=$WORK/results.tsv PG_CLUSTER=$WORK/pg
     cd "$WORK"  # no datamig.toml or .env from the caller's folder leaks into a run
