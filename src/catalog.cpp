@@ -1,11 +1,15 @@
 #include "datamig/catalog.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
-#include <map>
-#include <sstream>
+#include <memory>
 #include <system_error>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -42,52 +46,101 @@ Finding file_error(const fs::path& path, std::string code, std::string message) 
     return {Severity::error, path.string(), 0, std::move(code), std::move(message)};
 }
 
-// The entries of a phase folder, sorted by name so that results do not depend on the file
-// system's order. A missing folder is an empty phase.
-std::vector<fs::directory_entry> phase_entries(const fs::path& folder, Findings& findings) {
+// A phase folder's entry as its listing describes it.
+struct PhaseEntry {
+    std::string name;
+    bool symlink = false;
+    bool directory = false;  // for a symlink: whether it leads to a directory
+};
+
+// The listing tells most entries' type; only symlinks, and entries of file systems that do not
+// say, cost a stat().
+PhaseEntry describe_entry(DIR* folder, const dirent& entry) {
+    PhaseEntry described{entry.d_name, entry.d_type == DT_LNK, entry.d_type == DT_DIR};
+    struct stat info {};
+    if (entry.d_type == DT_UNKNOWN && ::fstatat(::dirfd(folder), entry.d_name, &info, AT_SYMLINK_NOFOLLOW) == 0) {
+        described.symlink = S_ISLNK(info.st_mode);
+        described.directory = S_ISDIR(info.st_mode);
+    }
+    // A dangling symlink is no directory: canonical() reports it.
+    if (described.symlink) {
+        described.directory = ::fstatat(::dirfd(folder), entry.d_name, &info, 0) == 0 && S_ISDIR(info.st_mode);
+    }
+    return described;
+}
+
+// The entries of a phase folder but ignored ones, sorted by name so that results do not
+// depend on the file system's order. A missing folder is an empty phase. Read with readdir():
+// directory_iterator builds a path for every entry, which cost more than the rest of listing.
+std::vector<PhaseEntry> phase_entries(const fs::path& folder, Findings& findings) {
     std::error_code error;
     if (!fs::exists(folder, error)) return {};
     if (!fs::is_directory(folder, error)) {
         findings.push_back(file_error(folder, "invalid-phase-folder", "phase folder is not a directory"));
         return {};
     }
-    std::vector<fs::directory_entry> entries;
-    for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
-        entries.push_back(*it);
+    const auto unreadable = [&folder] {
+        return InvalidInput("cannot read phase folder " + folder.string() + ": " +
+                            std::error_code(errno, std::generic_category()).message());
+    };
+    const std::unique_ptr<DIR, int (*)(DIR*)> directory(::opendir(folder.c_str()), &::closedir);
+    if (!directory) throw unreadable();
+    std::vector<PhaseEntry> entries;
+    errno = 0;  // readdir() tells an error from the end only by errno
+    while (const dirent* entry = ::readdir(directory.get())) {
+        if (!is_ignored(entry->d_name)) entries.push_back(describe_entry(directory.get(), *entry));  // "." and ".." too
+        errno = 0;
     }
-    if (error) throw InvalidInput("cannot read phase folder " + folder.string() + ": " + error.message());
-    std::sort(entries.begin(), entries.end(), [](const fs::directory_entry& a, const fs::directory_entry& b) {
-        return a.path().filename() < b.path().filename();
-    });
+    if (errno != 0) throw unreadable();
+    std::sort(entries.begin(), entries.end(), [](const PhaseEntry& a, const PhaseEntry& b) { return a.name < b.name; });
     return entries;
 }
 
-// Turns one directory entry into a migration file, or into findings when it cannot be one.
-std::optional<MigrationFile> to_migration_file(const fs::directory_entry& entry, const std::string& phase,
-                                               const fs::path& canonical_root, Findings& findings) {
-    const fs::path& path = entry.path();
+// A phase folder and where it really is: a file that is no symlink is where its folder is.
+struct PhaseFolder {
+    std::string phase;
+    fs::path path;           // root / phase, as files are named to the user
+    fs::path canonical;
+    bool inside_root = true;
+};
+
+PhaseFolder locate_phase_folder(const fs::path& root, const std::string& phase, const fs::path& canonical_root) {
+    PhaseFolder folder{phase, root / phase, {}, true};
     std::error_code error;
-    const fs::path target = fs::canonical(path, error);
-    if (error) {
-        findings.push_back(file_error(path, "broken-symlink", "symlink target does not exist: " + error.message()));
-        return std::nullopt;
+    folder.canonical = fs::canonical(folder.path, error);
+    if (error) throw InvalidInput("cannot read phase folder " + folder.path.string() + ": " + error.message());
+    folder.inside_root = is_within(folder.canonical, canonical_root);
+    return folder;
+}
+
+// Turns one directory entry into a migration file, or into findings when it cannot be one.
+std::optional<MigrationFile> to_migration_file(const PhaseFolder& folder, const PhaseEntry& entry,
+                                               const fs::path& canonical_root, Findings& findings) {
+    fs::path path = folder.path / entry.name;
+    // Resolving costs about ten system calls, so only entries that can lead elsewhere are.
+    if (entry.symlink || !folder.inside_root) {
+        std::error_code error;
+        const fs::path target = entry.symlink ? fs::canonical(path, error) : folder.canonical / entry.name;
+        if (error) {
+            findings.push_back(file_error(path, "broken-symlink", "symlink target does not exist: " + error.message()));
+            return std::nullopt;
+        }
+        if (!is_within(target, canonical_root)) {
+            findings.push_back(file_error(path, "symlink-outside-root",
+                                          "leads outside the migrations directory (to " + target.string() +
+                                              "); keep migrations inside it"));
+            return std::nullopt;
+        }
     }
-    if (!is_within(target, canonical_root)) {
-        findings.push_back(file_error(path, "symlink-outside-root",
-                                      "leads outside the migrations directory (to " + target.string() +
-                                          "); keep migrations inside it"));
-        return std::nullopt;
-    }
-    const fs::file_status status = fs::status(path, error);
-    if (fs::is_directory(status)) {
+    if (entry.directory) {
         findings.push_back(file_error(path, "unexpected-directory",
-                                      "unexpected directory in phase folder " + phase +
+                                      "unexpected directory in phase folder " + folder.phase +
                                           "; migrations are files directly inside the phase folder"));
         return std::nullopt;
     }
-    const std::string file_name = path.filename().string();
+    const std::string& file_name = entry.name;
     std::string problem;
-    const auto name = parse_file_name(file_name, problem);
+    auto name = parse_file_name(file_name, problem);
     if (!name) {
         // parse_file_name checks the timestamp first, so all-digit prefixes that fail it
         // failed on the date-time.
@@ -100,14 +153,15 @@ std::optional<MigrationFile> to_migration_file(const fs::directory_entry& entry,
     }
     Kind kind = Kind::sql;
     if (name->extension != "sql") {
-        if (!is_executable(status.permissions())) {
+        std::error_code error;
+        if (!is_executable(fs::status(path, error).permissions())) {
             findings.push_back(file_error(path, "not-executable",
                                           file_name + " is neither .sql nor executable; chmod +x it or rename it"));
             return std::nullopt;
         }
         kind = Kind::exec;
     }
-    return MigrationFile{name->version, name->name, phase, path, kind};
+    return MigrationFile{std::move(name->version), std::move(name->name), folder.phase, std::move(path), kind};
 }
 
 Finding version_conflict(const MigrationFile& first, const MigrationFile& second) {
@@ -122,16 +176,43 @@ Finding version_conflict(const MigrationFile& first, const MigrationFile& second
                           "); a version must be unique across phases");
 }
 
+// Closes a file on every way out of read_bytes.
+class FileDescriptor {
+public:
+    explicit FileDescriptor(int fd) : fd_(fd) {}
+    ~FileDescriptor() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+// One open(), fstat() and read() for a regular file: status and check read thousands of files.
 std::string read_bytes(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat info {};
+    if (file.get() < 0 || ::fstat(file.get(), &info) != 0) {
         throw InvalidInput("cannot read migration " + path.string() + ": " +
                            std::error_code(errno, std::generic_category()).message());
     }
-    std::ostringstream content;
-    content << in.rdbuf();
-    if (in.bad() || content.bad()) throw InvalidInput("cannot read migration " + path.string());
-    return content.str();
+    // Anything but a regular file (a pipe, a /proc file) has no size to trust: read to its end.
+    const bool sized = S_ISREG(info.st_mode);
+    std::string content(sized ? static_cast<std::size_t>(info.st_size) : 0, '\0');
+    std::size_t filled = 0;
+    while (!sized || filled < content.size()) {
+        if (filled == content.size()) content.resize(std::max<std::size_t>(2 * content.size(), 4096));
+        const ssize_t count = ::read(file.get(), content.data() + filled, content.size() - filled);
+        if (count < 0 && errno == EINTR) continue;
+        if (count < 0) throw InvalidInput("cannot read migration " + path.string());
+        if (count == 0) break;
+        filled += static_cast<std::size_t>(count);
+    }
+    content.resize(filled);
+    return content;
 }
 
 void add_ddl_warnings(const Section& section, const std::string& file_label, Findings& findings) {
@@ -142,6 +223,14 @@ void add_ddl_warnings(const Section& section, const std::string& file_label, Fin
                             leading_keyword(statement.text) +
                                 " statement in a data migration; schema changes belong in schema migrations"});
     }
+}
+
+// Frees the text of every section (swapping: assigning "" would keep the allocation),
+// keeping lines and options.
+void drop_sql(SqlScript& script) {
+    std::string().swap(script.up.sql);
+    if (script.down) std::string().swap(script.down->sql);
+    if (script.verify) std::string().swap(script.verify->sql);
 }
 
 // A folder in the root that is no phase is most likely a typo ("postsync"): its migrations
@@ -169,19 +258,21 @@ Catalog list_migrations(const fs::path& root, const std::vector<std::string>& ph
     if (error) throw InvalidInput("cannot resolve migrations directory " + root.string() + ": " + error.message());
 
     Catalog catalog;
-    std::map<std::string, MigrationFile> first_by_version;
+    std::unordered_map<std::string, std::size_t> first_by_version;  // index into catalog.files
     // Phases are visited in order and entries sorted by name, whose fixed-width version prefix
     // makes name order version order: `files` comes out sorted without a separate sort.
     for (const std::string& phase : phases) {
-        for (const fs::directory_entry& entry : phase_entries(root / phase, catalog.findings)) {
-            if (is_ignored(entry.path().filename().string())) continue;
-            auto file = to_migration_file(entry, phase, canonical_root, catalog.findings);
+        const std::vector<PhaseEntry> entries = phase_entries(root / phase, catalog.findings);
+        if (entries.empty()) continue;  // a missing folder, which cannot be resolved, has none
+        const PhaseFolder folder = locate_phase_folder(root, phase, canonical_root);
+        for (const PhaseEntry& entry : entries) {
+            auto file = to_migration_file(folder, entry, canonical_root, catalog.findings);
             if (!file) continue;
-            const auto [first, inserted] = first_by_version.emplace(file->version, *file);
+            const auto [first, inserted] = first_by_version.emplace(file->version, catalog.files.size());
             if (inserted) {
                 catalog.files.push_back(std::move(*file));
             } else {
-                catalog.findings.push_back(version_conflict(first->second, *file));
+                catalog.findings.push_back(version_conflict(catalog.files[first->second], *file));
             }
         }
     }
@@ -189,13 +280,13 @@ Catalog list_migrations(const fs::path& root, const std::vector<std::string>& ph
     return catalog;
 }
 
-LoadedMigration load_migration(const MigrationFile& file) {
+LoadedMigration load_migration(MigrationFile file, Load load) {
     const std::string raw = read_bytes(file.path);
     const std::string text = normalize_text(raw);
-    LoadedMigration loaded{file, sha256_hex(text), std::nullopt, {}};
-    if (file.kind == Kind::exec) return loaded;
+    LoadedMigration loaded{std::move(file), sha256_hex(text), std::nullopt, {}};
+    if (loaded.file.kind == Kind::exec) return loaded;
 
-    const std::string label = file.path.string();
+    const std::string label = loaded.file.path.string();
     int bad_line = 0;
     if (!is_valid_utf8(raw, bad_line)) {
         loaded.findings.push_back({Severity::error, label, bad_line, "invalid-utf8",
@@ -203,8 +294,12 @@ LoadedMigration load_migration(const MigrationFile& file) {
     }
     ParsedSql parsed = parse_sql_migration(text, label);
     loaded.findings.insert(loaded.findings.end(), parsed.findings.begin(), parsed.findings.end());
-    add_ddl_warnings(parsed.script.up, label, loaded.findings);
-    if (parsed.script.down) add_ddl_warnings(*parsed.script.down, label, loaded.findings);
+    if (load == Load::summary) {
+        drop_sql(parsed.script);
+    } else {
+        add_ddl_warnings(parsed.script.up, label, loaded.findings);
+        if (parsed.script.down) add_ddl_warnings(*parsed.script.down, label, loaded.findings);
+    }
     if (!has_errors(loaded.findings)) loaded.script = std::move(parsed.script);
     return loaded;
 }

@@ -53,9 +53,8 @@ void check_schema_dir(const std::filesystem::path& schema_dir, const std::vector
 
 }  // namespace
 
-Findings check_tree(const Catalog& catalog, const std::vector<LoadedMigration>& files,
+Findings check_tree(Findings findings, const std::vector<LoadedMigration>& files,
                     const std::optional<std::filesystem::path>& schema_dir) {
-    Findings findings = catalog.findings;
     for (const auto& file : files) findings.insert(findings.end(), file.findings.begin(), file.findings.end());
     if (schema_dir) check_schema_dir(*schema_dir, files, findings);
     return findings;

@@ -47,17 +47,17 @@ std::unique_ptr<Database> open_database(const Settings& settings, Access access)
     }
 }
 
-std::vector<LoadedMigration> load_all(const std::vector<MigrationFile>& files) {
+std::vector<LoadedMigration> load_all(std::vector<MigrationFile> files, Load load) {
     std::vector<LoadedMigration> loaded;
     loaded.reserve(files.size());
-    for (const auto& file : files) loaded.push_back(load_migration(file));
+    for (auto& file : files) loaded.push_back(load_migration(std::move(file), load));
     return loaded;
 }
 
 // Loads the files a run will execute and refuses the whole run if any is invalid; warnings
 // (such as DDL in a data migration) are logged and do not stop it.
-std::vector<LoadedMigration> load_runnable(const std::vector<MigrationFile>& files) {
-    std::vector<LoadedMigration> loaded = load_all(files);
+std::vector<LoadedMigration> load_runnable(std::vector<MigrationFile> files) {
+    std::vector<LoadedMigration> loaded = load_all(std::move(files), Load::full);
     Findings findings;
     for (const auto& migration : loaded) findings.insert(findings.end(), migration.findings.begin(), migration.findings.end());
     require_no_errors(findings, "invalid migration files, nothing was applied (run datamig check)");
@@ -79,7 +79,7 @@ void refuse_interrupted(const std::vector<HistoryRow>& history, const Catalog& c
     for (const auto& row : running_rows(history, phase)) {
         const auto file = std::find_if(catalog.files.begin(), catalog.files.end(),
                                        [&](const MigrationFile& f) { return f.version == row.version; });
-        if (file != catalog.files.end() && is_resumable(load_migration(*file))) continue;
+        if (file != catalog.files.end() && is_resumable(load_migration(*file, Load::summary))) continue;
         blocking.push_back(fmt::format("{} {}/{} (running since {})", row.version, row.phase.value_or("?"),
                                        row.name.value_or("?"), row.started_at));
     }
@@ -170,9 +170,9 @@ Exit run_status(const Invocation& invocation) {
     require_known_phase(settings.phases, invocation.options.phase);
 
     // Status shows what it can: an invalid file is reported, not a reason to show nothing.
-    const Catalog catalog = list_migrations(settings.dir, settings.phases);
+    Catalog catalog = list_migrations(settings.dir, settings.phases);
     for (const auto& finding : catalog.findings) spdlog::warn("{}", describe(finding));
-    const auto files = load_all(catalog.files);
+    const auto files = load_all(std::move(catalog.files), Load::summary);
 
     const auto db = open_database(settings, Access::read_only);
     auto status = compute_status(files, db->read_history(), settings.phases);
@@ -239,9 +239,9 @@ Exit run_rollback(const Invocation& invocation) {
 Exit run_check(const Invocation& invocation) {
     const Settings& settings = invocation.settings;
     // 1. Every file-system rule, all findings collected before deciding.
-    const Catalog catalog = list_migrations(settings.dir, settings.phases);
-    const auto files = load_all(catalog.files);
-    Findings findings = check_tree(catalog, files, settings.schema_dir);
+    Catalog catalog = list_migrations(settings.dir, settings.phases);
+    const auto files = load_all(std::move(catalog.files), Load::full);
+    Findings findings = check_tree(std::move(catalog.findings), files, settings.schema_dir);
 
     // 2. Only with --db does check connect; CI runs it without a database.
     if (invocation.options.use_db) {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -31,6 +33,12 @@ int decimal_value(std::string_view digits) {
     int value = 0;
     for (const char c : digits) value = value * 10 + (c - '0');
     return value;
+}
+
+// 1-based line of the byte at `pos`.
+int line_at(std::string_view text, std::size_t pos) {
+    const std::string_view before = text.substr(0, pos);
+    return 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
 }
 
 bool is_leap_year(int year) { return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0); }
@@ -264,14 +272,15 @@ private:
     void check_whole_file() {
         if (!up_) {
             error(1, "missing-up", "no -- migrate:up section; every SQL migration needs one");
-        } else if (split_statements(up_->sql).empty()) {
+        } else if (first_statement_offset(up_->sql) == std::string_view::npos) {
             error(up_->marker_line, "empty-up", "the -- migrate:up section has no SQL statement");
         }
         // Without any marker, missing-up already says what is wrong with the whole file.
         if (!first_marker_offset_) return;
-        const auto stray = split_statements(text_.substr(0, *first_marker_offset_));
-        if (!stray.empty()) {
-            error(stray.front().first_line, "text-before-marker",
+        const std::string_view before_marker = text_.substr(0, *first_marker_offset_);
+        const std::size_t stray = first_statement_offset(before_marker);
+        if (stray != std::string_view::npos) {
+            error(line_at(before_marker, stray), "text-before-marker",
                   "SQL before the first marker would never run; move it below -- migrate:up");
         }
     }
@@ -341,35 +350,36 @@ bool is_valid_version(std::string_view version) {
 }
 
 std::optional<FileName> parse_file_name(std::string_view file_name, std::string& problem) {
-    const std::string expected =
+    static const std::string expected =
         "expected YYYYMMDDHHMMSS_name.sql (or another extension for an executable), "
         "a UTC timestamp followed by a name of a-z, 0-9 and _";
-    const std::string quoted = "\"" + std::string(file_name) + "\"";
+    // Built only for a bad name: listing parses every file's name.
+    const auto quoted = [&] { return "\"" + std::string(file_name) + "\""; };
     // The version is checked before the rest so a bad timestamp is reported as such.
     const std::string_view version = file_name.substr(0, version_length);
     if (version.size() != version_length || !all_digits(version)) {
-        problem = "file name " + quoted + " does not start with a 14-digit version; " + expected;
+        problem = "file name " + quoted() + " does not start with a 14-digit version; " + expected;
         return std::nullopt;
     }
     if (!is_valid_version(version)) {
-        problem = "version " + std::string(version) + " of " + quoted +
+        problem = "version " + std::string(version) + " of " + quoted() +
                   " is not a valid UTC date-time (YYYYMMDDHHMMSS)";
         return std::nullopt;
     }
     if (file_name.size() == version_length || file_name[version_length] != '_') {
-        problem = "file name " + quoted + " has no '_' after the version; " + expected;
+        problem = "file name " + quoted() + " has no '_' after the version; " + expected;
         return std::nullopt;
     }
     const std::string_view rest = file_name.substr(version_length + 1);
     const std::size_t dot = rest.find('.');
     const std::string_view name = rest.substr(0, dot);
     if (name.empty() || !std::all_of(name.begin(), name.end(), is_name_char)) {
-        problem = "name part \"" + std::string(name) + "\" of " + quoted + " is invalid; " + expected;
+        problem = "name part \"" + std::string(name) + "\" of " + quoted() + " is invalid; " + expected;
         return std::nullopt;
     }
     const std::string_view extension = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
     if (dot != std::string_view::npos && extension.empty()) {
-        problem = "file name " + quoted + " ends with '.'; " + expected;
+        problem = "file name " + quoted() + " ends with '.'; " + expected;
         return std::nullopt;
     }
     return FileName{std::string(version), std::string(name), std::string(extension)};
@@ -407,16 +417,27 @@ std::string normalize_text(std::string_view raw) {
     if (raw.substr(0, bom.size()) == bom) raw.remove_prefix(bom.size());
     std::string text;
     text.reserve(raw.size());
-    for (std::size_t pos = 0; pos < raw.size(); ++pos) {
-        if (!(raw[pos] == '\r' && pos + 1 < raw.size() && raw[pos + 1] == '\n')) text += raw[pos];
+    std::size_t pos = 0;
+    for (std::size_t crlf = raw.find("\r\n"); crlf != std::string_view::npos; crlf = raw.find("\r\n", pos)) {
+        text.append(raw.substr(pos, crlf - pos));
+        pos = crlf + 1;  // resumes at the '\n', leaving out the '\r'
     }
+    text.append(raw.substr(pos));
     return text;
 }
 
 std::string sha256_hex(std::string_view text) {
+    // Fetched once, and one context reused: setting them up costs more than hashing a
+    // typical migration file, and status hashes thousands.
+    static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> sha256(EVP_MD_fetch(nullptr, "SHA256", nullptr),
+                                                                         &EVP_MD_free);
+    thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
+                                                                                      &EVP_MD_CTX_free);
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int digest_size = 0;
-    if (EVP_Digest(text.data(), text.size(), digest.data(), &digest_size, EVP_sha256(), nullptr) != 1) {
+    if (!sha256 || !context || EVP_DigestInit_ex2(context.get(), sha256.get(), nullptr) != 1 ||
+        EVP_DigestUpdate(context.get(), text.data(), text.size()) != 1 ||
+        EVP_DigestFinal_ex(context.get(), digest.data(), &digest_size) != 1) {
         throw Error(Exit::failed, "cannot compute a SHA-256 checksum (OpenSSL failed)");
     }
     static constexpr std::string_view hex_digits = "0123456789abcdef";
@@ -430,12 +451,22 @@ std::string sha256_hex(std::string_view text) {
 }
 
 bool is_valid_utf8(std::string_view text, int& line) {
-    line = 1;
     std::size_t pos = 0;
     while (pos < text.size()) {
+        // ASCII, nearly all of SQL, is checked eight bytes at a time.
+        std::uint64_t block = 0;
+        if (text.size() - pos >= sizeof block) {
+            std::memcpy(&block, text.data() + pos, sizeof block);
+            if ((block & 0x8080808080808080U) == 0) {
+                pos += sizeof block;
+                continue;
+            }
+        }
         const std::size_t length = utf8_sequence_length(text, pos);
-        if (length == 0) return false;
-        if (text[pos] == '\n') ++line;
+        if (length == 0) {
+            line = line_at(text, pos);
+            return false;
+        }
         pos += length;
     }
     return true;

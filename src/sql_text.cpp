@@ -28,7 +28,7 @@ bool starts_with_at(std::string_view text, std::size_t pos, std::string_view pre
 
 // End of a quoted run whose opening quote is at `pos`; a doubled quote stands for itself.
 // An unterminated run extends to the end, as the server would read it.
-std::size_t end_of_quoted(std::string_view sql, std::size_t pos, char quote, bool backslash_escapes) {
+[[gnu::noinline]] std::size_t end_of_quoted(std::string_view sql, std::size_t pos, char quote, bool backslash_escapes) {
     std::size_t i = pos + 1;
     while (i < sql.size()) {
         if (backslash_escapes && sql[i] == '\\') {
@@ -44,15 +44,21 @@ std::size_t end_of_quoted(std::string_view sql, std::size_t pos, char quote, boo
     return sql.size();
 }
 
+// Whether `first` and `second` are the characters at `pos`: a substring comparison costs more,
+// and a block comment is scanned one character at a time.
+bool pair_at(std::string_view text, std::size_t pos, char first, char second) {
+    return pos + 1 < text.size() && text[pos] == first && text[pos + 1] == second;
+}
+
 // PostgreSQL block comments nest, unlike C's.
 std::size_t end_of_block_comment(std::string_view sql, std::size_t pos) {
     int depth = 0;
     std::size_t i = pos;
     while (i < sql.size()) {
-        if (starts_with_at(sql, i, "/*")) {
+        if (pair_at(sql, i, '/', '*')) {
             ++depth;
             i += 2;
-        } else if (starts_with_at(sql, i, "*/")) {
+        } else if (pair_at(sql, i, '*', '/')) {
             i += 2;
             if (--depth == 0) return i;
         } else {
@@ -63,9 +69,9 @@ std::size_t end_of_block_comment(std::string_view sql, std::size_t pos) {
 }
 
 // Where the comment starting at `pos` ends, or `pos` when no comment starts there.
-std::size_t end_of_comment(std::string_view sql, std::size_t pos) {
-    if (starts_with_at(sql, pos, "--")) return std::min(sql.find('\n', pos), sql.size());
-    if (starts_with_at(sql, pos, "/*")) return end_of_block_comment(sql, pos);
+[[gnu::noinline]] std::size_t end_of_comment(std::string_view sql, std::size_t pos) {
+    if (pair_at(sql, pos, '-', '-')) return std::min(sql.find('\n', pos), sql.size());
+    if (pair_at(sql, pos, '/', '*')) return end_of_block_comment(sql, pos);
     return pos;
 }
 
@@ -79,26 +85,37 @@ std::size_t dollar_delimiter_length(std::string_view sql, std::size_t pos) {
     return i < sql.size() && sql[i] == '$' ? i + 1 - pos : 0;
 }
 
+bool follows_identifier(std::string_view sql, std::size_t pos) { return pos > 0 && is_identifier_char(sql[pos - 1]); }
+
+// Where the E'...' string starting at `pos` ends, or `pos` when none starts there.
+[[gnu::noinline]] std::size_t end_of_escape_string(std::string_view sql, std::size_t pos) {
+    if (follows_identifier(sql, pos) || !starts_with_at(sql, pos + 1, "'")) return pos;
+    return end_of_quoted(sql, pos + 1, '\'', true);
+}
+
+// Where the dollar-quoted body starting at `pos` ends, or `pos` when none starts there.
+[[gnu::noinline]] std::size_t end_of_dollar_quoted(std::string_view sql, std::size_t pos) {
+    const std::size_t length = follows_identifier(sql, pos) ? 0 : dollar_delimiter_length(sql, pos);
+    if (length == 0) return pos;
+    const std::size_t close = sql.find(sql.substr(pos, length), pos + length);
+    return close == std::string_view::npos ? sql.size() : close + length;
+}
+
 // Where the string, quoted identifier, dollar-quoted body or comment starting at `pos` ends,
 // or `pos` when none starts there. Everything inside one of them is opaque to the callers.
+// Lexing asks this of every character, so the functions that follow what a character opens
+// are [[gnu::noinline]]: inlined here, they made each call save and restore six registers.
 std::size_t end_of_literal_or_comment(std::string_view sql, std::size_t pos) {
-    const std::size_t comment_end = end_of_comment(sql, pos);
-    if (comment_end != pos) return comment_end;
-    const char c = sql[pos];
-    const bool follows_identifier = pos > 0 && is_identifier_char(sql[pos - 1]);
-    if (c == '\'') return end_of_quoted(sql, pos, '\'', false);
-    if (c == '"') return end_of_quoted(sql, pos, '"', false);
-    if ((c == 'E' || c == 'e') && !follows_identifier && starts_with_at(sql, pos + 1, "'")) {
-        return end_of_quoted(sql, pos + 1, '\'', true);
+    switch (sql[pos]) {
+        case '-':
+        case '/': return end_of_comment(sql, pos);
+        case '\'':
+        case '"': return end_of_quoted(sql, pos, sql[pos], false);
+        case 'E':
+        case 'e': return end_of_escape_string(sql, pos);
+        case '$': return end_of_dollar_quoted(sql, pos);
+        default: return pos;
     }
-    if (c == '$' && !follows_identifier) {
-        const std::size_t length = dollar_delimiter_length(sql, pos);
-        if (length > 0) {
-            const std::size_t close = sql.find(sql.substr(pos, length), pos + length);
-            return close == std::string_view::npos ? sql.size() : close + length;
-        }
-    }
-    return pos;
 }
 
 // First position in [pos, end) that is neither whitespace nor inside a comment, or `end`.
@@ -175,6 +192,15 @@ std::vector<Statement> split_statements(std::string_view sql) {
     }
     finish_statement(sql.size());
     return statements;
+}
+
+std::size_t first_statement_offset(std::string_view sql) {
+    // Up to the first statement there is only space, comments and the ';' of empty statements.
+    for (std::size_t pos = skip_space_and_comments(sql, 0, sql.size()); pos < sql.size();
+         pos = skip_space_and_comments(sql, pos + 1, sql.size())) {
+        if (sql[pos] != ';') return pos;
+    }
+    return std::string_view::npos;
 }
 
 std::string leading_keyword(std::string_view statement) {

@@ -32,36 +32,44 @@ State state_of(const HistoryRow& row, const LoadedMigration& file) {
 
 }  // namespace
 
-std::vector<StatusEntry> compute_status(const std::vector<LoadedMigration>& files,
-                                        const std::vector<HistoryRow>& history,
+std::vector<StatusEntry> compute_status(const std::vector<LoadedMigration>& files, std::vector<HistoryRow> history,
                                         const std::vector<std::string>& phases) {
-    std::map<std::string, const HistoryRow*> rows;
-    for (const auto& row : history) rows.emplace(row.version, &row);
+    // Each row moves into its entry: status holds one entry per migration until it exits.
+    std::map<std::string, HistoryRow*> rows;
+    for (auto& row : history) rows.emplace(row.version, &row);
 
     std::vector<StatusEntry> entries;
     entries.reserve(files.size() + history.size());
     for (const auto& file : files) {
         StatusEntry entry{file.file.version, file.file.name, file.file.phase, file.file.kind, State::pending, {}, &file};
         if (const auto found = rows.find(file.file.version); found != rows.end()) {
-            entry.row = *found->second;
             entry.state = state_of(*found->second, file);
+            entry.row = std::move(*found->second);
             rows.erase(found);
         }
         entries.push_back(std::move(entry));
     }
     for (const auto& [version, row] : rows) {
-        entries.push_back({version, row->name.value_or(""), row->phase.value_or(""), std::nullopt,
-                           row->status == RowStatus::running ? State::running : State::missing, *row, nullptr});
+        StatusEntry entry{version, row->name.value_or(""), row->phase.value_or(""), std::nullopt,
+                          row->status == RowStatus::running ? State::running : State::missing, {}, nullptr};
+        entry.row = std::move(*row);
+        entries.push_back(std::move(entry));
     }
 
     const auto phase_rank = [&phases](const std::string& phase) {
         return static_cast<std::size_t>(std::find(phases.begin(), phases.end(), phase) - phases.begin());
     };
-    std::stable_sort(entries.begin(), entries.end(), [&](const StatusEntry& a, const StatusEntry& b) {
+    const auto in_order = [&](const StatusEntry& a, const StatusEntry& b) {
         const auto rank_a = phase_rank(a.phase);
         const auto rank_b = phase_rank(b.phase);
         return rank_a != rank_b ? rank_a < rank_b : a.version < b.version;
-    });
+    };
+    // Files come from the catalog in this order already, and the rows without a file are few:
+    // sorting only those and merging them in keeps status from moving every entry around.
+    const auto rows_begin = entries.begin() + static_cast<std::ptrdiff_t>(files.size());
+    if (!std::is_sorted(entries.begin(), rows_begin, in_order)) std::stable_sort(entries.begin(), rows_begin, in_order);
+    std::stable_sort(rows_begin, entries.end(), in_order);
+    std::inplace_merge(entries.begin(), rows_begin, entries.end(), in_order);
     return entries;
 }
 

@@ -30,8 +30,13 @@ struct LoadedMigration {
     Findings findings;                 // invalid UTF-8, parse errors, DDL warnings
 };
 
+// What a command keeps of a file. `status` holds every file until it prints and only compares
+// checksums and asks whether a batch resumes: the summary has no DDL warnings and its
+// sections keep their lines and options but not their SQL.
+enum class Load { full, summary };
+
 // Reads and parses one file. I/O errors become InvalidInput naming the file.
-LoadedMigration load_migration(const MigrationFile& file);
+LoadedMigration load_migration(MigrationFile file, Load load = Load::full);
 
 // Throws InvalidInput listing the error findings ("path:line: message", one per line) after
 // `what` ("invalid migrations tree"), when there are any.

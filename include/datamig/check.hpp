@@ -10,9 +10,9 @@
 
 namespace datamig {
 
-// Findings of the tree: the catalog's, each file's own, and (with a schema dir) versions or
-// names also used by schema migrations.
-Findings check_tree(const Catalog& catalog, const std::vector<LoadedMigration>& files,
+// Findings of the tree: the catalog's (`findings`), each file's own, and (with a schema dir)
+// versions or names also used by schema migrations.
+Findings check_tree(Findings findings, const std::vector<LoadedMigration>& files,
                     const std::optional<std::filesystem::path>& schema_dir);
 
 // Warnings from comparing the tree with the history table (check --db).

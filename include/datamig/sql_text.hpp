@@ -16,6 +16,10 @@ struct Statement {
 // Splits on top-level ';'. Empty statements (only whitespace/comments) are dropped.
 std::vector<Statement> split_statements(std::string_view sql);
 
+// Where the first statement split_statements would return begins, or npos when it would return
+// none. Stops there, so it costs next to nothing where only emptiness matters.
+std::size_t first_statement_offset(std::string_view sql);
+
 // The first keyword of a statement, upper-cased ("UPDATE", "CREATE", ...), comments skipped.
 std::string leading_keyword(std::string_view statement);
 

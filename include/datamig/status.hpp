@@ -24,9 +24,8 @@ struct StatusEntry {
 };
 
 // One entry per version known from files or rows, ordered by phase (in `phases` order,
-// unknown phases last) then version. `files` must outlive the result.
-std::vector<StatusEntry> compute_status(const std::vector<LoadedMigration>& files,
-                                        const std::vector<HistoryRow>& history,
+// unknown phases last) then version. `files` must outlive the result; the rows move into it.
+std::vector<StatusEntry> compute_status(const std::vector<LoadedMigration>& files, std::vector<HistoryRow> history,
                                         const std::vector<std::string>& phases);
 
 // A batch migration that stopped midway resumes; any other `running` row needs an operator.

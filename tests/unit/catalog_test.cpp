@@ -148,6 +148,28 @@ TEST_CASE("list_migrations: symlinks must stay inside the root", "[catalog]") {
           (root.path() / "pre_sync" / "20240103000000_dangling.sql").string());
 }
 
+TEST_CASE("list_migrations: a symlink to a directory is an unexpected directory", "[catalog]") {
+    TempDir root;
+    fs::create_directories(root.path() / "shared");
+    fs::create_directories(root.path() / "pre_sync");
+    fs::create_directory_symlink(root.path() / "shared", root.path() / "pre_sync" / "20240101000000_linked");
+    const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
+    CHECK(catalog.files.empty());
+    CHECK(finding_with_code(catalog.findings, "unexpected-directory").file ==
+          (root.path() / "pre_sync" / "20240101000000_linked").string());
+}
+
+TEST_CASE("list_migrations: a phase folder linked inside the root is listed", "[catalog]") {
+    TempDir root;
+    const auto file = write_file(root.path() / "real" / "20240101000000_a.sql", "");
+    fs::create_directory_symlink("real", root.path() / "pre_sync");
+    fs::create_symlink(file, root.path() / "real" / "20240102000000_b.sql");
+    const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
+    CHECK(versions(catalog) == std::vector<std::string>{"20240101000000", "20240102000000"});
+    CHECK(catalog.files[0].path == root.path() / "pre_sync" / "20240101000000_a.sql");
+    CHECK(finding_with_code(catalog.findings, "unknown-phase-folder").file == (root.path() / "real").string());
+}
+
 TEST_CASE("list_migrations: a phase folder linked outside the root is caught too", "[catalog]") {
     TempDir root;
     TempDir elsewhere;
@@ -210,6 +232,39 @@ TEST_CASE("load_migration parses SQL and checksums the normalised text", "[catal
     CHECK(windows.checksum == loaded.checksum);
     REQUIRE(windows.script);
     CHECK(windows.script->up.sql == loaded.script->up.sql);
+}
+
+TEST_CASE("load_migration: a summary keeps checksum, errors and options, not SQL or DDL warnings", "[catalog]") {
+    TempDir root;
+    const auto batched = write_file(root.path() / "batched.sql",
+                                    "-- migrate:up batch:loop\nCREATE TABLE t (a int);\n-- migrate:down\nDROP TABLE t;\n");
+    const auto full = datamig::load_migration(sql_file(batched));
+    const auto summary = datamig::load_migration(sql_file(batched), datamig::Load::summary);
+    CHECK(full.findings.size() == 2);  // both DDL warnings
+    CHECK(summary.findings.empty());
+    CHECK(summary.checksum == full.checksum);
+    REQUIRE(summary.script);
+    CHECK(summary.script->up.options.batch == datamig::BatchMode::loop);
+    CHECK(summary.script->up.marker_line == 1);
+    CHECK(summary.script->up.sql.empty());
+    REQUIRE(summary.script->down);
+    CHECK(summary.script->down->sql.empty());
+
+    const auto invalid = write_file(root.path() / "invalid.sql", "-- migrate:up fancy:yes\nSELECT 1;\n");
+    const auto invalid_summary = datamig::load_migration(sql_file(invalid), datamig::Load::summary);
+    CHECK_FALSE(invalid_summary.script);
+    CHECK(finding_with_code(invalid_summary.findings, "unknown-option").line == 1);
+}
+
+TEST_CASE("load_migration reads large files whole", "[catalog]") {
+    TempDir root;
+    std::string text = "-- migrate:up\n";
+    while (text.size() < 3 * 1024 * 1024) text += "-- " + std::string(60, 'x') + "\n";
+    text += "UPDATE t SET a = 1;\n";
+    const auto loaded = datamig::load_migration(sql_file(write_file(root.path() / "big.sql", text)));
+    CHECK(loaded.checksum == datamig::sha256_hex(text));
+    REQUIRE(loaded.script);
+    CHECK(loaded.script->up.sql.size() == text.size() - std::string("-- migrate:up\n").size());
 }
 
 TEST_CASE("load_migration: exec files are checksummed, not parsed", "[catalog]") {

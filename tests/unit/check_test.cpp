@@ -37,13 +37,12 @@ Findings history_findings(const std::vector<LoadedMigration>& files, const std::
 }  // namespace
 
 TEST_CASE("check_tree gathers the catalog's and every file's findings", "[check]") {
-    datamig::Catalog catalog;
-    catalog.findings.push_back({Severity::error, "pre_sync/bad.sql", 0, "invalid-name", "bad name"});
+    const Findings catalog_findings = {{Severity::error, "pre_sync/bad.sql", 0, "invalid-name", "bad name"}};
     std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "a"),
                                           datamig::test::loaded_sql("post_sync", "20260102000000", "b")};
     files[0].findings.push_back({Severity::warning, "a.sql", 2, "ddl-statement", "DDL"});
     files[1].findings.push_back({Severity::error, "b.sql", 1, "missing-up", "no up"});
-    CHECK(codes(datamig::check_tree(catalog, files, std::nullopt)) ==
+    CHECK(codes(datamig::check_tree(catalog_findings, files, std::nullopt)) ==
           std::vector<std::string>{"invalid-name", "ddl-statement", "missing-up"});
 }
 

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using datamig::is_ddl;
 using datamig::leading_keyword;
 using datamig::split_statements;
@@ -79,6 +81,25 @@ TEST_CASE("split_statements ignores semicolons inside strings, identifiers and c
     }
     SECTION("an unterminated string swallows the rest, as the server reads it") {
         CHECK(split_statements("SELECT 'open; SELECT 2").size() == 1);
+    }
+}
+
+TEST_CASE("first_statement_offset is where split_statements' first statement begins", "[sql_text]") {
+    constexpr auto none = std::string_view::npos;
+    CHECK(datamig::first_statement_offset("") == none);
+    CHECK(datamig::first_statement_offset(" ;\n;; -- just a note\n/* and a block */ ;\n") == none);
+    CHECK(datamig::first_statement_offset("/* a /* nested; */ one */") == none);
+    CHECK(datamig::first_statement_offset("SELECT 1") == 0);
+    CHECK(datamig::first_statement_offset(";; -- x;\n  'text'") == 11);
+    CHECK(datamig::first_statement_offset("-- only a note;") == none);
+    for (const std::string_view sql : {"\n\n-- explain\n/* more\n text */\n  UPDATE t;", ";;SELECT 1;;", "$$;$$", "\n ; E'x'"}) {
+        INFO(sql);
+        const std::size_t offset = datamig::first_statement_offset(sql);
+        REQUIRE(offset != none);
+        const datamig::Statement first = split_statements(sql).front();
+        const std::string_view before = sql.substr(0, offset);
+        CHECK(first.first_line == 1 + std::count(before.begin(), before.end(), '\n'));
+        CHECK(sql.substr(offset, first.text.size()) == first.text);
     }
 }
 

@@ -103,3 +103,24 @@ TEST_CASE("compute_status orders by phase order, unknown phases last, then versi
     CHECK(order == std::vector<std::string>{"pre_sync:20260201000000", "pre_sync:20260301000000", "post_sync:20260101000000",
                                             "post_sync:20260102000000", ":20190101000000", "cleanup:20250101000000"});
 }
+
+TEST_CASE("compute_status places rows without a file among files listed in order", "[status]") {
+    using datamig::test::loaded_sql;
+    using datamig::test::row_of;
+    const std::vector<LoadedMigration> files = {loaded_sql("pre_sync", "20260101000000", "a"),
+                                                loaded_sql("pre_sync", "20260301000000", "c"),
+                                                loaded_sql("post_sync", "20260201000000", "b")};
+    const auto status = datamig::compute_status(
+        files,
+        {row_of(files[2]), row_of(loaded_sql("post_sync", "20260401000000", "gone_post")),
+         row_of(loaded_sql("pre_sync", "20260215000000", "gone_pre")), row_of(files[0]),
+         datamig::test::adopted_row("20190101000000")},
+        phases);
+    std::vector<std::string> order;
+    for (const auto& entry : status) order.push_back(entry.phase + ":" + entry.version + ":" + std::string(to_string(entry.state)));
+    CHECK(order == std::vector<std::string>{"pre_sync:20260101000000:applied", "pre_sync:20260215000000:missing",
+                                            "pre_sync:20260301000000:pending", "post_sync:20260201000000:applied",
+                                            "post_sync:20260401000000:missing", ":20190101000000:missing"});
+    CHECK(entry_for(status, "20260101000000").row->checksum == files[0].checksum);
+    CHECK(entry_for(status, "20260215000000").row->name == "gone_pre");
+}
