@@ -108,20 +108,17 @@ void Runner::require_reversible(const LoadedMigration& migration) {
 }
 
 void Runner::resolve(const HistoryRow& row, bool applied) {
-    Transaction transaction(db_);
     const std::string now = clock_.next();
+    const Event event{row.version, row.phase.value_or(""), EventKind::resolve, now, settings_.operator_name, context_,
+                      std::nullopt, std::nullopt, applied ? "resolved as applied" : "resolved as pending"};
     if (applied) {
         HistoryRow settled = row;
         settled.status = RowStatus::applied;
         settled.finished_at = now;
-        db_.save_row(settled);
+        db_.record(settled, event);
     } else {
-        db_.delete_row(row.version);
+        db_.record_removal(event);
     }
-    Event event{row.version, row.phase.value_or(""), EventKind::resolve, now, settings_.operator_name, context_,
-                std::nullopt, std::nullopt, applied ? "resolved as applied" : "resolved as pending"};
-    db_.append_event(event);
-    transaction.commit();
 }
 
 Outcome Runner::run_transactional(const LoadedMigration& migration, const Section& section, bool up) {
@@ -138,7 +135,7 @@ Outcome Runner::run_transactional(const LoadedMigration& migration, const Sectio
         transaction.commit();
         return outcome;
     } catch (const Error& error) {
-        record_failure(migration, elapsed_ms(start), error);
+        record_failure(migration, elapsed_ms(start), error, false);
     }
 }
 
@@ -163,13 +160,10 @@ Outcome Runner::run_outside_transaction(const LoadedMigration& migration, bool u
         }
     } catch (const Error& error) {
         // A known failure: undo the `running` row so the next migrate retries it.
-        if (up) db_.delete_row(migration.file.version);
-        record_failure(migration, elapsed_ms(start), error);
+        record_failure(migration, elapsed_ms(start), error, up);
     }
     const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start), rows};
-    Transaction transaction(db_);
     finish(migration, outcome, up, started_at, std::nullopt);
-    transaction.commit();
     return outcome;
 }
 
@@ -204,15 +198,13 @@ Outcome Runner::run_batched(const LoadedMigration& migration, const std::optiona
         report_end(progress, start, false);
         // Finished batches stay committed with their checkpoint, and the row stays `running`:
         // the next migrate resumes after the last of them instead of starting over.
-        record_failure(migration, elapsed_ms(start), error);
+        record_failure(migration, elapsed_ms(start), error, false);
     }
     report_end(progress, start, true);
 
     const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start),
                           row.rows_affected};
-    Transaction transaction(db_);
     finish(migration, outcome, true, row.started_at, row.batch_cursor);
-    transaction.commit();
     return outcome;
 }
 
@@ -301,18 +293,18 @@ std::optional<std::int64_t> Runner::query_key(const LoadedMigration& migration, 
 void Runner::finish(const LoadedMigration& migration, const Outcome& outcome, bool up, const std::string& started_at,
                     const std::optional<std::string>& batch_cursor) {
     const std::string finished_at = clock_.next();
-    if (up) {
-        HistoryRow row = row_for(migration, started_at);
-        row.finished_at = finished_at;
-        row.duration_ms = outcome.duration_ms;
-        row.rows_affected = outcome.rows_affected;
-        row.batch_cursor = batch_cursor;
-        db_.save_row(row);
-    } else {
-        db_.delete_row(migration.file.version);
+    const Event event{outcome.version, outcome.phase, up ? EventKind::apply : EventKind::rollback, finished_at,
+                      settings_.operator_name, context_, outcome.duration_ms, outcome.rows_affected, std::nullopt};
+    if (!up) {
+        db_.record_removal(event);
+        return;
     }
-    db_.append_event({outcome.version, outcome.phase, up ? EventKind::apply : EventKind::rollback, finished_at,
-                      settings_.operator_name, context_, outcome.duration_ms, outcome.rows_affected, std::nullopt});
+    HistoryRow row = row_for(migration, started_at);
+    row.finished_at = finished_at;
+    row.duration_ms = outcome.duration_ms;
+    row.rows_affected = outcome.rows_affected;
+    row.batch_cursor = batch_cursor;
+    db_.record(row, event);
 }
 
 std::int64_t Runner::run_section(const LoadedMigration& migration, const Section& section, std::string_view sql) {
@@ -377,10 +369,16 @@ HistoryRow Runner::row_for(const LoadedMigration& migration, const std::string& 
     return row;
 }
 
-void Runner::record_failure(const LoadedMigration& migration, std::int64_t duration_ms, const Error& error) {
+void Runner::record_failure(const LoadedMigration& migration, std::int64_t duration_ms, const Error& error,
+                            bool delete_row) {
     const MigrationFile& file = migration.file;
-    db_.append_event({file.version, file.phase, EventKind::fail, clock_.next(), settings_.operator_name, context_,
-                      duration_ms, std::nullopt, std::string(error.what())});
+    const Event event{file.version, file.phase, EventKind::fail, clock_.next(), settings_.operator_name, context_,
+                      duration_ms, std::nullopt, std::string(error.what())};
+    if (delete_row) {
+        db_.record_removal(event);
+    } else {
+        db_.append_event(event);
+    }
     // The event is on record; a stop is reported as a stop, everything else as a failure.
     throw_if_stopped();
     if (error.code() == Exit::failed) throw MigrationFailed(error.what());

@@ -45,8 +45,12 @@ public:
 
     // Inserts the row, or replaces the row with the same version.
     virtual void save_row(const HistoryRow& row) = 0;
-    virtual void delete_row(std::string_view version) = 0;
     virtual void append_event(const Event& event) = 0;
+    // An outcome and its event as one write: both or neither, inside an open transaction or on
+    // their own, and one round trip on a server. record() saves `row` as save_row() does;
+    // record_removal() deletes the row of event.version (if there is one).
+    virtual void record(const HistoryRow& row, const Event& event) = 0;
+    virtual void record_removal(const Event& event) = 0;
 
     // The run is stopping (SIGINT/SIGTERM): cancels the statement in progress, and every later
     // execute() throws SqlError before it starts a statement, so a signal that arrives between

@@ -81,7 +81,7 @@ private:
     std::int64_t run_batch(const LoadedMigration& migration, const std::string& sql, HistoryRow& row,
                            const std::optional<std::string>& cursor);
     std::optional<std::int64_t> query_key(const LoadedMigration& migration, const std::string& query);
-    // Records the outcome: the history row (up) or its removal (down), plus the event.
+    // Records the outcome in one write: the history row (up) or its removal (down), plus the event.
     void finish(const LoadedMigration& migration, const Outcome& outcome, bool up, const std::string& started_at,
                 const std::optional<std::string>& batch_cursor);
     // Runs `sql`, the text of `section` (or of one batch of it); SQL errors name the file line.
@@ -89,8 +89,10 @@ private:
     void verify(const LoadedMigration& migration);
     void run_program(const LoadedMigration& migration, bool up);
     HistoryRow row_for(const LoadedMigration& migration, const std::string& started_at) const;
-    // Appends the `fail` event, then rethrows as Stopped (a signal arrived) or as the failure.
-    [[noreturn]] void record_failure(const LoadedMigration& migration, std::int64_t duration_ms, const Error& error);
+    // Appends the `fail` event (in one write with deleting the migration's row when
+    // `delete_row`), then rethrows as Stopped (a signal arrived) or as the failure.
+    [[noreturn]] void record_failure(const LoadedMigration& migration, std::int64_t duration_ms, const Error& error,
+                                     bool delete_row);
 
     Database& db_;
     const Settings& settings_;

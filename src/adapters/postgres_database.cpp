@@ -1,6 +1,7 @@
 // The PostgreSQL adapter: the only file that talks to libpqxx.
 #include "datamig/adapters/postgres_database.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -103,17 +105,21 @@ int error_line_within_statement(std::string_view text) {
 constexpr const char* query_canceled = "57014";
 
 // Marks a call to the server as under way for its lifetime (interrupt() reads it from the
-// signal watcher's thread).
+// signal watcher's thread). Nests: an inner call ending leaves the outer one marked.
 class InFlight {
 public:
-    explicit InFlight(std::atomic<bool>& flag) : flag_(flag) { flag_ = true; }
-    ~InFlight() { flag_ = false; }
+    explicit InFlight(std::atomic<bool>& flag) : flag_(flag), outer_(flag_.exchange(true)) {}
+    ~InFlight() { flag_ = outer_; }
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
 
 private:
     std::atomic<bool>& flag_;
+    bool outer_;
 };
+
+// What the server sends for any statement in a transaction after one failed.
+constexpr const char* transaction_aborted = "25P02";
 
 // libpq reports the rows a query returned ("SELECT 7") where a data migration wants the rows
 // it changed. A WITH statement counts: its main statement is usually the UPDATE/DELETE.
@@ -121,6 +127,54 @@ bool only_reads(std::string_view statement) {
     static const std::set<std::string> reading_keywords{"SELECT", "VALUES", "TABLE", "SHOW", "EXPLAIN", "FETCH", "MOVE"};
     return reading_keywords.count(leading_keyword(statement)) > 0;
 }
+
+// An event's values in the order of insert_event_sql's parameters.
+using EventValues = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string,
+                               std::optional<std::int64_t>, std::optional<std::int64_t>, std::optional<std::string>>;
+
+EventValues event_values(const Event& event) {
+    return {event.version,     event.phase,       std::string(to_string(event.kind)),
+            event.at,          event.operator_name, event.context,
+            event.duration_ms, event.rows_affected, event.error};
+}
+
+std::string insert_event_sql(const std::string& events_table) {
+    return "INSERT INTO " + events_table +
+           " (version, phase, event, at, operator, context, duration_ms, rows_affected, error)"
+           " VALUES ($1, NULLIF($2, ''), $3, COALESCE(NULLIF($4, '')::timestamptz, now()), $5, $6, $7, $8, $9)";
+}
+
+// A history row's values in the order of history_columns.
+auto row_values(const HistoryRow& row) {
+    return std::make_tuple(row.version, row.phase, row.name, row.checksum, std::string(to_string(row.status)),
+                           row.started_at, row.finished_at, row.duration_ms, row.operator_name, row.context,
+                           row.rows_affected, row.batch_cursor);
+}
+
+// Inserts a row or replaces the row of its version; row_values bound from $<first> on. An
+// unknown time ("") is NULL.
+std::string upsert_row_sql(const std::string& history_table, int first) {
+    std::string names;
+    std::string values;
+    std::string updates;
+    int parameter = first;
+    for (const auto& column : history_columns) {
+        const std::string name(column.name);
+        const std::string placeholder = "$" + std::to_string(parameter++);
+        const bool is_first = names.empty();
+        names += (is_first ? "" : ", ") + name;
+        values += (is_first ? "" : ", ") +
+                  (column.type == "timestamptz" ? "NULLIF(" + placeholder + ", '')::timestamptz" : placeholder);
+        if (name != "version") updates += (updates.empty() ? "" : ", ") + name + " = EXCLUDED." + name;
+    }
+    return "INSERT INTO " + history_table + " (" + names + ") VALUES (" + values + ") ON CONFLICT (version) DO UPDATE SET " +
+           updates;
+}
+
+constexpr const char* save_row_statement = "datamig_save_row";
+constexpr const char* append_event_statement = "datamig_append_event";
+constexpr const char* record_statement = "datamig_record";
+constexpr const char* record_removal_statement = "datamig_record_removal";
 
 // The runner lock key: the first 8 bytes of SHA-256("datamig:" + table), read as a big-endian
 // signed 64-bit integer, where table is the --table value exactly as given (so "public.x" and
@@ -152,6 +206,17 @@ public:
         quiet_ = std::make_unique<pqxx::quiet_errorhandler>(*connection_);
         history_table_ = qualified_name(options.table, "");
         events_table_ = qualified_name(options.table, "_events");
+        // libpqxx prepares each on its first use: one round trip per session saves parsing and
+        // planning the statement for every migration.
+        const auto insert_event = insert_event_sql(events_table_);
+        connection_->prepare(save_row_statement, upsert_row_sql(history_table_, 1));
+        connection_->prepare(append_event_statement, insert_event);
+        // One statement each: a data-modifying WITH runs whether or not its result is read.
+        // The event's values come first, so record_removal's $1 is the event's version.
+        connection_->prepare(record_statement, "WITH event AS (" + insert_event + ") " +
+                                                   upsert_row_sql(history_table_, std::tuple_size_v<EventValues> + 1));
+        connection_->prepare(record_removal_statement,
+                             "WITH event AS (" + insert_event + ") DELETE FROM " + history_table_ + " WHERE version = $1");
 
         std::string setup = "SET application_name = 'datamig'; SET TimeZone = 'UTC'";
         if (options.statement_timeout) {
@@ -160,13 +225,8 @@ public:
         // A killed runner's backend would otherwise run its statement to the end while still
         // holding the runner lock; since PostgreSQL 14 it can notice the client is gone.
         if (connection_->server_version() >= 140000) setup += "; SET client_connection_check_interval = '1s'";
-        execute(setup);
-    }
-
-    ~PostgresDatabase() override {
-        // The transaction must end while the notice handler still swallows libpqxx's
-        // "outstanding transaction" warnings.
-        rollback();
+        // One message, so one round trip for all of them.
+        guarded(0, [&] { run(setup); });
     }
 
     PostgresDatabase(const PostgresDatabase&) = delete;
@@ -174,44 +234,32 @@ public:
 
     void ensure_history() override {
         if (read_only_) return;
-        // The runner holds its advisory lock before it gets here, so two processes never race
-        // on CREATE TABLE IF NOT EXISTS (which can fail on pg_type's unique index otherwise).
-        in_one_transaction([&](pqxx::transaction_base& txn) {
-            txn.exec("CREATE TABLE IF NOT EXISTS " + history_table_ + " (version text PRIMARY KEY)");
-            // Only missing columns, so an up-to-date table is not locked exclusively by ALTER.
-            const auto existing = existing_columns(txn);
-            std::string additions;
-            for (const auto& column : history_columns) {
-                if (existing.count(std::string(column.name)) > 0) continue;
-                if (!additions.empty()) additions += ", ";
-                additions += "ADD COLUMN " + std::string(column.name) + " " + std::string(column.type);
-            }
-            if (!additions.empty()) txn.exec("ALTER TABLE " + history_table_ + " " + additions);
-            txn.exec("CREATE TABLE IF NOT EXISTS " + events_table_ + " (" + std::string(event_columns) + ")");
-        });
+        // Every run after the first finds both tables complete: one catalog query, nothing else.
+        const auto tables = guarded(0, [&] { return existing_tables(); });
+        const auto complete = all_history_columns();
+        if (!tables.events || !std::includes(tables.history_columns.begin(), tables.history_columns.end(),
+                                             complete.begin(), complete.end())) {
+            create_or_upgrade();
+        }
+        ensured_columns_ = complete;
     }
 
     std::vector<HistoryRow> read_history() override {
         return guarded(0, [&] {
-            return in_session([&](pqxx::transaction_base& txn) {
-                const auto existing = existing_columns(txn);
-                std::vector<HistoryRow> rows;
-                if (existing.empty()) return rows;
-                const auto result = txn.exec(history_query(existing));
-                rows.reserve(result.size());
-                for (const auto& record : result) rows.push_back(to_history_row(record));
-                return rows;
-            });
+            // status reads without ensure_history, and then a legacy table has fewer columns.
+            const auto existing = ensured_columns_.empty() ? existing_tables().history_columns : ensured_columns_;
+            std::vector<HistoryRow> rows;
+            if (existing.empty()) return rows;
+            const auto result = run(history_query(existing));
+            rows.reserve(result.size());
+            for (const auto& record : result) rows.push_back(to_history_row(record));
+            return rows;
         });
     }
 
     bool try_lock() override {
         if (lock_held_) return true;  // session advisory locks count; take ours once
-        lock_held_ = guarded(0, [&] {
-            return in_session([&](pqxx::transaction_base& txn) {
-                return txn.exec_params1("SELECT pg_try_advisory_lock($1)", lock_key_)[0].as<bool>();
-            });
-        });
+        lock_held_ = guarded(0, [&] { return run_params("SELECT pg_try_advisory_lock($1)", lock_key_)[0][0].as<bool>(); });
         return lock_held_;
     }
 
@@ -219,11 +267,7 @@ public:
         if (!lock_held_) return;
         lock_held_ = false;
         try {
-            bookkeeping([&] {
-                in_session([&](pqxx::transaction_base& txn) {
-                    txn.exec_params("SELECT pg_advisory_unlock($1)", lock_key_);
-                });
-            });
+            bookkeeping([&] { run_params("SELECT pg_advisory_unlock($1)", lock_key_); });
         } catch (...) {
             // The server drops the lock with the session anyway.
         }
@@ -234,17 +278,15 @@ public:
         // A bigint advisory key shows in pg_locks as classid = high and objid = low 32 bits,
         // objsubid = 1.
         const auto result = guarded(0, [&] {
-            return in_session([&](pqxx::transaction_base& txn) {
-                return txn.exec_params(
-                    "SELECT a.pid, a.application_name, a.usename, "
-                    "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-                    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-                    "AND l.classid = $1::oid AND l.objid = $2::oid "
-                    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                    "LIMIT 1",
-                    std::to_string(key >> 32), std::to_string(key & 0xffffffffU));
-            });
+            return run_params(
+                "SELECT a.pid, a.application_name, a.usename, "
+                "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                "AND l.classid = $1::oid AND l.objid = $2::oid "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "LIMIT 1",
+                std::to_string(key >> 32), std::to_string(key & 0xffffffffU));
         });
         if (result.empty()) return "";
         const auto& holder = result[0];
@@ -256,22 +298,37 @@ public:
     }
 
     void begin() override {
-        if (work_) throw std::logic_error("begin() while a transaction is open");
-        guarded(0, [&] { work_ = std::make_unique<pqxx::work>(*connection_); });
+        if (transaction_ != Transaction::none) throw std::logic_error("begin() while a transaction is open");
+        // BEGIN waits for the transaction's first statement and travels with it (see run()):
+        // one round trip less per transaction.
+        transaction_ = Transaction::requested;
     }
 
     void commit() override {
-        if (!work_) throw std::logic_error("commit() without a transaction");
-        // Whatever commit does, the transaction is over afterwards.
-        const auto ending = std::move(work_);
-        guarded(0, [&] { ending->commit(); });
+        if (transaction_ == Transaction::none) throw std::logic_error("commit() without a transaction");
+        if (transaction_ == Transaction::requested) {
+            transaction_ = Transaction::none;  // nothing ran in it: nothing to commit
+            return;
+        }
+        // A failed COMMIT leaves the transaction to the caller's rollback(), as a failed statement does.
+        guarded(0, [&] {
+            try {
+                run("COMMIT");
+            } catch (const pqxx::failure& e) {
+                if (connection_->is_open()) throw;
+                throw pqxx::in_doubt_error(e.what());
+            }
+        });
+        transaction_ = Transaction::none;
     }
 
     void rollback() noexcept override {
-        if (!work_) return;
-        const auto ending = std::move(work_);
+        const bool begun = transaction_ == Transaction::open || transaction_ == Transaction::failed;
+        transaction_ = Transaction::none;
+        if (!begun) return;
         try {
-            ending->abort();
+            pqxx::nontransaction session(*connection_);
+            session.exec("ROLLBACK");
         } catch (...) {
             // A broken connection has no transaction left to end.
         }
@@ -284,66 +341,28 @@ public:
                 // Checked while the call is marked in flight: either this sees the stop, or
                 // interrupt() sees the call and cancels it.
                 if (interrupted_) throw SqlError("canceled: datamig is stopping", statement.first_line);
-                return in_session([&](pqxx::transaction_base& txn) {
-                    const auto result = txn.exec(statement.text);
-                    return only_reads(statement.text) ? 0 : static_cast<std::int64_t>(result.affected_rows());
-                });
+                const auto result = run(statement.text);
+                return only_reads(statement.text) ? 0 : static_cast<std::int64_t>(result.affected_rows());
             });
         }
         return affected;
     }
 
     std::optional<std::string> query_value(std::string_view sql) override {
-        const auto result = guarded(1, [&] {
-            return in_session([&](pqxx::transaction_base& txn) { return txn.exec(std::string(sql)); });
-        });
+        const auto result = guarded(1, [&] { return run(std::string(sql)); });
         if (result.empty() || result.columns() == 0 || result[0][0].is_null()) return std::nullopt;
         return std::string(result[0][0].c_str());
     }
 
-    void save_row(const HistoryRow& row) override {
-        bookkeeping([&] {
-            in_session([&](pqxx::transaction_base& txn) {
-                txn.exec_params(
-                    "INSERT INTO " + history_table_ +
-                        " (version, phase, name, checksum, status, started_at, finished_at, duration_ms,"
-                        " operator, context, rows_affected, batch_cursor)"
-                        " VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')::timestamptz,"
-                        " NULLIF($7, '')::timestamptz, $8, $9, $10, $11, $12)"
-                        " ON CONFLICT (version) DO UPDATE SET phase = EXCLUDED.phase, name = EXCLUDED.name,"
-                        " checksum = EXCLUDED.checksum, status = EXCLUDED.status,"
-                        " started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,"
-                        " duration_ms = EXCLUDED.duration_ms, operator = EXCLUDED.operator,"
-                        " context = EXCLUDED.context, rows_affected = EXCLUDED.rows_affected,"
-                        " batch_cursor = EXCLUDED.batch_cursor",
-                    row.version, row.phase, row.name, row.checksum, std::string(to_string(row.status)),
-                    row.started_at, row.finished_at, row.duration_ms, row.operator_name, row.context,
-                    row.rows_affected, row.batch_cursor);
-            });
-        });
+    void save_row(const HistoryRow& row) override { write(save_row_statement, row_values(row)); }
+
+    void append_event(const Event& event) override { write(append_event_statement, event_values(event)); }
+
+    void record(const HistoryRow& row, const Event& event) override {
+        write(record_statement, std::tuple_cat(event_values(event), row_values(row)));
     }
 
-    void delete_row(std::string_view version) override {
-        bookkeeping([&] {
-            in_session([&](pqxx::transaction_base& txn) {
-                txn.exec_params("DELETE FROM " + history_table_ + " WHERE version = $1", std::string(version));
-            });
-        });
-    }
-
-    void append_event(const Event& event) override {
-        bookkeeping([&] {
-            in_session([&](pqxx::transaction_base& txn) {
-                txn.exec_params(
-                    "INSERT INTO " + events_table_ +
-                        " (version, phase, event, at, operator, context, duration_ms, rows_affected, error)"
-                        " VALUES ($1, NULLIF($2, ''), $3, COALESCE(NULLIF($4, '')::timestamptz, now()),"
-                        " $5, $6, $7, $8, $9)",
-                    event.version, event.phase, std::string(to_string(event.kind)), event.at,
-                    event.operator_name, event.context, event.duration_ms, event.rows_affected, event.error);
-            });
-        });
-    }
+    void record_removal(const Event& event) override { write(record_removal_statement, event_values(event)); }
 
     void interrupt() noexcept override {
         interrupted_ = true;
@@ -368,23 +387,71 @@ private:
 
     std::string scrub(const std::string& message) const { return datamig::scrub(message, password_); }
 
-    // Statements join the open transaction; without one each commits on its own (what
-    // CREATE INDEX CONCURRENTLY and VACUUM require).
+    // One simple query (it may hold several statements). A requested transaction begins in the
+    // same message; "BEGIN; " adds no line, so the server's LINE n still counts within `sql`.
+    pqxx::result run(const std::string& sql) {
+        return in_session([&](pqxx::nontransaction& session) {
+            if (transaction_ != Transaction::requested) return session.exec(sql);
+            transaction_ = Transaction::open;
+            return session.exec("BEGIN; " + sql);
+        });
+    }
+
+    // One statement with bound parameters; the extended protocol takes no second statement, so a
+    // requested transaction begins on its own first.
+    template <typename... Values>
+    pqxx::result run_params(const std::string& sql, const Values&... values) {
+        return in_session([&](pqxx::nontransaction& session) {
+            begin_on_its_own(session);
+            return session.exec_params(sql, values...);
+        });
+    }
+
+    template <typename... Values>
+    pqxx::result run_prepared(const char* statement, const Values&... values) {
+        return in_session([&](pqxx::nontransaction& session) {
+            begin_on_its_own(session);
+            return session.exec_prepared(statement, values...);
+        });
+    }
+
+    void begin_on_its_own(pqxx::nontransaction& session) {
+        if (transaction_ != Transaction::requested) return;
+        session.exec("BEGIN");
+        transaction_ = Transaction::open;
+    }
+
+    // libpqxx sees every statement as autocommit; BEGIN, COMMIT and ROLLBACK are ours to send,
+    // so that BEGIN can share a round trip. Without a transaction each statement commits on its
+    // own (what CREATE INDEX CONCURRENTLY and VACUUM require). After a failure in a transaction
+    // nothing runs until rollback(), as the server would refuse it; that holds even when a
+    // failed "BEGIN; ..." never began (a syntax error stops the whole message).
     template <typename Fn>
-    auto in_session(Fn&& fn) -> decltype(fn(std::declval<pqxx::transaction_base&>())) {
-        if (work_) return fn(*work_);
-        pqxx::nontransaction autocommit(*connection_);
-        return fn(autocommit);
+    pqxx::result in_session(Fn&& fn) {
+        if (transaction_ == Transaction::failed) {
+            throw pqxx::sql_error("current transaction is aborted, commands ignored until end of transaction block",
+                                  "", transaction_aborted);
+        }
+        try {
+            pqxx::nontransaction session(*connection_);
+            return fn(session);
+        } catch (...) {
+            if (transaction_ != Transaction::none) transaction_ = Transaction::failed;
+            throw;
+        }
     }
 
     template <typename Fn>
     void in_one_transaction(Fn&& fn) {
-        guarded(0, [&] {
-            if (work_) return fn(*work_);
-            pqxx::work txn(*connection_);
-            fn(txn);
-            txn.commit();
-        });
+        if (transaction_ != Transaction::none) return fn();
+        begin();
+        try {
+            fn();
+            commit();
+        } catch (...) {
+            rollback();
+            throw;
+        }
     }
 
     // Translates driver exceptions into the error hierarchy. `first_line` is where the
@@ -423,15 +490,53 @@ private:
         });
     }
 
-    // Names of the history table's columns; empty when the table does not exist.
-    std::set<std::string> existing_columns(pqxx::transaction_base& txn) const {
-        const auto result = txn.exec_params(
-            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 "
-            "AND NOT attisdropped",
-            history_table_);
+    struct Tables {
+        std::set<std::string> history_columns;  // empty when the history table does not exist
+        bool events = false;
+    };
+
+    // What exists of both tables, in one catalog query.
+    Tables existing_tables() {
+        const auto result = run_params(
+            "SELECT (attrelid = to_regclass($2)) IS TRUE, attname FROM pg_attribute "
+            "WHERE attrelid IN (to_regclass($1), to_regclass($2)) AND attnum > 0 AND NOT attisdropped",
+            history_table_, events_table_);
+        Tables tables;
+        for (const auto& record : result) {
+            if (record[0].as<bool>()) {
+                tables.events = true;
+            } else {
+                tables.history_columns.emplace(record[1].c_str());
+            }
+        }
+        return tables;
+    }
+
+    static std::set<std::string> all_history_columns() {
         std::set<std::string> names;
-        for (const auto& record : result) names.emplace(record[0].c_str());
+        for (const auto& column : history_columns) names.emplace(column.name);
         return names;
+    }
+
+    // Creates what is missing, or adopts a legacy table by adding the columns it lacks.
+    void create_or_upgrade() {
+        // The runner holds its advisory lock before it gets here, so two processes never race
+        // on CREATE TABLE IF NOT EXISTS (which can fail on pg_type's unique index otherwise).
+        guarded(0, [&] {
+            in_one_transaction([&] {
+                run("CREATE TABLE IF NOT EXISTS " + history_table_ + " (version text PRIMARY KEY)");
+                // Only missing columns, so an up-to-date table is not locked exclusively by ALTER.
+                const auto existing = existing_tables().history_columns;
+                std::string additions;
+                for (const auto& column : history_columns) {
+                    if (existing.count(std::string(column.name)) > 0) continue;
+                    if (!additions.empty()) additions += ", ";
+                    additions += "ADD COLUMN " + std::string(column.name) + " " + std::string(column.type);
+                }
+                if (!additions.empty()) run("ALTER TABLE " + history_table_ + " " + additions);
+                run("CREATE TABLE IF NOT EXISTS " + events_table_ + " (" + std::string(event_columns) + ")");
+            });
+        });
     }
 
     // Reads the columns that exist (a legacy table may have only `version`), NULL for the rest,
@@ -477,6 +582,14 @@ private:
         return row;
     }
 
+    // Runs one of the prepared history/events statements with its values bound as parameters.
+    template <typename Values>
+    void write(const char* statement, const Values& values) {
+        bookkeeping([&] {
+            std::apply([&](const auto&... value) { run_prepared(statement, value...); }, values);
+        });
+    }
+
     std::string password_;
     bool read_only_;
     std::int64_t lock_key_;
@@ -485,11 +598,15 @@ private:
     bool lock_held_ = false;
     std::string history_table_;
     std::string events_table_;
-    // Destroyed in reverse order: the transaction, then the notice handler, then the connection.
+    // The history table's columns once ensure_history has completed them; empty before.
+    std::set<std::string> ensured_columns_;
+    // Destroyed in reverse order: the notice handler before its connection.
     std::unique_ptr<pqxx::connection> connection_;
     // Adapters never print; libpqxx would write server notices to stderr otherwise.
     std::unique_ptr<pqxx::quiet_errorhandler> quiet_;
-    std::unique_ptr<pqxx::work> work_;
+    // requested: begin() was called, BEGIN not sent yet. failed: a statement in it failed.
+    enum class Transaction { none, requested, open, failed };
+    Transaction transaction_ = Transaction::none;
 };
 
 }  // namespace

@@ -375,14 +375,6 @@ public:
         });
     }
 
-    void delete_row(std::string_view version) override {
-        translating_errors([&] {
-            SQLite::Statement remove(connection_, "DELETE FROM " + history_.quoted() + " WHERE \"version\" = ?");
-            remove.bind(1, std::string(version));
-            remove.exec();
-        });
-    }
-
     void append_event(const Event& event) override {
         translating_errors([&] {
             SQLite::Statement insert(connection_, append_event_sql_);
@@ -396,6 +388,24 @@ public:
             bind_optional(insert, 8, event.rows_affected);
             bind_optional(insert, 9, event.error);
             insert.exec();
+        });
+    }
+
+    void record(const HistoryRow& row, const Event& event) override {
+        as_one_write([&] {
+            save_row(row);
+            append_event(event);
+        });
+    }
+
+    void record_removal(const Event& event) override {
+        as_one_write([&] {
+            translating_errors([&] {
+                SQLite::Statement remove(connection_, "DELETE FROM " + history_.quoted() + " WHERE \"version\" = ?");
+                remove.bind(1, event.version);
+                remove.exec();
+            });
+            append_event(event);
         });
     }
 
@@ -448,6 +458,23 @@ private:
     }
 
     sqlite3* handle() const noexcept { return connection_.getHandle(); }
+
+    // A savepoint nests in the caller's transaction, or opens one of its own without it.
+    template <typename Body>
+    void as_one_write(Body&& body) {
+        run("SAVEPOINT datamig_record");
+        try {
+            body();
+            run("RELEASE datamig_record");
+        } catch (...) {
+            if (in_transaction_) {
+                sqlite3_exec(handle(), "ROLLBACK TO datamig_record; RELEASE datamig_record", nullptr, nullptr, nullptr);
+            } else {
+                rollback();
+            }
+            throw;
+        }
+    }
 
     void run(const std::string& sql) {
         translating_errors([&] { connection_.exec(sql); });

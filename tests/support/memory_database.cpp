@@ -85,9 +85,17 @@ std::optional<std::string> MemoryDatabase::query_value(std::string_view sql) {
 
 void MemoryDatabase::save_row(const HistoryRow& row) { rows()[row.version] = row; }
 
-void MemoryDatabase::delete_row(std::string_view version) { rows().erase(std::string(version)); }
-
 void MemoryDatabase::append_event(const Event& event) { state_->tables.events.push_back(event); }
+
+void MemoryDatabase::record(const HistoryRow& row, const Event& event) {
+    rows()[row.version] = row;
+    state_->tables.events.push_back(event);
+}
+
+void MemoryDatabase::record_removal(const Event& event) {
+    rows().erase(event.version);
+    state_->tables.events.push_back(event);
+}
 
 void MemoryDatabase::interrupt() noexcept {}
 

@@ -61,8 +61,9 @@ public:
     std::int64_t execute(std::string_view sql) override;
     std::optional<std::string> query_value(std::string_view sql) override;
     void save_row(const HistoryRow& row) override;
-    void delete_row(std::string_view version) override;
     void append_event(const Event& event) override;
+    void record(const HistoryRow& row, const Event& event) override;
+    void record_removal(const Event& event) override;
     void interrupt() noexcept override;
 
 private:

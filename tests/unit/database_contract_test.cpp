@@ -86,6 +86,36 @@ void check_same_row(const HistoryRow& actual, const HistoryRow& expected) {
     CHECK(actual.batch_cursor == expected.batch_cursor);
 }
 
+// The event recording `row`'s outcome.
+Event event_of(const HistoryRow& row, EventKind kind) {
+    Event event;
+    event.version = row.version;
+    event.phase = row.phase.value_or("");
+    event.kind = kind;
+    event.at = row.finished_at.empty() ? row.started_at : row.finished_at;
+    event.operator_name = row.operator_name;
+    event.context = row.context;
+    event.duration_ms = row.duration_ms;
+    event.rows_affected = row.rows_affected;
+    return event;
+}
+
+std::vector<std::string> event_rows(const std::string& url) {
+    return test::query_rows(url,
+                            "SELECT version, phase, event, duration_ms, rows_affected "
+                            "FROM data_migrations_events ORDER BY id");
+}
+
+// `text` as an SQL string literal, the same in SQLite and PostgreSQL.
+std::string sql_literal(const std::string& text) {
+    std::string literal = "'";
+    for (const char c : text) {
+        literal += c;
+        if (c == '\'') literal += '\'';
+    }
+    return literal + "'";
+}
+
 // A work table with ids 1..5, for the execute/transaction cases.
 void create_items(const std::string& url) {
     test::execute_sql(url,
@@ -107,6 +137,20 @@ TEST_CASE("contract: read_history is empty before ensure_history, which is idemp
     CHECK(database->read_history().empty());
     CHECK(test::query_value(url, "SELECT count(*) FROM data_migrations") == "0");
     CHECK(test::query_value(url, "SELECT count(*) FROM data_migrations_events") == "0");
+}
+
+TEST_CASE("contract: ensure_history restores a missing events table", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    connect(url)->ensure_history();
+    test::execute_sql(url, "DROP TABLE data_migrations_events;");
+
+    auto database = connect(url);
+    database->ensure_history();
+    CHECK(test::query_value(url, "SELECT count(*) FROM data_migrations_events") == "0");
+    database->append_event(event_of(full_row("20261122093000"), EventKind::apply));
+    CHECK(event_rows(url).size() == 1);
 }
 
 TEST_CASE("contract: save_row and read_history round-trip every field", "[database][contract]") {
@@ -147,21 +191,92 @@ TEST_CASE("contract: save_row replaces the row of the same version", "[database]
     check_same_row(rows[0], row);
 }
 
-TEST_CASE("contract: delete_row removes exactly that version", "[database][contract]") {
+TEST_CASE("contract: record saves the row and appends its event, on their own or in a transaction",
+          "[database][contract]") {
     const auto kind = database_kind();
     CAPTURE(kind);
     const auto url = test::fresh_database_url(kind);
     auto database = connect(url);
     database->ensure_history();
-    database->save_row(full_row("20261122093000"));
-    database->save_row(running_row("20261122093100"));
+    database->save_row(running_row("20261122093000"));
 
-    database->delete_row("20261122093100");
-    database->delete_row("20990101000000");  // absent: nothing to do
+    const HistoryRow row = full_row("20261122093000");  // replaces the running row
+    database->record(row, event_of(row, EventKind::apply));
+    const auto rows = database->read_history();
+    REQUIRE(rows.size() == 1);
+    check_same_row(rows[0], row);
+    CHECK(event_rows(url) == std::vector<std::string>{"20261122093000|pre_sync|apply|1530|12345678901"});
+    // Quotes, semicolons and newlines are bound as values, never spliced into the SQL.
+    CHECK(test::query_value(url, "SELECT count(*) FROM data_migrations_events WHERE operator = " +
+                                     sql_literal(row.operator_name) + " AND context = " + sql_literal(row.context) +
+                                     " AND at IS NOT NULL") == "1");
+
+    database->begin();
+    const HistoryRow later = running_row("20261122093100");
+    database->record(later, event_of(later, EventKind::resolve));
+    database->rollback();
+    CHECK(database->read_history().size() == 1);
+    CHECK(event_rows(url).size() == 1);
+    database->begin();
+    database->record(later, event_of(later, EventKind::resolve));
+    database->commit();
+    CHECK(database->read_history().size() == 2);
+    CHECK(event_rows(url).size() == 2);
+}
+
+TEST_CASE("contract: record_removal deletes exactly that version and appends its event", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    auto database = connect(url);
+    database->ensure_history();
+    const HistoryRow kept = full_row("20261122093000");
+    const HistoryRow removed = running_row("20261122093100");
+    database->save_row(kept);
+    database->save_row(removed);
+
+    Event failure = event_of(removed, EventKind::fail);
+    failure.error = "exit status 3; said 'no'\nsee the log";
+    database->record_removal(failure);
+    database->record_removal(event_of(full_row("20990101000000"), EventKind::rollback));  // no row: only the event
 
     const auto rows = database->read_history();
     REQUIRE(rows.size() == 1);
-    CHECK(rows[0].version == "20261122093000");
+    CHECK(rows[0].version == kept.version);
+    CHECK(event_rows(url) == std::vector<std::string>{"20261122093100|post_sync|fail|<null>|<null>",
+                                                      "20990101000000|pre_sync|rollback|1530|12345678901"});
+    CHECK(test::query_value(url, "SELECT count(*) FROM data_migrations_events WHERE error = " +
+                                     sql_literal(*failure.error)) == "1");
+
+    database->begin();
+    database->record_removal(event_of(kept, EventKind::rollback));
+    database->rollback();
+    CHECK(database->read_history().size() == 1);
+    CHECK(event_rows(url).size() == 2);
+}
+
+TEST_CASE("contract: record and record_removal write both or neither", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    auto database = connect(url);
+    database->ensure_history();
+    const HistoryRow row = full_row("20261122093000");
+    database->save_row(row);
+    test::execute_sql(url, "DROP TABLE data_migrations_events;");  // every event write fails
+
+    CHECK_THROWS_AS(database->record(running_row("20261122093100"), event_of(row, EventKind::apply)), datamig::SqlError);
+    CHECK_THROWS_AS(database->record_removal(event_of(row, EventKind::rollback)), datamig::SqlError);
+    const auto rows = database->read_history();
+    REQUIRE(rows.size() == 1);
+    check_same_row(rows[0], row);
+
+    // The session is usable afterwards, in and out of a transaction.
+    database->save_row(running_row("20261122093100"));
+    database->begin();
+    database->save_row(running_row("20261122093200"));
+    database->commit();
+    CHECK(database->read_history().size() == 3);
 }
 
 TEST_CASE("contract: append_event adds audit rows in order", "[database][contract]") {

@@ -131,6 +131,60 @@ TEST_CASE("postgres: a failed statement inside a transaction leaves nothing afte
     CHECK(database->query_value("SELECT 40 + 2") == std::optional<std::string>("42"));
 }
 
+TEST_CASE("postgres: the first statement of a transaction reports its own line, and nothing runs until rollback",
+          "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    auto database = open(*url);
+    database->execute("CREATE TABLE items (id int)");
+    const auto line_of_error = [&](const std::string& sql) {
+        try {
+            database->execute(sql);
+        } catch (const datamig::SqlError& e) {
+            return e.line();
+        }
+        FAIL_CHECK("no SqlError for: " << sql);
+        return -1;
+    };
+
+    // A syntax error stops the whole message that carries BEGIN; a missing table fails after it.
+    for (const std::string bad : {"\n\nSELEC broken;\nINSERT INTO items VALUES (1);",
+                                  "INSERT INTO items\n  VALUES (1);\nSELECT *\n  FROM missing_table;"}) {
+        CAPTURE(bad);
+        database->begin();
+        CHECK(line_of_error(bad) == (bad.front() == '\n' ? 3 : 4));
+        CHECK_THROWS_WITH(database->execute("INSERT INTO items VALUES (2)"), Catch::Contains("transaction is aborted"));
+        CHECK_THROWS_AS(database->commit(), datamig::SqlError);
+        database->rollback();
+        CHECK(datamig::test::query_value(*url, "SELECT count(*) FROM items") == "0");
+    }
+
+    // The session is usable again, in a transaction and out of one.
+    database->begin();
+    CHECK(database->execute("INSERT INTO items VALUES (3)") == 1);
+    database->commit();
+    database->begin();
+    database->commit();  // nothing ran in it
+    CHECK(database->execute("INSERT INTO items VALUES (4)") == 1);
+    CHECK(datamig::test::query_value(*url, "SELECT count(*) FROM items") == "2");
+}
+
+TEST_CASE("postgres: a transaction is a transaction block from its first statement", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    auto database = open(*url);
+    database->execute("CREATE TABLE items (id int)");
+
+    database->begin();
+    CHECK_THROWS_WITH(database->execute("VACUUM items"), Catch::Contains("transaction block"));
+    database->rollback();
+    database->begin();
+    CHECK(database->query_value("SELECT count(*) FROM items") == std::optional<std::string>("0"));
+    CHECK(database->execute("INSERT INTO items VALUES (1)") == 1);
+    database->rollback();
+    CHECK(datamig::test::query_value(*url, "SELECT count(*) FROM items") == "0");
+}
+
 TEST_CASE("postgres: statement_timeout stops a long statement", "[postgres]") {
     const auto url = fresh_postgres_url();
     SKIP_WITHOUT_POSTGRES(url)

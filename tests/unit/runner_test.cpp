@@ -31,13 +31,18 @@ public:
         writes.push_back(std::string("save ") + std::string(datamig::to_string(row.status)) + where());
         MemoryDatabase::save_row(row);
     }
-    void delete_row(std::string_view version) override {
-        writes.push_back("delete" + where());
-        MemoryDatabase::delete_row(version);
-    }
     void append_event(const datamig::Event& event) override {
         writes.push_back(std::string("event ") + std::string(datamig::to_string(event.kind)) + where());
         MemoryDatabase::append_event(event);
+    }
+    void record(const HistoryRow& row, const datamig::Event& event) override {
+        writes.push_back(std::string("save ") + std::string(datamig::to_string(row.status)) + " + event " +
+                         std::string(datamig::to_string(event.kind)) + where());
+        MemoryDatabase::record(row, event);
+    }
+    void record_removal(const datamig::Event& event) override {
+        writes.push_back("delete + event " + std::string(datamig::to_string(event.kind)) + where());
+        MemoryDatabase::record_removal(event);
     }
 
 private:
@@ -109,7 +114,7 @@ TEST_CASE("apply: a transactional migration commits its work, row and apply even
     CHECK(outcome.name == "backfill");
     CHECK(outcome.rows_affected == 5);
 
-    CHECK(f.db.writes == Strings{"save applied in transaction", "event apply in transaction"});
+    CHECK(f.db.writes == Strings{"save applied + event apply in transaction"});
     CHECK_FALSE(f.db.in_transaction());
     CHECK(f.db.executed() == Strings{"UPDATE a ROWS 2", "UPDATE b ROWS 3"});
 
@@ -204,14 +209,14 @@ TEST_CASE("apply: transaction:false records `running` first, then `applied`", "[
         const auto migration = f.sql("-- migrate:up transaction:false\nVACUUM ROWS 7;\n");
         const auto outcome = runner.apply(migration);
         CHECK(outcome.rows_affected == 7);
-        CHECK(f.db.writes == Strings{"save running alone", "save applied in transaction", "event apply in transaction"});
+        CHECK(f.db.writes == Strings{"save running alone", "save applied + event apply alone"});
         CHECK(f.db.rows().at("20260101000000").status == RowStatus::applied);
         CHECK(f.db.rows().at("20260101000000").rows_affected == 7);
     }
     SECTION("a failure deletes the row so the next migrate retries it") {
         const auto migration = f.sql("-- migrate:up transaction:false\nVACUUM;\nSELECT FAIL;\n");
         CHECK_THAT(failure_of(runner, migration), Catch::Contains(f.path_of(migration) + ":3: boom"));
-        CHECK(f.db.writes == Strings{"save running alone", "delete alone", "event fail alone"});
+        CHECK(f.db.writes == Strings{"save running alone", "delete + event fail alone"});
         CHECK(f.db.rows().empty());
         CHECK(f.db.executed() == Strings{"VACUUM"});  // no transaction: what ran stays done
     }
@@ -225,7 +230,7 @@ TEST_CASE("apply: an exec migration runs its program with the DATAMIG_* environm
 
     const auto outcome = runner.apply(migration);
     CHECK_FALSE(outcome.rows_affected.has_value());
-    CHECK(f.db.writes == Strings{"save running alone", "save applied in transaction", "event apply in transaction"});
+    CHECK(f.db.writes == Strings{"save running alone", "save applied + event apply alone"});
     const HistoryRow& row = f.db.rows().at("20260102000000");
     CHECK(row.status == RowStatus::applied);
     CHECK(row.phase == "post_sync");
@@ -258,7 +263,7 @@ TEST_CASE("apply: a failing exec migration deletes its row and records the failu
         CHECK_THAT(failure_of(runner, migration), Catch::Contains("timed out"));
         CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
     }
-    CHECK(f.db.writes == Strings{"save running alone", "delete alone", "event fail alone"});
+    CHECK(f.db.writes == Strings{"save running alone", "delete + event fail alone"});
     CHECK(f.db.rows().empty());
     REQUIRE(f.db.events().size() == 1);
     CHECK(f.db.events()[0].kind == EventKind::fail);
@@ -274,7 +279,7 @@ TEST_CASE("roll_back runs down and deletes the row with a rollback event", "[run
         f.db.writes.clear();
         const auto outcome = runner.roll_back(migration);
         CHECK(outcome.rows_affected == 4);
-        CHECK(f.db.writes == Strings{"delete in transaction", "event rollback in transaction"});
+        CHECK(f.db.writes == Strings{"delete + event rollback in transaction"});
         CHECK(f.db.executed() == Strings{"UPDATE a SET x = 1", "UPDATE a ROWS 4"});
         CHECK(f.db.events().back().rows_affected == 4);
     }
@@ -285,7 +290,7 @@ TEST_CASE("roll_back runs down and deletes the row with a rollback event", "[run
         f.db.writes.clear();
         runner.roll_back(migration);
         CHECK(datamig::test::read_file(out) == "down down\n");
-        CHECK(f.db.writes == Strings{"delete in transaction", "event rollback in transaction"});
+        CHECK(f.db.writes == Strings{"delete + event rollback alone"});
     }
     CHECK(f.db.rows().empty());
     REQUIRE(f.db.events().size() == 2);
@@ -338,13 +343,13 @@ TEST_CASE("resolve settles a running row with a resolve event", "[runner]") {
         CHECK(row.status == RowStatus::applied);
         CHECK(row.finished_at > row.started_at);
         CHECK(row.started_at == running.started_at);
-        CHECK(f.db.writes == Strings{"save applied in transaction", "event resolve in transaction"});
+        CHECK(f.db.writes == Strings{"save applied + event resolve alone"});
         CHECK(f.db.events().back().error == "resolved as applied");
     }
     SECTION("as pending") {
         runner.resolve(running, false);
         CHECK(f.db.rows().empty());
-        CHECK(f.db.writes == Strings{"delete in transaction", "event resolve in transaction"});
+        CHECK(f.db.writes == Strings{"delete + event resolve alone"});
         CHECK(f.db.events().back().error == "resolved as pending");
     }
     REQUIRE(f.db.events().size() == 1);
@@ -453,7 +458,7 @@ TEST_CASE("apply batch:loop runs the section until a batch changes nothing", "[r
     // The row is `running` on its own first, then each batch commits with its progress.
     CHECK(f.db.writes == Strings{"save running alone", "save running in transaction", "save running in transaction",
                                  "save running in transaction", "save running in transaction",
-                                 "save applied in transaction", "event apply in transaction"});
+                                 "save applied + event apply alone"});
     const HistoryRow& row = f.db.rows().at("20260101000000");
     CHECK(row.status == RowStatus::applied);
     CHECK(row.rows_affected == 7);
