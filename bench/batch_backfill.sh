@@ -178,6 +178,8 @@ transactions_of() {
             pid = $2; at = $1; ms = $6
             text = $0; sub(/^[^:]*:[^:]*:[^:]*: */, "", text)  # after "LOG:  duration: X ms  statement:"
             if (text == "BEGIN") { begun[pid] = at - ms / 1000; update_ms[pid] = -1; next }
+            # datamig sends BEGIN in one message with the batch'"'"'s first statement.
+            if (sub(/^BEGIN; /, "", text)) { begun[pid] = at - ms / 1000; update_ms[pid] = -1 }
             if (text ~ /^UPDATE accounts /) {
                 if (!(pid in begun)) begun[pid] = at - ms / 1000  # autocommit: its own transaction
                 update_ms[pid] = (update_ms[pid] > 0 ? update_ms[pid] : 0) + ms
