@@ -500,22 +500,25 @@ private:
         });
     }
 
+    // The columns come in the order of history_columns (see read_history) and are read by
+    // position: a lookup by name scans the column names for every field of every row.
     static HistoryRow row_from(SQLite::Statement& query) {
+        int index = 0;
+        const auto next = [&] { return query.getColumn(index++); };
         HistoryRow row;
-        row.version = query.getColumn("version").getString();
-        row.phase = optional_text(query.getColumn("phase"));
-        row.name = optional_text(query.getColumn("name"));
-        row.checksum = optional_text(query.getColumn("checksum"));
-        row.status = query.getColumn("status").getString() == to_string(RowStatus::running) ? RowStatus::running
-                                                                                            : RowStatus::applied;
+        row.version = next().getString();
+        row.phase = optional_text(next());
+        row.name = optional_text(next());
+        row.checksum = optional_text(next());
+        row.status = next().getString() == to_string(RowStatus::running) ? RowStatus::running : RowStatus::applied;
         // getString() reads NULL as "".
-        row.started_at = query.getColumn("started_at").getString();
-        row.finished_at = query.getColumn("finished_at").getString();
-        row.duration_ms = optional_integer(query.getColumn("duration_ms"));
-        row.operator_name = query.getColumn("operator").getString();
-        row.context = optional_text(query.getColumn("context")).value_or("{}");
-        row.rows_affected = optional_integer(query.getColumn("rows_affected"));
-        row.batch_cursor = optional_text(query.getColumn("batch_cursor"));
+        row.started_at = next().getString();
+        row.finished_at = next().getString();
+        row.duration_ms = optional_integer(next());
+        row.operator_name = next().getString();
+        row.context = optional_text(next()).value_or("{}");
+        row.rows_affected = optional_integer(next());
+        row.batch_cursor = optional_text(next());
         return row;
     }
 
