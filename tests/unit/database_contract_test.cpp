@@ -123,6 +123,22 @@ void create_items(const std::string& url) {
                       "INSERT INTO items (id, n) VALUES (1, 0), (2, 0), (3, 0), (4, 0), (5, 0);");
 }
 
+// A fresh database of the kind under test, connected, with its history tables: how most
+// cases start.
+struct FreshHistory {
+    std::string kind;
+    std::string url;
+    std::unique_ptr<Database> database;
+};
+
+FreshHistory fresh_history() {
+    FreshHistory fresh{database_kind(), "", nullptr};
+    fresh.url = test::fresh_database_url(fresh.kind);
+    fresh.database = connect(fresh.url);
+    fresh.database->ensure_history();
+    return fresh;
+}
+
 }  // namespace
 
 TEST_CASE("contract: read_history is empty before ensure_history, which is idempotent", "[database][contract]") {
@@ -154,11 +170,8 @@ TEST_CASE("contract: ensure_history restores a missing events table", "[database
 }
 
 TEST_CASE("contract: save_row and read_history round-trip every field", "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_history();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    auto database = connect(url);
-    database->ensure_history();
 
     const HistoryRow later = running_row("20261122093100");
     const HistoryRow earlier = full_row("20261122093000");
@@ -173,11 +186,8 @@ TEST_CASE("contract: save_row and read_history round-trip every field", "[databa
 }
 
 TEST_CASE("contract: save_row replaces the row of the same version", "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_history();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    auto database = connect(url);
-    database->ensure_history();
 
     HistoryRow row = running_row("20261122093100");
     database->save_row(row);
@@ -193,11 +203,8 @@ TEST_CASE("contract: save_row replaces the row of the same version", "[database]
 
 TEST_CASE("contract: record saves the row and appends its event, on their own or in a transaction",
           "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_history();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    auto database = connect(url);
-    database->ensure_history();
     database->save_row(running_row("20261122093000"));
 
     const HistoryRow row = full_row("20261122093000");  // replaces the running row
@@ -225,11 +232,8 @@ TEST_CASE("contract: record saves the row and appends its event, on their own or
 }
 
 TEST_CASE("contract: record_removal deletes exactly that version and appends its event", "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_history();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    auto database = connect(url);
-    database->ensure_history();
     const HistoryRow kept = full_row("20261122093000");
     const HistoryRow removed = running_row("20261122093100");
     database->save_row(kept);
@@ -256,11 +260,8 @@ TEST_CASE("contract: record_removal deletes exactly that version and appends its
 }
 
 TEST_CASE("contract: record and record_removal write both or neither", "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_history();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    auto database = connect(url);
-    database->ensure_history();
     const HistoryRow row = full_row("20261122093000");
     database->save_row(row);
     test::execute_sql(url, "DROP TABLE data_migrations_events;");  // every event write fails
@@ -280,11 +281,8 @@ TEST_CASE("contract: record and record_removal write both or neither", "[databas
 }
 
 TEST_CASE("contract: append_event adds audit rows in order", "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_history();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    auto database = connect(url);
-    database->ensure_history();
 
     Event apply;
     apply.version = "20261122093000";
