@@ -35,12 +35,6 @@ int decimal_value(std::string_view digits) {
     return value;
 }
 
-// 1-based line of the byte at `pos`.
-int line_at(std::string_view text, std::size_t pos) {
-    const std::string_view before = text.substr(0, pos);
-    return 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
-}
-
 bool is_leap_year(int year) { return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0); }
 
 int days_in_month(int year, int month) {

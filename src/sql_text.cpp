@@ -167,6 +167,11 @@ private:
 
 }  // namespace
 
+int line_at(std::string_view text, std::size_t offset) {
+    const std::string_view before = text.substr(0, offset);
+    return 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+}
+
 std::vector<Statement> split_statements(std::string_view sql) {
     std::vector<Statement> statements;
     LineCounter lines(sql);

@@ -20,6 +20,9 @@ std::vector<Statement> split_statements(std::string_view sql);
 // none. Stops there, so it costs next to nothing where only emptiness matters.
 std::size_t first_statement_offset(std::string_view sql);
 
+// 1-based line of the byte at `offset` of `text`, for messages that name a line.
+int line_at(std::string_view text, std::size_t offset);
+
 // The first keyword of a statement, upper-cased ("UPDATE", "CREATE", ...), comments skipped.
 std::string leading_keyword(std::string_view statement);
 

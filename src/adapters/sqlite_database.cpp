@@ -21,6 +21,7 @@
 
 #include "datamig/clock.hpp"
 #include "datamig/error.hpp"
+#include "datamig/sql_text.hpp"
 
 namespace datamig {
 namespace {
@@ -238,10 +239,6 @@ std::size_t skip_blanks_and_comments(std::string_view sql, std::size_t pos) {
         }
     }
     return pos;
-}
-
-int line_at(std::string_view sql, std::size_t offset) {
-    return 1 + static_cast<int>(std::count(sql.begin(), sql.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
 }
 
 class SqliteDatabase final : public Database {

@@ -142,3 +142,11 @@ TEST_CASE("substitute_placeholder replaces only real placeholders", "[sql_text]"
         CHECK(substitute_placeholder("SELECT '1'::int + :n", "n", "2") == "SELECT '1'::int + 2");
     }
 }
+
+TEST_CASE("line_at counts the lines before an offset", "[sql_text]") {
+    const std::string_view text = "SELECT 1;\n\nUPDATE t\n  SET x = 1;";
+    CHECK(datamig::line_at(text, 0) == 1);
+    CHECK(datamig::line_at(text, text.find("UPDATE")) == 3);
+    CHECK(datamig::line_at(text, text.find("SET")) == 4);
+    CHECK(datamig::line_at(text, text.size()) == 4);
+}
