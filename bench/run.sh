@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# datamig against dbmate (and the psql/sqlite3 floor), on PostgreSQL and SQLite.
+# datamig against dbmate and floors (SQL clients, cat, bench/probes), on PostgreSQL and SQLite.
 # Run on demand, never in CI's timed path. See docs/benchmarks.md.
 #
 #   bench/run.sh                 full suite: 1,000 / 10,000 migrations, 5 runs each
@@ -30,6 +30,7 @@ MANY_TREE=  # $WORK/trees/many-<count>: the migrations of status and check
 LOAD_BEFORE=  # load average when the measurements started: other work on the machine skews them
 RESULTS=  # $WORK/results.tsv: one line per measured run (workload, database, tool, run, ms, KiB)
 PG_CLUSTER=  # $WORK/pg: the throwaway PostgreSQL cluster
+PROBES=  # $WORK/probes: the floor probes of bench/probes, built by this script
 
 usage() {
     sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -76,6 +77,20 @@ install_dbmate() {
 }
 
 # Step 3. datamig as users get it (common.sh).
+
+# Step 3b. The floor probes: tiny C programs that do only what a tool cannot avoid, to show how
+# much of a target's budget that alone takes (bench/probes/*.c say which floor each measures).
+# Built from source into the work folder with the system cc, so no binary is committed;
+# -O2 because they stand for the least any tool could do.
+build_probes() {
+    log "building the floor probes in $PROBES"
+    mkdir -p "$PROBES"
+    local cflags=(-std=c11 -O2 -Wall -Wextra -Werror)
+    # shellcheck disable=SC2046  # pkg-config prints several words on purpose
+    cc "${cflags[@]}" $(pkg-config --cflags libpq) -o "$PROBES/pg_connect" "$BENCH_DIR/probes/pg_connect.c" \
+        $(pkg-config --libs libpq)
+    cc "${cflags[@]}" -o "$PROBES/read_tree" "$BENCH_DIR/probes/read_tree.c"
+}
 
 # ---------------------------------------------------------------------------------------------
 # Step 4. Workloads. One list of files per size, written once into a flat folder (dbmate) and
@@ -173,6 +188,10 @@ tool_command() {
                 CMD=(sqlite3 -bail "$WORK/sqlite/$name.db" ".read $tree/floor.sql")
             fi ;;
         cat/check) CMD=(cat "$tree"/phased/pre_sync/*.sql "$tree"/phased/post_sync/*.sql) ;;
+        # The probes' "migrate" is what prepare_applied_db runs; for the tools it fills the database.
+        pg_connect/migrate) CMD=("$PROBES/pg_connect" "$url") ;;
+        read_tree/status) CMD=("$PROBES/read_tree" "$tree/phased" pre_sync post_sync) ;;
+        stat_tree/status) CMD=("$PROBES/read_tree" --stat "$tree/phased" pre_sync post_sync) ;;
         *) die "no command for $tool $action" ;;
     esac
 }
@@ -193,10 +212,17 @@ measure() {
 }
 
 # Applies every migration of a tree untimed: the history a no-op migrate or status starts from.
+# The probes apply nothing: read_tree needs no database; pg_connect gets an empty one and
+# connects once untimed, as the tools' first connection to theirs is in this untimed step.
 prepare_applied_db() {
     local tool=$1 kind=$2 name=$3 tree=$4
+    [[ "$tool" == read_tree || "$tool" == stat_tree ]] && return
     [[ -f "$WORK/prepared-$kind-$name" ]] && return
-    log "preparing $name ($kind): $tool applies every migration of $(basename "$tree"), untimed"
+    if [[ "$tool" == pg_connect ]]; then
+        log "preparing $name ($kind): an empty database for pg_connect, connected to once, untimed"
+    else
+        log "preparing $name ($kind): $tool applies every migration of $(basename "$tree"), untimed"
+    fi
     fresh_db "$kind" "$name"
     tool_command "$tool" migrate "$kind" "$name" "$tree"
     "${CMD[@]}" >/dev/null 2>"$WORK/logs/prepare-$kind-$name.log" || die "$tool could not prepare $name"
@@ -205,7 +231,8 @@ prepare_applied_db() {
 
 # Why each workload: apply = a first deploy or a backlog, and the cost per migration;
 # noop = what every deploy pays when nothing is pending; status = reading a long history;
-# check = CI on every pull request, with no database.
+# check = CI on every pull request, with no database. The probes run as tools in the workload
+# whose floor they are: pg_connect in noop (PostgreSQL), read_tree and stat_tree in status.
 workload_apply() {
     local tool=$1 kind=$2 run=$3 name=apply_${1}_$3
     fresh_db "$kind" "$name"
@@ -310,7 +337,7 @@ report() {
         END {
             nw = split("apply noop status check", workloads, " ")
             nk = split("postgres sqlite -", kinds, " ")
-            nt = split("datamig dbmate floor cat", tools, " ")
+            nt = split("datamig dbmate floor pg_connect read_tree stat_tree cat", tools, " ")
             title["apply"] = "apply " apply " migrations"; title["noop"] = "migrate, nothing pending (" apply " applied)"
             title["status"] = "status, " many " applied"; title["check"] = "check, " many " files"
             name["postgres"] = "PostgreSQL"; name["sqlite"] = "SQLite"; name["-"] = "none"
@@ -320,6 +347,9 @@ report() {
                 w = workloads[i]; k = kinds[m]; t = tools[j]
                 if (!((w, k, t) in ms)) continue
                 label = t == "floor" ? (k == "postgres" ? "psql -f (floor)" : "sqlite3 (floor)") : t
+                if (t == "pg_connect") label = "pg_connect (floor: connect + SELECT 1)"
+                if (t == "read_tree") label = "read_tree (floor: list + read files)"
+                if (t == "stat_tree") label = "read_tree --stat (floor: list + stat)"
                 printf "| %s | %s | %s | %.1f | %.1f–%.1f | %.1f |\n", title[w], name[k], label, ms[w, k, t], low[w, k, t], high[w, k, t], rss[w, k, t] / 1024
             }
             print ""
@@ -330,7 +360,11 @@ report() {
                 if (k == "-") continue
                 target("apply, " name[k] ": datamig / dbmate", "apply", k, "datamig", "dbmate", "0.5")
                 target("no-op migrate, " name[k] ": datamig / dbmate", "noop", k, "datamig", "dbmate", "0.5")
+                # No target: how much of the 0.5 budget the floor alone takes.
+                target("no-op migrate, " name[k] ": connect floor / dbmate", "noop", k, "pg_connect", "dbmate", "")
                 target("status, " name[k] ": datamig / dbmate", "status", k, "datamig", "dbmate", "0.5")
+                target("status, " name[k] ": read floor / dbmate", "status", k, "read_tree", "dbmate", "")
+                target("status, " name[k] ": stat floor / dbmate", "status", k, "stat_tree", "dbmate", "")
                 target("apply, " name[k] ": datamig / floor", "apply", k, "datamig", "floor", k == "postgres" ? "1.2" : "")
             }
             target("check: datamig / cat", "check", "-", "datamig", "cat", "3")
@@ -344,9 +378,10 @@ main() {
     install_dbmate
     build_datamig build-bench
     mkdir -p "$WORK/logs" "$WORK/sqlite" "$WORK/trees"
-    WORK=$(realpath "$WORK") RESULTS=$WORK/results.tsv PG_CLUSTER=$WORK/pg
+    WORK=$(realpath "$WORK") RESULTS=$WORK/results.tsv PG_CLUSTER=$WORK/pg PROBES=$WORK/probes
     cd "$WORK"  # no datamig.toml or .env from the caller's folder leaks into a run
     rm -f "$RESULTS" "$WORK"/prepared-*
+    build_probes
     log "generating workloads: $APPLY_COUNT and $MANY_COUNT migrations"
     APPLY_TREE=$WORK/trees/apply-$APPLY_COUNT MANY_TREE=$WORK/trees/many-$MANY_COUNT
     generate_tree "$APPLY_TREE" "$APPLY_COUNT"
@@ -359,8 +394,15 @@ main() {
         [[ "$kind" == sqlite || "$kind" == postgres ]] || die "unknown database: $kind"
         rm -f "$WORK"/sqlite/*
         run_workload apply "$kind" datamig dbmate floor
-        run_workload noop "$kind" datamig dbmate
-        run_workload status "$kind" datamig dbmate
+        # The connect floor only where connecting costs: SQLite opens a file.
+        if [[ "$kind" == postgres ]]; then
+            run_workload noop "$kind" datamig dbmate pg_connect
+        else
+            run_workload noop "$kind" datamig dbmate
+        fi
+        # The read floors touch no database, but run in each status workload: a ratio is only
+        # worth something between runs taken side by side.
+        run_workload status "$kind" datamig dbmate read_tree stat_tree
     done
     run_workload check - datamig cat
 
