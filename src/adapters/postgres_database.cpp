@@ -18,6 +18,7 @@
 
 #include <pqxx/pqxx>
 
+#include "datamig/adapters/libpq_loader.hpp"
 #include "datamig/error.hpp"
 #include "datamig/migration.hpp"
 #include "datamig/sql_text.hpp"
@@ -612,6 +613,7 @@ private:
 }  // namespace
 
 std::unique_ptr<Database> open_postgres(const std::string& conninfo, const ConnectOptions& options) {
+    load_libpq();
     return std::make_unique<PostgresDatabase>(conninfo, options);
 }
 

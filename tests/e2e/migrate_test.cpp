@@ -343,4 +343,23 @@ TEST_CASE("a legacy data_migrations(version) table is adopted", "[migrate]") {
     CHECK(project.value("SELECT count(*) FROM data_migrations") == "2");
 }
 
+// libpq and its twenty dependencies cost every start about 4 ms; only a PostgreSQL connection
+// should pay it (include/datamig/adapters/libpq_loader.hpp). The dynamic loader's own log
+// (LD_DEBUG=files) names every library the process loads.
+TEST_CASE("libpq is loaded for a PostgreSQL database only", "[migrate]") {
+    Project project;
+    create_items(project);
+    project.write_sql("pre_sync", "20260101000001", "touch", logging_migration("touch"));
+
+    const auto version = project.run({"--version"}, {{"LD_DEBUG", "files"}});
+    REQUIRE(version.exit_code == 0);
+    CHECK(version.err.find("file=libpq.so.5") == std::string::npos);
+
+    const auto result = project.run({"migrate"}, {{"LD_DEBUG", "files"}});
+    REQUIRE(result.exit_code == 0);
+    CHECK(run_order(project) == std::vector<std::string>{"touch"});
+    const bool loaded = result.err.find("file=libpq.so.5") != std::string::npos;
+    CHECK(loaded == (suite_database_kind() == "postgres"));
+}
+
 }  // namespace datamig::test
