@@ -42,8 +42,8 @@ bool is_executable(fs::perms permissions) {
            fs::perms::none;
 }
 
-Finding file_error(const fs::path& path, std::string code, std::string message) {
-    return {Severity::error, path.string(), 0, std::move(code), std::move(message)};
+Finding file_error(std::string path, std::string code, std::string message) {
+    return {Severity::error, std::move(path), 0, std::move(code), std::move(message)};
 }
 
 // A phase folder's entry as its listing describes it.
@@ -76,7 +76,7 @@ std::vector<PhaseEntry> phase_entries(const fs::path& folder, Findings& findings
     std::error_code error;
     if (!fs::exists(folder, error)) return {};
     if (!fs::is_directory(folder, error)) {
-        findings.push_back(file_error(folder, "invalid-phase-folder", "phase folder is not a directory"));
+        findings.push_back(file_error(folder.string(), "invalid-phase-folder", "phase folder is not a directory"));
         return {};
     }
     const auto unreadable = [&folder] {
@@ -116,7 +116,9 @@ PhaseFolder locate_phase_folder(const fs::path& root, const std::string& phase, 
 // Turns one directory entry into a migration file, or into findings when it cannot be one.
 std::optional<MigrationFile> to_migration_file(const PhaseFolder& folder, const PhaseEntry& entry,
                                                const fs::path& canonical_root, Findings& findings) {
-    fs::path path = folder.path / entry.name;
+    // Phase names are [a-z0-9_]+ and entry names hold no '/': the same text as folder.path /
+    // entry.name, without building a std::filesystem::path for every file.
+    std::string path = folder.path.native() + '/' + entry.name;
     // Resolving costs about ten system calls, so only entries that can lead elsewhere are.
     if (entry.symlink || !folder.inside_root) {
         std::error_code error;
@@ -167,12 +169,12 @@ std::optional<MigrationFile> to_migration_file(const PhaseFolder& folder, const 
 Finding version_conflict(const MigrationFile& first, const MigrationFile& second) {
     if (first.phase == second.phase) {
         return file_error(second.path, "duplicate-version",
-                          "version " + second.version + " is also used by " + first.path.string() +
+                          "version " + second.version + " is also used by " + first.path +
                               "; give one of them a new timestamp");
     }
     return file_error(second.path, "phase-collision",
                       "version " + second.version + " is used in phase " + first.phase + " (" +
-                          first.path.string() + ") and in phase " + second.phase + " (" + second.path.string() +
+                          first.path + ") and in phase " + second.phase + " (" + second.path +
                           "); a version must be unique across phases");
 }
 
@@ -192,11 +194,11 @@ private:
 };
 
 // One open(), fstat() and read() for a regular file: status and check read thousands of files.
-std::string read_bytes(const fs::path& path) {
+std::string read_bytes(const std::string& path) {
     const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     struct stat info {};
     if (file.get() < 0 || ::fstat(file.get(), &info) != 0) {
-        throw InvalidInput("cannot read migration " + path.string() + ": " +
+        throw InvalidInput("cannot read migration " + path + ": " +
                            std::error_code(errno, std::generic_category()).message());
     }
     // Anything but a regular file (a pipe, a /proc file) has no size to trust: read to its end.
@@ -207,7 +209,7 @@ std::string read_bytes(const fs::path& path) {
         if (filled == content.size()) content.resize(std::max<std::size_t>(2 * content.size(), 4096));
         const ssize_t count = ::read(file.get(), content.data() + filled, content.size() - filled);
         if (count < 0 && errno == EINTR) continue;
-        if (count < 0) throw InvalidInput("cannot read migration " + path.string());
+        if (count < 0) throw InvalidInput("cannot read migration " + path);
         if (count == 0) break;
         filled += static_cast<std::size_t>(count);
     }
@@ -223,14 +225,6 @@ void add_ddl_warnings(const Section& section, const std::string& file_label, Fin
                             leading_keyword(statement.text) +
                                 " statement in a data migration; schema changes belong in schema migrations"});
     }
-}
-
-// Frees the text of every section (swapping: assigning "" would keep the allocation),
-// keeping lines and options.
-void drop_sql(SqlScript& script) {
-    std::string().swap(script.up.sql);
-    if (script.down) std::string().swap(script.down->sql);
-    if (script.verify) std::string().swap(script.verify->sql);
 }
 
 // A folder in the root that is no phase is most likely a typo ("postsync"): its migrations
@@ -265,6 +259,8 @@ Catalog list_migrations(const fs::path& root, const std::vector<std::string>& ph
         const std::vector<PhaseEntry> entries = phase_entries(root / phase, catalog.findings);
         if (entries.empty()) continue;  // a missing folder, which cannot be resolved, has none
         const PhaseFolder folder = locate_phase_folder(root, phase, canonical_root);
+        // Growing one file at a time would move every file listed so far, again and again.
+        catalog.files.reserve(catalog.files.size() + entries.size());
         for (const PhaseEntry& entry : entries) {
             auto file = to_migration_file(folder, entry, canonical_root, catalog.findings);
             if (!file) continue;
@@ -283,10 +279,10 @@ Catalog list_migrations(const fs::path& root, const std::vector<std::string>& ph
 LoadedMigration load_migration(MigrationFile file, Load load) {
     const std::string raw = read_bytes(file.path);
     const std::string text = normalize_text(raw);
-    LoadedMigration loaded{std::move(file), sha256_hex(text), std::nullopt, {}};
+    LoadedMigration loaded{std::move(file), sha256_hex(text), nullptr, BatchMode::none, {}};
     if (loaded.file.kind == Kind::exec) return loaded;
 
-    const std::string label = loaded.file.path.string();
+    const std::string& label = loaded.file.path;
     int bad_line = 0;
     if (!is_valid_utf8(raw, bad_line)) {
         loaded.findings.push_back({Severity::error, label, bad_line, "invalid-utf8",
@@ -294,13 +290,13 @@ LoadedMigration load_migration(MigrationFile file, Load load) {
     }
     ParsedSql parsed = parse_sql_migration(text, label);
     loaded.findings.insert(loaded.findings.end(), parsed.findings.begin(), parsed.findings.end());
-    if (load == Load::summary) {
-        drop_sql(parsed.script);
-    } else {
+    if (load != Load::summary) {
         add_ddl_warnings(parsed.script.up, label, loaded.findings);
         if (parsed.script.down) add_ddl_warnings(*parsed.script.down, label, loaded.findings);
     }
-    if (!has_errors(loaded.findings)) loaded.script = std::move(parsed.script);
+    if (has_errors(loaded.findings)) return loaded;
+    loaded.batch = parsed.script.up.options.batch;
+    if (load == Load::full) loaded.script = std::make_shared<const SqlScript>(std::move(parsed.script));
     return loaded;
 }
 

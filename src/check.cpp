@@ -40,12 +40,12 @@ void check_schema_dir(const std::filesystem::path& schema_dir, const std::vector
     for (const auto& file : files) {
         const MigrationFile& migration = file.file;
         if (const auto clash = by_version.find(migration.version); clash != by_version.end()) {
-            findings.push_back({Severity::error, migration.path.string(), 0, "schema-version-collision",
+            findings.push_back({Severity::error, migration.path, 0, "schema-version-collision",
                                 fmt::format("version {} is also used by schema migration {}", migration.version, clash->second)});
         }
         // Rails loads data and schema migrations as classes named after the file: one name, one class.
         if (const auto clash = by_name.find(migration.name); clash != by_name.end()) {
-            findings.push_back({Severity::error, migration.path.string(), 0, "schema-name-collision",
+            findings.push_back({Severity::error, migration.path, 0, "schema-name-collision",
                                 fmt::format("name {} is also used by schema migration {}", migration.name, clash->second)});
         }
     }
@@ -62,7 +62,7 @@ Findings check_tree(Findings findings, const std::vector<LoadedMigration>& files
 
 Findings check_history(const std::vector<StatusEntry>& status) {
     Findings findings;
-    std::map<std::string, std::string> newest_applied;  // phase -> version
+    std::map<std::string_view, std::string_view> newest_applied;  // phase -> version
     for (const auto& entry : status) {
         if (entry.row && entry.row->status == RowStatus::applied && !entry.phase.empty()) {
             auto& newest = newest_applied[entry.phase];
@@ -70,7 +70,7 @@ Findings check_history(const std::vector<StatusEntry>& status) {
         }
     }
     for (const auto& entry : status) {
-        const std::string file = entry.file ? entry.file->file.path.string() : "";
+        const std::string file = entry.file ? entry.file->file.path : "";
         const auto warn = [&](const char* code, std::string message) {
             findings.push_back({Severity::warning, file, 0, code, std::move(message)});
         };

@@ -175,7 +175,8 @@ Exit run_status(const Invocation& invocation) {
     const auto files = load_all(std::move(catalog.files), Load::summary);
 
     const auto db = open_database(settings, Access::read_only);
-    auto status = compute_status(files, db->read_history(), settings.phases);
+    const std::vector<HistoryRow> history = db->read_history();
+    auto status = compute_status(files, history, settings.phases);
     if (const auto& phase = invocation.options.phase) {
         status.erase(std::remove_if(status.begin(), status.end(), [&](const StatusEntry& e) { return e.phase != *phase; }),
                      status.end());
@@ -240,13 +241,14 @@ Exit run_check(const Invocation& invocation) {
     const Settings& settings = invocation.settings;
     // 1. Every file-system rule, all findings collected before deciding.
     Catalog catalog = list_migrations(settings.dir, settings.phases);
-    const auto files = load_all(std::move(catalog.files), Load::full);
+    const auto files = load_all(std::move(catalog.files), Load::findings);
     Findings findings = check_tree(std::move(catalog.findings), files, settings.schema_dir);
 
     // 2. Only with --db does check connect; CI runs it without a database.
     if (invocation.options.use_db) {
         const auto db = open_database(settings, Access::read_only);
-        const Findings drift = check_history(compute_status(files, db->read_history(), settings.phases));
+        const std::vector<HistoryRow> history = db->read_history();
+        const Findings drift = check_history(compute_status(files, history, settings.phases));
         findings.insert(findings.end(), drift.begin(), drift.end());
     }
     if (invocation.options.strict) make_strict(findings);

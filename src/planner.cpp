@@ -26,7 +26,7 @@ void refuse_collisions(const Catalog& catalog, const std::map<std::string, const
         if (found == rows.end() || found->second->adopted()) continue;
         const HistoryRow& row = *found->second;
         if (row.phase == file.phase && row.name == file.name) continue;
-        collisions.push_back({Severity::error, file.path.string(), 0, "version-collision",
+        collisions.push_back({Severity::error, file.path, 0, "version-collision",
                               fmt::format("version {} is already recorded as {}/{}; give this migration a new "
                                           "version (datamig generate)",
                                           file.version, row.phase.value_or("?"), row.name.value_or("?"))});

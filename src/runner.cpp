@@ -103,7 +103,7 @@ Outcome Runner::roll_back(const LoadedMigration& migration) {
 void Runner::require_reversible(const LoadedMigration& migration) {
     if (migration.file.kind == Kind::sql && !migration.script->down) {
         throw MigrationFailed(fmt::format("{}: irreversible: it has no '-- migrate:down' section; nothing was rolled back",
-                                          migration.file.path.string()));
+                                          migration.file.path));
     }
 }
 
@@ -230,11 +230,11 @@ void Runner::run_ranges(const LoadedMigration& migration, const BatchSettings& b
     const auto last = query_key(migration, last_key_query(options));
     std::optional<std::int64_t> from;
     if (row.batch_cursor) {
-        from = parse_key(*row.batch_cursor, fmt::format("{}: the checkpoint (batch_cursor)", migration.file.path.string()));
+        from = parse_key(*row.batch_cursor, fmt::format("{}: the checkpoint (batch_cursor)", migration.file.path));
     }
     if (last && *last > std::numeric_limits<std::int64_t>::max() - batch.size) {
         throw MigrationFailed(fmt::format("{}:{}: key {}.{} reaches {}, too close to the 64-bit limit for batch_size {}",
-                                          migration.file.path.string(), migration.script->up.marker_line,
+                                          migration.file.path, migration.script->up.marker_line,
                                           options.key_table, options.key_column, *last, batch.size));
     }
     std::optional<std::int64_t> first;
@@ -279,7 +279,7 @@ std::int64_t Runner::run_batch(const LoadedMigration& migration, const std::stri
 std::optional<std::int64_t> Runner::query_key(const LoadedMigration& migration, const std::string& query) {
     const Section& up = migration.script->up;
     const std::string key = up.options.key_table + "." + up.options.key_column;
-    const std::string where = fmt::format("{}:{}", migration.file.path.string(), up.marker_line);
+    const std::string where = fmt::format("{}:{}", migration.file.path, up.marker_line);
     std::optional<std::string> value;
     try {
         value = db_.query_value(query);
@@ -312,7 +312,7 @@ std::int64_t Runner::run_section(const LoadedMigration& migration, const Section
         return db_.execute(sql);
     } catch (const SqlError& error) {
         const int line = error.line() > 0 ? section.first_line() + error.line() - 1 : section.marker_line;
-        throw MigrationFailed(fmt::format("{}:{}: {}", migration.file.path.string(), line, error.what()));
+        throw MigrationFailed(fmt::format("{}:{}: {}", migration.file.path, line, error.what()));
     }
 }
 
@@ -324,16 +324,16 @@ void Runner::verify(const LoadedMigration& migration) {
     if (statements.empty()) return;
     const int line = section.first_line() + statements.front().first_line - 1;
     if (statements.size() > 1) {
-        throw MigrationFailed(fmt::format("{}:{}: verify must be a single query", migration.file.path.string(), line));
+        throw MigrationFailed(fmt::format("{}:{}: verify must be a single query", migration.file.path, line));
     }
     std::optional<std::string> value;
     try {
         value = db_.query_value(statements.front().text);
     } catch (const SqlError& error) {
-        throw MigrationFailed(fmt::format("{}:{}: verify: {}", migration.file.path.string(), line, error.what()));
+        throw MigrationFailed(fmt::format("{}:{}: verify: {}", migration.file.path, line, error.what()));
     }
     if (!is_truthy(value)) {
-        throw MigrationFailed(fmt::format("{}:{}: verify failed: the query returned {}", migration.file.path.string(), line,
+        throw MigrationFailed(fmt::format("{}:{}: verify failed: the query returned {}", migration.file.path, line,
                                           value ? "'" + *value + "'" : std::string("no value")));
     }
 }
@@ -353,7 +353,7 @@ void Runner::run_program(const LoadedMigration& migration, bool up) {
                               fmt::format("{} {}", file.version, file.name)};
     const ExecResult result = run_process(request);
     if (result.timed_out || result.killed_by_signal != 0 || result.exit_status != 0) {
-        throw MigrationFailed(fmt::format("{}: {}", file.path.string(), describe(result, request)));
+        throw MigrationFailed(fmt::format("{}: {}", file.path, describe(result, request)));
     }
 }
 

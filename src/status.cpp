@@ -1,7 +1,6 @@
 #include "datamig/status.hpp"
 
 #include <algorithm>
-#include <map>
 
 namespace datamig {
 
@@ -18,7 +17,7 @@ std::string_view to_string(State state) {
 }
 
 bool is_resumable(const LoadedMigration& file) {
-    return file.script.has_value() && file.script->up.options.batch != BatchMode::none;
+    return file.batch != BatchMode::none;
 }
 
 namespace {
@@ -30,33 +29,41 @@ State state_of(const HistoryRow& row, const LoadedMigration& file) {
     return State::applied;
 }
 
+std::string_view text_or_empty(const std::optional<std::string>& text) { return text ? std::string_view(*text) : ""; }
+
 }  // namespace
 
-std::vector<StatusEntry> compute_status(const std::vector<LoadedMigration>& files, std::vector<HistoryRow> history,
+std::vector<StatusEntry> compute_status(const std::vector<LoadedMigration>& files, const std::vector<HistoryRow>& history,
                                         const std::vector<std::string>& phases) {
-    // Each row moves into its entry: status holds one entry per migration until it exits.
-    std::map<std::string, HistoryRow*> rows;
-    for (auto& row : history) rows.emplace(row.version, &row);
+    // Rows sorted by version for a binary search per file; the rows no file claims follow the
+    // files, in version order.
+    std::vector<const HistoryRow*> rows;
+    rows.reserve(history.size());
+    for (const auto& row : history) rows.push_back(&row);
+    const auto precedes = [](const HistoryRow* row, const std::string& version) { return row->version < version; };
+    std::sort(rows.begin(), rows.end(), [&](const HistoryRow* a, const HistoryRow* b) { return precedes(a, b->version); });
+    std::vector<bool> claimed(rows.size());
 
     std::vector<StatusEntry> entries;
     entries.reserve(files.size() + history.size());
     for (const auto& file : files) {
-        StatusEntry entry{file.file.version, file.file.name, file.file.phase, file.file.kind, State::pending, {}, &file};
-        if (const auto found = rows.find(file.file.version); found != rows.end()) {
-            entry.state = state_of(*found->second, file);
-            entry.row = std::move(*found->second);
-            rows.erase(found);
+        StatusEntry entry{file.file.version, file.file.name, file.file.phase, file.file.kind, State::pending, nullptr, &file};
+        const auto found = std::lower_bound(rows.begin(), rows.end(), file.file.version, precedes);
+        if (found != rows.end() && (*found)->version == file.file.version) {
+            entry.state = state_of(**found, file);
+            entry.row = *found;
+            claimed[static_cast<std::size_t>(found - rows.begin())] = true;
         }
-        entries.push_back(std::move(entry));
+        entries.push_back(entry);
     }
-    for (const auto& [version, row] : rows) {
-        StatusEntry entry{version, row->name.value_or(""), row->phase.value_or(""), std::nullopt,
-                          row->status == RowStatus::running ? State::running : State::missing, {}, nullptr};
-        entry.row = std::move(*row);
-        entries.push_back(std::move(entry));
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (claimed[i]) continue;
+        const HistoryRow& row = *rows[i];
+        entries.push_back({row.version, text_or_empty(row.name), text_or_empty(row.phase), std::nullopt,
+                           row.status == RowStatus::running ? State::running : State::missing, &row, nullptr});
     }
 
-    const auto phase_rank = [&phases](const std::string& phase) {
+    const auto phase_rank = [&phases](std::string_view phase) {
         return static_cast<std::size_t>(std::find(phases.begin(), phases.end(), phase) - phases.begin());
     };
     const auto in_order = [&](const StatusEntry& a, const StatusEntry& b) {

@@ -2,7 +2,7 @@
 // The migrations tree on disk: phase folders, the files in them, and their loaded content.
 // Listing reads directory entries only; content is read when a command needs it, once.
 #include <filesystem>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,15 +25,21 @@ Catalog list_migrations(const std::filesystem::path& root, const std::vector<std
 // A file's content, normalised, with its checksum and (SQL) parsed sections.
 struct LoadedMigration {
     MigrationFile file;
-    std::string checksum;              // sha256_hex(normalize_text(raw))
-    std::optional<SqlScript> script;   // set for valid SQL migrations
-    Findings findings;                 // invalid UTF-8, parse errors, DDL warnings
+    std::string checksum;  // sha256_hex(normalize_text(raw))
+    // Set for valid SQL migrations loaded in full; copies share it. A pointer, so that the files
+    // status and check hold by the thousand do not each carry room for a script.
+    std::shared_ptr<const SqlScript> script;
+    BatchMode batch = BatchMode::none;  // the up section's, for valid SQL migrations in any load
+    Findings findings;                  // invalid UTF-8, parse errors, DDL warnings
 };
 
-// What a command keeps of a file. `status` holds every file until it prints and only compares
-// checksums and asks whether a batch resumes: the summary has no DDL warnings and its
-// sections keep their lines and options but not their SQL.
-enum class Load { full, summary };
+// What a command keeps of a file. status and check hold every file of the tree until they
+// print, and neither runs one: only migrate and rollback need the script.
+enum class Load {
+    full,      // the script and every finding
+    findings,  // every finding, no script (check)
+    summary,   // the errors but no DDL warnings, no script (status compares checksums)
+};
 
 // Reads and parses one file. I/O errors become InvalidInput naming the file.
 LoadedMigration load_migration(MigrationFile file, Load load = Load::full);

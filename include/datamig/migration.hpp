@@ -3,7 +3,6 @@
 // Pure functions on text; reading the disk happens in catalog.hpp.
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,7 +19,10 @@ struct MigrationFile {
     std::string version;  // exactly 14 digits, a valid UTC date-time
     std::string name;     // [a-z0-9_]+
     std::string phase;
-    std::filesystem::path path;
+    // "<dir>/<phase>/<file name>", as messages name the file. Not a std::filesystem::path: that
+    // keeps a heap list of its components, about 1 KB for each of the thousands of files that
+    // status and check hold.
+    std::string path;
     Kind kind = Kind::sql;
 };
 

@@ -293,6 +293,10 @@ public:
                 columns += (columns.empty() ? "" : ", ") +
                            (existing.count(column.name) != 0 ? quoted : "NULL AS " + quoted);
             }
+            // Growing one row at a time would move every row read so far, again and again for the
+            // thousands status reads; counting them first is one quick pass.
+            const auto count = connection_.execAndGet("SELECT count(*) FROM " + history_.quoted()).getInt64();
+            rows.reserve(static_cast<std::size_t>(count));
             SQLite::Statement query(connection_,
                                     "SELECT " + columns + " FROM " + history_.quoted() + " ORDER BY \"version\"");
             while (query.executeStep()) rows.push_back(row_from(query));

@@ -1,6 +1,7 @@
 #pragma once
 // Small builders for the core's value types, shared by the unit tests that plan, judge and
 // report migrations without touching the disk.
+#include <memory>
 #include <string>
 
 #include "datamig/catalog.hpp"
@@ -14,8 +15,10 @@ inline LoadedMigration loaded_sql(const std::string& phase, const std::string& v
     LoadedMigration loaded;
     loaded.file = {version, name, phase, "db/data_migrations/" + phase + "/" + version + "_" + name + ".sql", Kind::sql};
     loaded.checksum = "sum-" + version;
-    loaded.script.emplace();
-    loaded.script->up.options.batch = batch;
+    SqlScript script;
+    script.up.options.batch = batch;
+    loaded.script = std::make_shared<const SqlScript>(std::move(script));
+    loaded.batch = batch;
     return loaded;
 }
 

@@ -34,7 +34,7 @@ std::vector<std::string> versions(const Catalog& catalog) {
 }
 
 datamig::MigrationFile sql_file(const fs::path& path) {
-    return {"20261122093000", "x", "pre_sync", path, Kind::sql};
+    return {"20261122093000", "x", "pre_sync", path.string(), Kind::sql};
 }
 
 }  // namespace
@@ -53,7 +53,7 @@ TEST_CASE("list_migrations lists valid files in phase order, then version order"
     CHECK(exec.name == "enqueue");
     CHECK(exec.phase == "post_sync");
     CHECK(exec.kind == Kind::exec);
-    CHECK(exec.path == root.path() / "post_sync" / "20250101000000_enqueue.sh");
+    CHECK(exec.path == (root.path() / "post_sync" / "20250101000000_enqueue.sh").string());
     CHECK(catalog.files[0].kind == Kind::sql);
     CHECK(catalog.files[0].phase == "pre_sync");
 }
@@ -166,7 +166,7 @@ TEST_CASE("list_migrations: a phase folder linked inside the root is listed", "[
     fs::create_symlink(file, root.path() / "real" / "20240102000000_b.sql");
     const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
     CHECK(versions(catalog) == std::vector<std::string>{"20240101000000", "20240102000000"});
-    CHECK(catalog.files[0].path == root.path() / "pre_sync" / "20240101000000_a.sql");
+    CHECK(catalog.files[0].path == (root.path() / "pre_sync" / "20240101000000_a.sql").string());
     CHECK(finding_with_code(catalog.findings, "unknown-phase-folder").file == (root.path() / "real").string());
 }
 
@@ -189,8 +189,8 @@ TEST_CASE("list_migrations: duplicate versions within and across phases", "[cata
 
     const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
     REQUIRE(catalog.files.size() == 2);
-    CHECK(catalog.files[0].path == first);
-    CHECK(catalog.files[1].path == pre);
+    CHECK(catalog.files[0].path == first.string());
+    CHECK(catalog.files[1].path == pre.string());
 
     const auto& duplicate = finding_with_code(catalog.findings, "duplicate-version");
     CHECK(duplicate.severity == Severity::error);
@@ -226,7 +226,7 @@ TEST_CASE("load_migration parses SQL and checksums the normalised text", "[catal
     REQUIRE(loaded.script);
     CHECK(loaded.script->up.sql == "UPDATE t SET a = 1;\n");
     CHECK(loaded.script->down);
-    CHECK(loaded.file.path == unix_path);
+    CHECK(loaded.file.path == unix_path.string());
 
     const auto windows = datamig::load_migration(sql_file(windows_path));
     CHECK(windows.checksum == loaded.checksum);
@@ -234,25 +234,32 @@ TEST_CASE("load_migration parses SQL and checksums the normalised text", "[catal
     CHECK(windows.script->up.sql == loaded.script->up.sql);
 }
 
-TEST_CASE("load_migration: a summary keeps checksum, errors and options, not SQL or DDL warnings", "[catalog]") {
+TEST_CASE("load_migration: findings and summary loads keep no script", "[catalog]") {
     TempDir root;
     const auto batched = write_file(root.path() / "batched.sql",
                                     "-- migrate:up batch:loop\nCREATE TABLE t (a int);\n-- migrate:down\nDROP TABLE t;\n");
     const auto full = datamig::load_migration(sql_file(batched));
-    const auto summary = datamig::load_migration(sql_file(batched), datamig::Load::summary);
     CHECK(full.findings.size() == 2);  // both DDL warnings
+    REQUIRE(full.script);
+    CHECK(full.batch == datamig::BatchMode::loop);
+
+    const auto findings = datamig::load_migration(sql_file(batched), datamig::Load::findings);
+    CHECK(findings.findings.size() == 2);
+    CHECK(findings.checksum == full.checksum);
+    CHECK(findings.batch == datamig::BatchMode::loop);
+    CHECK_FALSE(findings.script);
+
+    // A summary has no DDL warnings either.
+    const auto summary = datamig::load_migration(sql_file(batched), datamig::Load::summary);
     CHECK(summary.findings.empty());
     CHECK(summary.checksum == full.checksum);
-    REQUIRE(summary.script);
-    CHECK(summary.script->up.options.batch == datamig::BatchMode::loop);
-    CHECK(summary.script->up.marker_line == 1);
-    CHECK(summary.script->up.sql.empty());
-    REQUIRE(summary.script->down);
-    CHECK(summary.script->down->sql.empty());
+    CHECK(summary.batch == datamig::BatchMode::loop);
+    CHECK_FALSE(summary.script);
 
-    const auto invalid = write_file(root.path() / "invalid.sql", "-- migrate:up fancy:yes\nSELECT 1;\n");
+    const auto invalid = write_file(root.path() / "invalid.sql", "-- migrate:up batch:loop fancy:yes\nSELECT 1;\n");
     const auto invalid_summary = datamig::load_migration(sql_file(invalid), datamig::Load::summary);
     CHECK_FALSE(invalid_summary.script);
+    CHECK(invalid_summary.batch == datamig::BatchMode::none);  // an invalid file does not resume
     CHECK(finding_with_code(invalid_summary.findings, "unknown-option").line == 1);
 }
 

@@ -59,11 +59,11 @@ TEST_CASE("check_tree --schema-dir: versions and names used by schema migrations
     REQUIRE(findings.size() == 2);
     const Finding& version = with_code(findings, "schema-version-collision");
     CHECK(version.severity == Severity::error);
-    CHECK(version.file == files[0].file.path.string());
+    CHECK(version.file == files[0].file.path);
     CHECK_THAT(version.message, Catch::Contains("20260101000000_create_users.sql"));
     const Finding& name = with_code(findings, "schema-name-collision");
     CHECK(name.severity == Severity::error);
-    CHECK(name.file == files[1].file.path.string());
+    CHECK(name.file == files[1].file.path);
     CHECK_THAT(name.message, Catch::Contains("20250101000000_backfill_roles.rb"));
 }
 
@@ -86,7 +86,7 @@ TEST_CASE("check_history warns about checksum drift", "[check]") {
     REQUIRE(findings.size() == 1);
     CHECK(findings[0].code == "checksum-drift");
     CHECK(findings[0].severity == Severity::warning);
-    CHECK(findings[0].file == files[0].file.path.string());
+    CHECK(findings[0].file == files[0].file.path);
     CHECK_THAT(findings[0].message, Catch::Contains("recorded-sum"));
 }
 
@@ -118,7 +118,7 @@ TEST_CASE("check_history warns about pending migrations older than the newest ap
     const Findings findings = history_findings(files, {datamig::test::row_of(files[1])});
     REQUIRE(findings.size() == 1);
     CHECK(findings[0].code == "out-of-order");
-    CHECK(findings[0].file == files[0].file.path.string());
+    CHECK(findings[0].file == files[0].file.path);
     CHECK_THAT(findings[0].message, Catch::Contains("20260101000000") && Catch::Contains("20260102000000"));
 }
 

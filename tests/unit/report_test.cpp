@@ -21,7 +21,7 @@ LoadedMigration file(const std::string& phase, const std::string& version, const
     LoadedMigration loaded;
     loaded.file = {version, name, phase, phase + "/" + version + "_" + name, kind};
     loaded.checksum = "sum-" + version;
-    if (kind == datamig::Kind::sql) loaded.script.emplace();
+    if (kind == datamig::Kind::sql) loaded.script = std::make_shared<const datamig::SqlScript>();
     return loaded;
 }
 
@@ -57,7 +57,8 @@ TEST_CASE("print_status JSON has the keys of SPEC §8 and the counts", "[report]
                                                 file("post_sync", "20260102000000", "enqueue", datamig::Kind::exec)};
     HistoryRow legacy;
     legacy.version = "20200101000000";
-    const auto status = datamig::compute_status(files, {applied_row(files[0]), legacy}, phases);
+    const std::vector<HistoryRow> history = {applied_row(files[0]), legacy};
+    const auto status = datamig::compute_status(files, history, phases);
 
     std::ostringstream out;
     datamig::print_status(out, status, OutputFormat::json, false);
@@ -101,8 +102,9 @@ TEST_CASE("print_status text: one line per migration and a summary", "[report]")
                                                 file("pre_sync", "20260102000000", "later", datamig::Kind::sql)};
     HistoryRow edited = applied_row(files[0]);
     edited.checksum = "old";
+    const std::vector<HistoryRow> history = {edited};
     std::ostringstream out;
-    datamig::print_status(out, datamig::compute_status(files, {edited}, phases), OutputFormat::text, false);
+    datamig::print_status(out, datamig::compute_status(files, history, phases), OutputFormat::text, false);
     CHECK_THAT(out.str(), Catch::Contains("20260101000000  changed  2026-01-01 10:00:01  backfill\n"));
     CHECK_THAT(out.str(), Catch::EndsWith("\n1 applied, 1 pending, 1 changed\n"));
     CHECK(out.str().find('\033') == std::string::npos);
@@ -192,8 +194,9 @@ TEST_CASE("print_outcomes text aligns durations and row counts", "[report]") {
 TEST_CASE("print_status text colours each state when asked to (a terminal)", "[report]") {
     const std::vector<LoadedMigration> files = {file("pre_sync", "20260101000000", "backfill", datamig::Kind::sql),
                                                 file("pre_sync", "20260102000000", "later", datamig::Kind::sql)};
+    const std::vector<HistoryRow> history = {applied_row(files[0])};
     std::ostringstream out;
-    datamig::print_status(out, datamig::compute_status(files, {applied_row(files[0])}, phases), OutputFormat::text, true);
+    datamig::print_status(out, datamig::compute_status(files, history, phases), OutputFormat::text, true);
     CHECK_THAT(out.str(), Catch::Contains("\033[32mapplied\033[0m"));
     CHECK_THAT(out.str(), Catch::Contains("\033[33mpending\033[0m"));
 }

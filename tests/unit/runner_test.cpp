@@ -71,18 +71,18 @@ public:
 
     LoadedMigration sql(const std::string& text, const std::string& name = "backfill") const {
         const auto path = datamig::test::write_file(dir.path() / "pre_sync" / ("20260101000000_" + name + ".sql"), text);
-        LoadedMigration loaded = datamig::load_migration({"20260101000000", name, "pre_sync", path, datamig::Kind::sql});
-        REQUIRE(loaded.script.has_value());
+        LoadedMigration loaded = datamig::load_migration({"20260101000000", name, "pre_sync", path.string(), datamig::Kind::sql});
+        REQUIRE(loaded.script);
         return loaded;
     }
 
     LoadedMigration exec(const std::string& script_body) const {
         const auto path = datamig::test::write_file(dir.path() / "post_sync" / "20260102000000_enqueue.sh",
                                                     "#!/bin/sh\n" + script_body + "\n", true);
-        return datamig::load_migration({"20260102000000", "enqueue", "post_sync", path, datamig::Kind::exec});
+        return datamig::load_migration({"20260102000000", "enqueue", "post_sync", path.string(), datamig::Kind::exec});
     }
 
-    std::string path_of(const LoadedMigration& migration) const { return migration.file.path.string(); }
+    std::string path_of(const LoadedMigration& migration) const { return migration.file.path; }
 
     QuietLog quiet;
     TempDir dir;

@@ -25,14 +25,15 @@ const StatusEntry& entry_for(const std::vector<StatusEntry>& status, const std::
 TEST_CASE("compute_status: applied and pending files", "[status]") {
     const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "applied_one"),
                                                 datamig::test::loaded_sql("pre_sync", "20260102000000", "pending_one")};
-    const auto status = datamig::compute_status(files, {datamig::test::row_of(files[0])}, phases);
+    const std::vector<HistoryRow> history = {datamig::test::row_of(files[0])};
+    const auto status = datamig::compute_status(files, history, phases);
     REQUIRE(status.size() == 2);
     CHECK(status[0].state == State::applied);
-    CHECK(status[0].row.has_value());
+    CHECK(status[0].row == &history[0]);
     CHECK(status[0].file == &files[0]);
     CHECK(status[0].kind == datamig::Kind::sql);
     CHECK(status[1].state == State::pending);
-    CHECK_FALSE(status[1].row.has_value());
+    CHECK(status[1].row == nullptr);
     CHECK(status[1].name == "pending_one");
     CHECK(status[1].phase == "pre_sync");
 }
@@ -41,13 +42,15 @@ TEST_CASE("compute_status: a checksum that differs is changed", "[status]") {
     const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "edited")};
     HistoryRow recorded = datamig::test::row_of(files[0]);
     recorded.checksum = "an older checksum";
-    CHECK(datamig::compute_status(files, {recorded}, phases).at(0).state == State::changed);
+    const std::vector<HistoryRow> history = {recorded};
+    CHECK(datamig::compute_status(files, history, phases).at(0).state == State::changed);
 }
 
 TEST_CASE("compute_status: an applied row without a file is missing", "[status]") {
     const std::vector<LoadedMigration> files;
     const LoadedMigration gone = datamig::test::loaded_sql("post_sync", "20260101000000", "deleted");
-    const auto status = datamig::compute_status(files, {datamig::test::row_of(gone)}, phases);
+    const std::vector<HistoryRow> history = {datamig::test::row_of(gone)};
+    const auto status = datamig::compute_status(files, history, phases);
     REQUIRE(status.size() == 1);
     CHECK(status[0].state == State::missing);
     CHECK(status[0].name == "deleted");
@@ -61,11 +64,10 @@ TEST_CASE("compute_status: running rows are running, or partial for batch migrat
         datamig::test::loaded_sql("pre_sync", "20260101000000", "plain"), datamig::test::loaded_exec("post_sync", "20260102000000", "enqueue"),
         datamig::test::loaded_sql("pre_sync", "20260103000000", "batched", datamig::BatchMode::range)};
     const LoadedMigration gone = datamig::test::loaded_exec("post_sync", "20260104000000", "gone");
-    const auto status = datamig::compute_status(
-        files,
-        {datamig::test::row_of(files[0], RowStatus::running), datamig::test::row_of(files[1], RowStatus::running), datamig::test::row_of(files[2], RowStatus::running),
-         datamig::test::row_of(gone, RowStatus::running)},
-        phases);
+    const std::vector<HistoryRow> history = {
+        datamig::test::row_of(files[0], RowStatus::running), datamig::test::row_of(files[1], RowStatus::running),
+        datamig::test::row_of(files[2], RowStatus::running), datamig::test::row_of(gone, RowStatus::running)};
+    const auto status = datamig::compute_status(files, history, phases);
     CHECK(entry_for(status, "20260101000000").state == State::running);
     CHECK(entry_for(status, "20260102000000").state == State::running);
     CHECK(entry_for(status, "20260103000000").state == State::partial);
@@ -81,7 +83,9 @@ TEST_CASE("is_resumable: batch SQL only", "[status]") {
 
 TEST_CASE("compute_status: adopted rows without checksum are applied, never changed", "[status]") {
     const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "legacy")};
-    const auto status = datamig::compute_status(files, {datamig::test::adopted_row("20260101000000"), datamig::test::adopted_row("20200101000000")}, phases);
+    const std::vector<HistoryRow> history = {datamig::test::adopted_row("20260101000000"),
+                                             datamig::test::adopted_row("20200101000000")};
+    const auto status = datamig::compute_status(files, history, phases);
     REQUIRE(status.size() == 2);
     CHECK(entry_for(status, "20260101000000").state == State::applied);
     const auto& without_file = entry_for(status, "20200101000000");
@@ -95,10 +99,12 @@ TEST_CASE("compute_status orders by phase order, unknown phases last, then versi
                                                 datamig::test::loaded_sql("pre_sync", "20260301000000", "late_pre"),
                                                 datamig::test::loaded_sql("pre_sync", "20260201000000", "middle_pre")};
     HistoryRow retired_phase = datamig::test::row_of(datamig::test::loaded_sql("cleanup", "20250101000000", "old_phase"));
-    const auto status = datamig::compute_status(
-        files, {datamig::test::adopted_row("20190101000000"), retired_phase, datamig::test::row_of(datamig::test::loaded_sql("post_sync", "20260102000000", "gone"))}, phases);
+    const std::vector<HistoryRow> history = {
+        datamig::test::adopted_row("20190101000000"), retired_phase,
+        datamig::test::row_of(datamig::test::loaded_sql("post_sync", "20260102000000", "gone"))};
+    const auto status = datamig::compute_status(files, history, phases);
     std::vector<std::string> order;
-    for (const auto& entry : status) order.push_back(entry.phase + ":" + entry.version);
+    for (const auto& entry : status) order.push_back(std::string(entry.phase) + ":" + std::string(entry.version));
     // Unknown phases ("cleanup" no longer configured, "" adopted) keep version order among themselves.
     CHECK(order == std::vector<std::string>{"pre_sync:20260201000000", "pre_sync:20260301000000", "post_sync:20260101000000",
                                             "post_sync:20260102000000", ":20190101000000", "cleanup:20250101000000"});
@@ -110,14 +116,14 @@ TEST_CASE("compute_status places rows without a file among files listed in order
     const std::vector<LoadedMigration> files = {loaded_sql("pre_sync", "20260101000000", "a"),
                                                 loaded_sql("pre_sync", "20260301000000", "c"),
                                                 loaded_sql("post_sync", "20260201000000", "b")};
-    const auto status = datamig::compute_status(
-        files,
-        {row_of(files[2]), row_of(loaded_sql("post_sync", "20260401000000", "gone_post")),
-         row_of(loaded_sql("pre_sync", "20260215000000", "gone_pre")), row_of(files[0]),
-         datamig::test::adopted_row("20190101000000")},
-        phases);
+    const std::vector<HistoryRow> history = {row_of(files[2]), row_of(loaded_sql("post_sync", "20260401000000", "gone_post")),
+                                             row_of(loaded_sql("pre_sync", "20260215000000", "gone_pre")), row_of(files[0]),
+                                             datamig::test::adopted_row("20190101000000")};
+    const auto status = datamig::compute_status(files, history, phases);
     std::vector<std::string> order;
-    for (const auto& entry : status) order.push_back(entry.phase + ":" + entry.version + ":" + std::string(to_string(entry.state)));
+    for (const auto& entry : status) {
+        order.push_back(std::string(entry.phase) + ":" + std::string(entry.version) + ":" + std::string(to_string(entry.state)));
+    }
     CHECK(order == std::vector<std::string>{"pre_sync:20260101000000:applied", "pre_sync:20260215000000:missing",
                                             "pre_sync:20260301000000:pending", "post_sync:20260201000000:applied",
                                             "post_sync:20260401000000:missing", ":20190101000000:missing"});
