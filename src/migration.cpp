@@ -1,12 +1,15 @@
 #include "datamig/migration.hpp"
 
-#include <openssl/evp.h>
+// OpenSSL's SHA-256 functions rather than its EVP interface: EVP's first call sets up OpenSSL's
+// provider machinery and reads openssl.cnf, about 1 ms of every status and check, and links in
+// most of libcrypto. OpenSSL 3 deprecates these functions but keeps them.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
-#include <memory>
 #include <set>
 #include <vector>
 
@@ -421,25 +424,18 @@ std::string normalize_text(std::string_view raw) {
 }
 
 std::string sha256_hex(std::string_view text) {
-    // Fetched once, and one context reused: setting them up costs more than hashing a
-    // typical migration file, and status hashes thousands.
-    static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> sha256(EVP_MD_fetch(nullptr, "SHA256", nullptr),
-                                                                         &EVP_MD_free);
-    thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                                      &EVP_MD_CTX_free);
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int digest_size = 0;
-    if (!sha256 || !context || EVP_DigestInit_ex2(context.get(), sha256.get(), nullptr) != 1 ||
-        EVP_DigestUpdate(context.get(), text.data(), text.size()) != 1 ||
-        EVP_DigestFinal_ex(context.get(), digest.data(), &digest_size) != 1) {
+    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+    SHA256_CTX context;
+    if (SHA256_Init(&context) != 1 || SHA256_Update(&context, text.data(), text.size()) != 1 ||
+        SHA256_Final(digest.data(), &context) != 1) {
         throw Error(Exit::failed, "cannot compute a SHA-256 checksum (OpenSSL failed)");
     }
     static constexpr std::string_view hex_digits = "0123456789abcdef";
     std::string hex;
-    hex.reserve(2 * digest_size);
-    for (unsigned int i = 0; i < digest_size; ++i) {
-        hex += hex_digits[static_cast<std::size_t>(digest[i] >> 4)];
-        hex += hex_digits[static_cast<std::size_t>(digest[i] & 0x0F)];
+    hex.reserve(2 * digest.size());
+    for (const unsigned char byte : digest) {
+        hex += hex_digits[static_cast<std::size_t>(byte >> 4)];
+        hex += hex_digits[static_cast<std::size_t>(byte & 0x0F)];
     }
     return hex;
 }
