@@ -55,11 +55,10 @@ source "$BENCH_DIR/common.sh"
 
 # ---------------------------------------------------------------------------------------------
 # Step 1. Install what the suite needs. The project's own script brings the build dependencies,
-# PostgreSQL and the sqlite3 client; GNU time measures peak RSS; npm fetches dbmate.
+# PostgreSQL and the sqlite3 client; npm fetches dbmate.
 install_prerequisites() {
     bash "$ROOT/scripts/install-deps.sh" --test --demo
     local missing=()
-    [[ -x /usr/bin/time ]] || missing+=(time)
     command -v npm >/dev/null || missing+=(nodejs npm)
     if [[ ${#missing[@]} -gt 0 ]]; then
         log "installing: ${missing[*]}"
@@ -90,6 +89,8 @@ build_probes() {
     cc "${cflags[@]}" $(pkg-config --cflags libpq) -o "$PROBES/pg_connect" "$BENCH_DIR/probes/pg_connect.c" \
         $(pkg-config --libs libpq)
     cc "${cflags[@]}" -o "$PROBES/read_tree" "$BENCH_DIR/probes/read_tree.c"
+    # Not a floor: the stopwatch every measurement runs under.
+    cc "${cflags[@]}" -o "$PROBES/stopwatch" "$BENCH_DIR/stopwatch.c"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -197,18 +198,17 @@ tool_command() {
 }
 
 # Runs CMD once (stdout discarded, stderr kept in a log for failures); records wall time (ms)
-# and peak RSS (KiB). GNU time wraps every tool alike; no subshell sits inside the clock.
+# and peak RSS (KiB). bench/stopwatch.c times every tool alike, from its spawn to its exit.
 measure() {
     local workload=$1 kind=$2 tool=$3 run=$4
-    local log=$WORK/logs/$workload-$kind-$tool-$run.log start end
-    start=${EPOCHREALTIME/./}
-    if ! /usr/bin/time -f %M -o "$WORK/rss" -- "${CMD[@]}" >/dev/null 2>"$log"; then
+    local log=$WORK/logs/$workload-$kind-$tool-$run.log us rss
+    if ! "$PROBES/stopwatch" "$WORK/measured" "${CMD[@]}" >/dev/null 2>"$log"; then
         tail -n 5 "$log" >&2
         die "$tool failed in $workload on $kind (run $run): ${CMD[*]}"
     fi
-    end=${EPOCHREALTIME/./}
+    read -r us rss <"$WORK/measured"
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$kind" "$tool" "$run" \
-        "$(awk -v us=$((end - start)) 'BEGIN { printf "%.1f", us / 1000 }')" "$(tail -n 1 "$WORK/rss")" >>"$RESULTS"
+        "$(awk -v us="$us" 'BEGIN { printf "%.1f", us / 1000 }')" "$rss" >>"$RESULTS"
 }
 
 # Applies every migration of a tree untimed: the history a no-op migrate or status starts from.
