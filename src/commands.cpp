@@ -47,17 +47,10 @@ std::unique_ptr<Database> open_database(const Settings& settings, Access access)
     }
 }
 
-std::vector<LoadedMigration> load_all(std::vector<MigrationFile> files, Load load) {
-    std::vector<LoadedMigration> loaded;
-    loaded.reserve(files.size());
-    for (auto& file : files) loaded.push_back(load_migration(std::move(file), load));
-    return loaded;
-}
-
 // Loads the files a run will execute and refuses the whole run if any is invalid; warnings
 // (such as DDL in a data migration) are logged and do not stop it.
 std::vector<LoadedMigration> load_runnable(std::vector<MigrationFile> files) {
-    std::vector<LoadedMigration> loaded = load_all(std::move(files), Load::full);
+    std::vector<LoadedMigration> loaded = load_migrations(std::move(files), Load::full);
     Findings findings;
     for (const auto& migration : loaded) findings.insert(findings.end(), migration.findings.begin(), migration.findings.end());
     require_no_errors(findings, "invalid migration files, nothing was applied (run datamig check)");
@@ -129,7 +122,7 @@ Exit run_migrate(const Invocation& invocation) {
     // 2. A dry run changes nothing: no lock, no history table created.
     if (options.dry_run) {
         const auto db = open_database(settings, Access::read_only);
-        const auto history = db->read_history();
+        const auto history = db->read_history(Database::Detail::plan);
         refuse_interrupted(history, catalog, options.phase);
         const auto plan = plan_migrate(catalog, history, settings.phases, request);
         load_runnable(plan);
@@ -145,7 +138,7 @@ Exit run_migrate(const Invocation& invocation) {
     const OnStop cancel_statement([&db] { db->interrupt(); });
     const RunnerLock lock(*db, settings.lock_wait);
     db->ensure_history();
-    const std::vector<HistoryRow> history = db->read_history();
+    const std::vector<HistoryRow> history = db->read_history(Database::Detail::plan);
 
     // 4. Plan and validate everything before the first migration runs.
     refuse_interrupted(history, catalog, options.phase);
@@ -172,7 +165,7 @@ Exit run_status(const Invocation& invocation) {
     // Status shows what it can: an invalid file is reported, not a reason to show nothing.
     Catalog catalog = list_migrations(settings.dir, settings.phases);
     for (const auto& finding : catalog.findings) spdlog::warn("{}", describe(finding));
-    const auto files = load_all(std::move(catalog.files), Load::summary);
+    const auto files = load_migrations(std::move(catalog.files), Load::summary);
 
     const auto db = open_database(settings, Access::read_only);
     const std::vector<HistoryRow> history = db->read_history();
@@ -241,7 +234,7 @@ Exit run_check(const Invocation& invocation) {
     const Settings& settings = invocation.settings;
     // 1. Every file-system rule, all findings collected before deciding.
     Catalog catalog = list_migrations(settings.dir, settings.phases);
-    const auto files = load_all(std::move(catalog.files), Load::findings);
+    const auto files = load_migrations(std::move(catalog.files), Load::findings);
     Findings findings = check_tree(std::move(catalog.findings), files, settings.schema_dir);
 
     // 2. Only with --db does check connect; CI runs it without a database.

@@ -1,6 +1,7 @@
 #include "datamig/database.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstddef>
 #include <vector>
@@ -155,6 +156,17 @@ std::string sqlite_path(std::string_view url) {
 }
 
 }  // namespace
+
+Database::ColumnRead Database::column_read(std::string_view column, Detail detail,
+                                           const std::set<std::string>& existing) {
+    static constexpr std::array<std::string_view, 4> planned_with{"version", "phase", "name", "status"};
+    if (existing.count(std::string(column)) == 0) return ColumnRead::null;
+    if (detail == Detail::full || std::find(planned_with.begin(), planned_with.end(), column) != planned_with.end()) {
+        return ColumnRead::value;
+    }
+    // Without a status column every row is applied (an adopted legacy table).
+    return existing.count("status") == 0 ? ColumnRead::null : ColumnRead::value_if_running;
+}
 
 std::unique_ptr<Database> connect(const std::string& url, const ConnectOptions& options) {
     if (url.empty()) throw UsageError("--database-url: empty (use sqlite:PATH or postgres://...)");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,11 +19,21 @@ class Database {
 public:
     virtual ~Database() = default;
 
+    // How much of each row read_history() returns.
+    enum class Detail {
+        full,  // every column of every row
+        // Every column of `running` rows; of the others only version, phase, name and status:
+        // what migrate plans with. Reading every column of a long history cost more than the
+        // rest of a no-op migrate.
+        plan,
+    };
+
     // Creates the history and events tables if missing, and upgrades a legacy table that has
     // only a `version` column (its rows become applied rows with unknown phase and name).
     virtual void ensure_history() = 0;
-    // Every history row; empty when the table does not exist yet (nothing is created).
-    virtual std::vector<HistoryRow> read_history() = 0;
+    // Every history row, ordered by version; empty when the table does not exist yet (nothing
+    // is created). Fields a Detail::plan read leaves out keep HistoryRow's defaults.
+    std::vector<HistoryRow> read_history(Detail detail = Detail::full) { return read_rows(detail); }
 
     // The runner lock (SPEC §6): held by at most one process per database and table, and
     // released by the server/OS when the holder dies. try_lock() never waits.
@@ -56,6 +67,16 @@ public:
     // execute() throws SqlError before it starts a statement, so a signal that arrives between
     // two statements is not ignored. Safe to call from another thread.
     virtual void interrupt() noexcept = 0;
+
+protected:
+    // read_history() without a default argument: a virtual function's defaults follow the
+    // caller's static type, not the object.
+    virtual std::vector<HistoryRow> read_rows(Detail detail) = 0;
+
+    // What a read_rows(detail) selects for a history column, in a table that has the
+    // `existing` columns (a legacy one may lack any but `version`).
+    enum class ColumnRead { value, null, value_if_running };
+    static ColumnRead column_read(std::string_view column, Detail detail, const std::set<std::string>& existing);
 };
 
 struct ConnectOptions {

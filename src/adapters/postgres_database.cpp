@@ -245,19 +245,6 @@ public:
         ensured_columns_ = complete;
     }
 
-    std::vector<HistoryRow> read_history() override {
-        return guarded(0, [&] {
-            // status reads without ensure_history, and then a legacy table has fewer columns.
-            const auto existing = ensured_columns_.empty() ? existing_tables().history_columns : ensured_columns_;
-            std::vector<HistoryRow> rows;
-            if (existing.empty()) return rows;
-            const auto result = run(history_query(existing));
-            rows.reserve(result.size());
-            for (const auto& record : result) rows.push_back(to_history_row(record));
-            return rows;
-        });
-    }
-
     bool try_lock() override {
         if (lock_held_) return true;  // session advisory locks count; take ours once
         lock_held_ = guarded(0, [&] { return run_params("SELECT pg_try_advisory_lock($1)", lock_key_)[0][0].as<bool>(); });
@@ -378,6 +365,19 @@ public:
     }
 
 private:
+    std::vector<HistoryRow> read_rows(Detail detail) override {
+        return guarded(0, [&] {
+            // status reads without ensure_history, and then a legacy table has fewer columns.
+            const auto existing = ensured_columns_.empty() ? existing_tables().history_columns : ensured_columns_;
+            std::vector<HistoryRow> rows;
+            if (existing.empty()) return rows;
+            const auto result = run(history_query(existing, detail));
+            rows.reserve(result.size());
+            for (const auto& record : result) rows.push_back(to_history_row(record));
+            return rows;
+        });
+    }
+
     // "schema.table" -> "\"schema\".\"table<suffix>\"".
     std::string qualified_name(const std::string& table, std::string_view suffix) {
         const auto dot = table.find('.');
@@ -541,18 +541,20 @@ private:
     }
 
     // Reads the columns that exist (a legacy table may have only `version`), NULL for the rest,
-    // so every row has the same shape whatever the table's age.
-    std::string history_query(const std::set<std::string>& existing) const {
+    // so every row has the same shape whatever the table's age. A plan reads the other columns
+    // of running rows only.
+    std::string history_query(const std::set<std::string>& existing, Detail detail) const {
         std::string select;
         for (const auto& column : history_columns) {
             const std::string name(column.name);
+            const std::string value = column.type == "timestamptz" ? iso_utc(name) : name + "::text";
             if (!select.empty()) select += ", ";
-            if (existing.count(name) == 0) {
-                select += "NULL";
-            } else if (column.type == "timestamptz") {
-                select += iso_utc(name);
-            } else {
-                select += name + "::text";
+            switch (column_read(name, detail, existing)) {
+                case ColumnRead::value: select += value; break;
+                case ColumnRead::null: select += "NULL"; break;
+                case ColumnRead::value_if_running:
+                    select += "CASE WHEN status = 'running' THEN " + value + " END";
+                    break;
             }
         }
         return "SELECT " + select + " FROM " + history_table_ + " ORDER BY version";

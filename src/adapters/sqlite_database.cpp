@@ -156,15 +156,30 @@ void bind_optional(SQLite::Statement& statement, int index, const std::optional<
     }
 }
 
-std::optional<std::string> optional_text(const SQLite::Column& column) {
-    if (column.isNull()) return std::nullopt;
-    return column.getString();
-}
+// Reads a result row's columns one after another, by position, through the sqlite3 API:
+// SQLiteCpp's Column copies a shared pointer for every field, which for the thousands of rows
+// status reads cost about as much as SQLite itself.
+class ColumnCursor {
+public:
+    explicit ColumnCursor(sqlite3_stmt* statement) : statement_(statement) {}
 
-std::optional<std::int64_t> optional_integer(const SQLite::Column& column) {
-    if (column.isNull()) return std::nullopt;
-    return column.getInt64();
-}
+    std::optional<std::string> text() {
+        const int index = next_++;
+        const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(statement_, index));
+        if (data == nullptr) return std::nullopt;
+        return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(statement_, index)));
+    }
+
+    std::optional<std::int64_t> integer() {
+        const int index = next_++;
+        if (sqlite3_column_type(statement_, index) == SQLITE_NULL) return std::nullopt;
+        return sqlite3_column_int64(statement_, index);
+    }
+
+private:
+    sqlite3_stmt* statement_;
+    int next_ = 0;
+};
 
 // The runner lock: flock() on a side file. The OS drops it when the process dies, so a killed
 // runner never leaves a stale lock; the file's content only says who holds it. An empty path
@@ -281,29 +296,6 @@ public:
         transaction.commit();
     }
 
-    std::vector<HistoryRow> read_history() override {
-        return translating_errors([&] {
-            const std::set<std::string> existing = existing_columns(history_);
-            std::vector<HistoryRow> rows;
-            if (existing.empty()) return rows;
-            // A legacy table that ensure_history has not adopted yet reads as adopted rows.
-            std::string columns;
-            for (const auto& column : history_columns) {
-                const std::string quoted = quote_identifier(column.name);
-                columns += (columns.empty() ? "" : ", ") +
-                           (existing.count(column.name) != 0 ? quoted : "NULL AS " + quoted);
-            }
-            // Growing one row at a time would move every row read so far, again and again for the
-            // thousands status reads; counting them first is one quick pass.
-            const auto count = connection_.execAndGet("SELECT count(*) FROM " + history_.quoted()).getInt64();
-            rows.reserve(static_cast<std::size_t>(count));
-            SQLite::Statement query(connection_,
-                                    "SELECT " + columns + " FROM " + history_.quoted() + " ORDER BY \"version\"");
-            while (query.executeStep()) rows.push_back(row_from(query));
-            return rows;
-        });
-    }
-
     bool try_lock() override { return lock_.try_lock(); }
     void unlock() noexcept override { lock_.unlock(); }
     std::string lock_holder() override { return lock_.holder(); }
@@ -352,9 +344,7 @@ public:
         const int result = sqlite3_step(raw);
         if (result == SQLITE_DONE) return std::nullopt;
         if (result != SQLITE_ROW) throw statement_error(sql, statement->start);
-        if (sqlite3_column_type(raw, 0) == SQLITE_NULL) return std::nullopt;
-        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
-        return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(raw, 0)));
+        return ColumnCursor(raw).text();
     }
 
     void save_row(const HistoryRow& row) override {
@@ -416,6 +406,30 @@ public:
     }
 
 private:
+    std::vector<HistoryRow> read_rows(Detail detail) override {
+        return translating_errors([&] {
+            const std::set<std::string> existing = existing_columns(history_);
+            std::vector<HistoryRow> rows;
+            if (existing.empty()) return rows;
+            std::string columns;
+            for (const auto& column : history_columns) {
+                columns += (columns.empty() ? "" : ", ") + history_column(column.name, existing, detail);
+            }
+            // Growing one row at a time would move every row read so far, again and again for the
+            // thousands status reads; counting them first is one quick pass.
+            const auto count = connection_.execAndGet("SELECT count(*) FROM " + history_.quoted()).getInt64();
+            rows.reserve(static_cast<std::size_t>(count));
+            const std::string sql = "SELECT " + columns + " FROM " + history_.quoted() + " ORDER BY \"version\"";
+            std::size_t offset = 0;
+            const auto statement = next_statement(sql, offset);
+            sqlite3_stmt* query = statement->handle.get();
+            int result = SQLITE_ROW;
+            while ((result = sqlite3_step(query)) == SQLITE_ROW) rows.push_back(row_from(query));
+            if (result != SQLITE_DONE) throw SQLite::Exception(handle(), result);
+            return rows;
+        });
+    }
+
     // Rolls back unless committed, so a failed ensure_history leaves nothing half-done.
     class ScopedTransaction {
     public:
@@ -501,25 +515,35 @@ private:
         });
     }
 
-    // The columns come in the order of history_columns (see read_history) and are read by
+    // A legacy table that ensure_history has not adopted yet reads as adopted rows.
+    static std::string history_column(const char* name, const std::set<std::string>& existing, Detail detail) {
+        const std::string quoted = quote_identifier(name);
+        switch (column_read(name, detail, existing)) {
+            case ColumnRead::value: return quoted;
+            case ColumnRead::null: return "NULL AS " + quoted;
+            case ColumnRead::value_if_running:
+                return "CASE WHEN \"status\" = 'running' THEN " + quoted + " END AS " + quoted;
+        }
+        throw std::logic_error("unknown ColumnRead");
+    }
+
+    // The columns come in the order of history_columns (see read_rows) and are read by
     // position: a lookup by name scans the column names for every field of every row.
-    static HistoryRow row_from(SQLite::Statement& query) {
-        int index = 0;
-        const auto next = [&] { return query.getColumn(index++); };
+    static HistoryRow row_from(sqlite3_stmt* query) {
+        ColumnCursor next(query);
         HistoryRow row;
-        row.version = next().getString();
-        row.phase = optional_text(next());
-        row.name = optional_text(next());
-        row.checksum = optional_text(next());
-        row.status = next().getString() == to_string(RowStatus::running) ? RowStatus::running : RowStatus::applied;
-        // getString() reads NULL as "".
-        row.started_at = next().getString();
-        row.finished_at = next().getString();
-        row.duration_ms = optional_integer(next());
-        row.operator_name = next().getString();
-        row.context = optional_text(next()).value_or("{}");
-        row.rows_affected = optional_integer(next());
-        row.batch_cursor = optional_text(next());
+        row.version = next.text().value_or("");
+        row.phase = next.text();
+        row.name = next.text();
+        row.checksum = next.text();
+        row.status = next.text() == to_string(RowStatus::running) ? RowStatus::running : RowStatus::applied;
+        row.started_at = next.text().value_or("");
+        row.finished_at = next.text().value_or("");
+        row.duration_ms = next.integer();
+        row.operator_name = next.text().value_or("");
+        row.context = next.text().value_or("{}");
+        row.rows_affected = next.integer();
+        row.batch_cursor = next.text();
         return row;
     }
 

@@ -26,9 +26,20 @@ MemoryDatabase::MemoryDatabase(std::shared_ptr<State> state) : state_(std::move(
 
 void MemoryDatabase::ensure_history() {}
 
-std::vector<HistoryRow> MemoryDatabase::read_history() {
+std::vector<HistoryRow> MemoryDatabase::read_rows(Detail detail) {
     std::vector<HistoryRow> history;
-    for (const auto& [version, row] : rows()) history.push_back(row);
+    for (const auto& [version, row] : rows()) {
+        if (detail == Detail::plan && row.status != RowStatus::running) {
+            HistoryRow planned;
+            planned.version = row.version;
+            planned.phase = row.phase;
+            planned.name = row.name;
+            planned.status = row.status;
+            history.push_back(std::move(planned));
+        } else {
+            history.push_back(row);
+        }
+    }
     return history;
 }
 

@@ -51,7 +51,6 @@ public:
     std::string holder = "memory session";
 
     void ensure_history() override;
-    std::vector<HistoryRow> read_history() override;
     bool try_lock() override;
     void unlock() noexcept override;
     std::string lock_holder() override;
@@ -65,6 +64,9 @@ public:
     void record(const HistoryRow& row, const Event& event) override;
     void record_removal(const Event& event) override;
     void interrupt() noexcept override;
+
+protected:
+    std::vector<HistoryRow> read_rows(Detail detail) override;
 
 private:
     std::shared_ptr<State> state_;

@@ -37,6 +37,60 @@ datamig::MigrationFile sql_file(const fs::path& path) {
     return {"20261122093000", "x", "pre_sync", path.string(), Kind::sql};
 }
 
+// The files of a tree of `count` migrations, listed: three quarters in pre_sync, the rest in
+// post_sync. They differ in batch mode, DDL warnings and kind, so that a file loaded into
+// another's place would show.
+std::vector<datamig::MigrationFile> listed_tree(const TempDir& root, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::string phase = i < count * 3 / 4 ? "pre_sync" : "post_sync";
+        const std::string version = std::to_string(20240101000000 + i / 60 * 100 + i % 60);
+        if (i % 7 == 6) {
+            write_file(root.path() / phase / (version + "_run.sh"), "#!/bin/sh\necho " + version + "\n", true);
+            continue;
+        }
+        write_file(root.path() / phase / (version + "_change.sql"),
+                   std::string("-- migrate:up") + (i % 3 == 0 ? " batch:loop" : "") + "\nUPDATE t SET a = " + version +
+                       ";\n" + (i % 5 == 0 ? "ALTER TABLE t ADD b int;\n" : ""));
+    }
+    auto files = datamig::list_migrations(root.path(), default_phases).files;
+    REQUIRE(files.size() == count);
+    return files;
+}
+
+std::vector<std::string> described(const datamig::Findings& findings) {
+    std::vector<std::string> result;
+    for (const auto& finding : findings) result.push_back(finding.code + " " + datamig::describe(finding));
+    return result;
+}
+
+// Whether `loaded` holds each of `files`, in order, as load_migration loads it alone.
+void check_loaded_one_by_one(const std::vector<datamig::MigrationFile>& files,
+                             const std::vector<datamig::LoadedMigration>& loaded) {
+    REQUIRE(loaded.size() == files.size());
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const auto alone = datamig::load_migration(files[i]);
+        INFO(files[i].path);
+        CHECK(loaded[i].file.path == files[i].path);
+        CHECK(loaded[i].checksum == alone.checksum);
+        CHECK(loaded[i].batch == alone.batch);
+        CHECK(described(loaded[i].findings) == described(alone.findings));
+        REQUIRE(bool(loaded[i].script) == bool(alone.script));
+        if (alone.script) CHECK(loaded[i].script->up.sql == alone.script->up.sql);
+    }
+}
+
+// The error of loading files with two of them removed after listing.
+std::string load_error_without(std::vector<datamig::MigrationFile> files, std::size_t first, std::size_t second) {
+    fs::remove(files[first].path);
+    fs::remove(files[second].path);
+    try {
+        datamig::load_migrations(std::move(files), datamig::Load::full);
+    } catch (const datamig::InvalidInput& error) {
+        return error.what();
+    }
+    return "no error";
+}
+
 }  // namespace
 
 TEST_CASE("list_migrations lists valid files in phase order, then version order", "[catalog]") {
@@ -332,6 +386,38 @@ TEST_CASE("load_migration: an unreadable file is InvalidInput naming it", "[cata
     const auto path = root.path() / "vanished.sql";
     CHECK_THROWS_AS(datamig::load_migration(sql_file(path)), datamig::InvalidInput);
     CHECK_THROWS_WITH(datamig::load_migration(sql_file(path)), Catch::Contains(path.string()));
+}
+
+TEST_CASE("load_migration: a file whose folder is gone is InvalidInput naming the file", "[catalog]") {
+    TempDir root;
+    const auto path = root.path() / "gone" / "20240101000000_x.sql";
+    CHECK_THROWS_WITH(datamig::load_migration(sql_file(path)),
+                      "cannot read migration " + path.string() + ": No such file or directory");
+}
+
+TEST_CASE("load_migrations loads a large tree in order, as load_migration loads each file", "[catalog]") {
+    TempDir root;
+    const auto files = listed_tree(root, 2 * datamig::min_files_per_load_thread + 37);
+    check_loaded_one_by_one(files, datamig::load_migrations(files, datamig::Load::full));
+}
+
+TEST_CASE("load_migrations: of two unreadable files in different chunks, the first is named", "[catalog]") {
+    TempDir root;
+    // Two threads where there are two cores, each loading one half: the second half fails at its
+    // first file, long before the first half reaches its last.
+    const std::size_t count = 2 * datamig::min_files_per_load_thread;
+    const auto files = listed_tree(root, count);
+    const std::string first_failing = files[count / 2 - 1].path;
+    const std::string message = load_error_without(files, count / 2 - 1, count / 2);
+    CHECK(message == "cannot read migration " + first_failing + ": No such file or directory");
+}
+
+TEST_CASE("load_migrations loads a small tree on the calling thread alike", "[catalog]") {
+    TempDir root;
+    const auto files = listed_tree(root, 9);
+    check_loaded_one_by_one(files, datamig::load_migrations(files, datamig::Load::full));
+    CHECK(datamig::load_migrations({}, datamig::Load::full).empty());
+    CHECK_THAT(load_error_without(files, 2, 7), Catch::Contains(files[2].path) && !Catch::Contains(files[7].path));
 }
 
 TEST_CASE("require_no_errors lists every error and ignores warnings", "[catalog]") {

@@ -185,6 +185,25 @@ TEST_CASE("contract: save_row and read_history round-trip every field", "[databa
     CHECK_FALSE(rows[0].adopted());
 }
 
+TEST_CASE("contract: a plan read keeps what migrate plans with, and running rows whole", "[database][contract]") {
+    auto [kind, url, database] = fresh_history();
+    CAPTURE(kind);
+    const HistoryRow applied = full_row("20261122093000");
+    const HistoryRow running = running_row("20261122093100");
+    database->save_row(applied);
+    database->save_row(running);
+
+    const auto rows = database->read_history(Database::Detail::plan);
+    REQUIRE(rows.size() == 2);
+    HistoryRow planned;  // the applied row as a plan sees it: the rest keeps HistoryRow's defaults
+    planned.version = applied.version;
+    planned.phase = applied.phase;
+    planned.name = applied.name;
+    planned.status = applied.status;
+    check_same_row(rows[0], planned);
+    check_same_row(rows[1], running);
+}
+
 TEST_CASE("contract: save_row replaces the row of the same version", "[database][contract]") {
     auto [kind, url, database] = fresh_history();
     CAPTURE(kind);
@@ -325,7 +344,9 @@ TEST_CASE("contract: a legacy version-only table is adopted", "[database][contra
     auto database = connect(url);
 
     SECTION("read before adoption shows the rows as adopted, and changes nothing") {
-        const auto rows = database->read_history();
+        const auto detail = GENERATE(Database::Detail::full, Database::Detail::plan);
+        CAPTURE(detail == Database::Detail::plan);
+        const auto rows = database->read_history(detail);
         REQUIRE(rows.size() == 2);
         CHECK(rows[0].version == "20200101000000");
         CHECK(rows[0].adopted());
