@@ -178,30 +178,24 @@ TEST_CASE("contract: save_row and read_history round-trip every field", "[databa
     database->save_row(later);
     database->save_row(earlier);
 
-    const auto rows = database->read_history();
-    REQUIRE(rows.size() == 2);
-    check_same_row(rows[0], earlier);  // ordered by version, not by insertion
-    check_same_row(rows[1], later);
-    CHECK_FALSE(rows[0].adopted());
-}
-
-TEST_CASE("contract: a plan read keeps what migrate plans with, and running rows whole", "[database][contract]") {
-    auto [kind, url, database] = fresh_history();
-    CAPTURE(kind);
-    const HistoryRow applied = full_row("20261122093000");
-    const HistoryRow running = running_row("20261122093100");
-    database->save_row(applied);
-    database->save_row(running);
-
-    const auto rows = database->read_history(Database::Detail::plan);
-    REQUIRE(rows.size() == 2);
-    HistoryRow planned;  // the applied row as a plan sees it: the rest keeps HistoryRow's defaults
-    planned.version = applied.version;
-    planned.phase = applied.phase;
-    planned.name = applied.name;
-    planned.status = applied.status;
-    check_same_row(rows[0], planned);
-    check_same_row(rows[1], running);
+    SECTION("a full read returns every field") {
+        const auto rows = database->read_history();
+        REQUIRE(rows.size() == 2);
+        check_same_row(rows[0], earlier);  // ordered by version, not by insertion
+        check_same_row(rows[1], later);
+        CHECK_FALSE(rows[0].adopted());
+    }
+    SECTION("a plan read keeps what migrate plans with, and running rows whole") {
+        const auto rows = database->read_history(Database::Detail::plan);
+        REQUIRE(rows.size() == 2);
+        HistoryRow planned;  // the applied row as a plan sees it: the rest keeps HistoryRow's defaults
+        planned.version = earlier.version;
+        planned.phase = earlier.phase;
+        planned.name = earlier.name;
+        planned.status = earlier.status;
+        check_same_row(rows[0], planned);
+        check_same_row(rows[1], later);
+    }
 }
 
 TEST_CASE("contract: save_row replaces the row of the same version", "[database][contract]") {
