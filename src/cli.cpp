@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -144,6 +145,20 @@ const std::vector<CommandSpec>& command_table() {
     return commands;
 }
 
+// CLI11 reads "--lock-wait=" (nothing after the '=') as the flag without a value and takes the
+// next argument as its value, often the command name, and then reports a missing command.
+// Name the flag and its empty value instead.
+void refuse_empty_inline_values(int argc, const char* const* argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view argument = argv[i];
+        if (argument == "--") return;
+        if (argument.size() > 3 && argument.substr(0, 2) == "--" && argument.find('=') == argument.size() - 1) {
+            throw UsageError(std::string(argument.substr(0, argument.size() - 1)) +
+                             ": empty value after '=' (see datamig --help)");
+        }
+    }
+}
+
 }  // namespace
 
 std::optional<Invocation> parse_command_line(int argc, const char* const* argv) {
@@ -167,6 +182,7 @@ std::optional<Invocation> parse_command_line(int argc, const char* const* argv) 
         });
     }
 
+    refuse_empty_inline_values(argc, argv);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {

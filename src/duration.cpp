@@ -11,7 +11,11 @@ namespace datamig {
 
 namespace {
 
-constexpr std::int64_t max_milliseconds = std::numeric_limits<std::int64_t>::max();
+// Durations become deadlines on steady_clock, which counts nanoseconds in 64 bits: a longer
+// one would wrap around to a deadline in the past (no pause, no timeout). Half the clock's
+// range leaves room for the time since boot that now() already holds: about 146 years.
+constexpr std::int64_t max_milliseconds =
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::duration::max()).count() / 2;
 constexpr std::int64_t milliseconds_per_second = 1'000;
 constexpr std::int64_t milliseconds_per_minute = 60'000;
 constexpr std::int64_t milliseconds_per_hour = 3'600'000;
@@ -19,6 +23,11 @@ constexpr std::int64_t milliseconds_per_hour = 3'600'000;
 [[noreturn]] void reject_duration(std::string_view text, const std::string& setting) {
     throw UsageError("invalid duration '" + std::string(text) + "' for " + setting +
                      ": use e.g. 200ms, 2s, 5m");
+}
+
+[[noreturn]] void reject_too_long(std::string_view text, const std::string& setting) {
+    throw UsageError("duration '" + std::string(text) + "' for " + setting + " is too long: at most " +
+                     std::to_string(max_milliseconds / milliseconds_per_hour) + "h");
 }
 
 std::string_view trim_blanks(std::string_view text) {
@@ -79,6 +88,7 @@ std::string seconds_text(std::uint64_t milliseconds) {
 
 std::chrono::milliseconds parse_duration(std::string_view text, const std::string& setting) {
     const std::string_view duration = trim_blanks(text);
+    if (duration.empty()) throw UsageError(setting + ": empty value; give a duration such as 200ms, 2s, 5m");
     const auto whole_end = std::min(duration.find_first_not_of("0123456789"), duration.size());
     const std::string_view whole_digits = duration.substr(0, whole_end);
     std::string_view rest = duration.substr(whole_end);
@@ -95,11 +105,11 @@ std::chrono::milliseconds parse_duration(std::string_view text, const std::strin
 
     const auto per_unit = milliseconds_per_unit(rest);
     const auto whole = parse_digits(whole_digits);
-    if (!per_unit || !whole) reject_duration(text, setting);
+    if (!per_unit) reject_duration(text, setting);
+    if (!whole) reject_too_long(text, setting);
     const auto fraction = fraction_milliseconds(fraction_digits, *per_unit);
-    if (!fraction || *whole > (max_milliseconds - *fraction) / *per_unit) {
-        reject_duration(text, setting);
-    }
+    if (!fraction) reject_duration(text, setting);
+    if (*whole > (max_milliseconds - *fraction) / *per_unit) reject_too_long(text, setting);
     return std::chrono::milliseconds(*whole * *per_unit + *fraction);
 }
 

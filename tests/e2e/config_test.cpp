@@ -219,6 +219,25 @@ TEST_CASE("bad settings are usage errors", "[config]") {
     SECTION("--limit 0") {
         CHECK(project.run({"migrate", "--limit", "0"}).exit_code == 2);
     }
+    SECTION("a duration too long to represent, which once wrapped around to none") {
+        for (const auto& [flag, value] : {std::pair{"--pause", "2562048h"}, {"--lock-wait", "9223372036854775807ms"}}) {
+            const auto result = project.run({"migrate", flag, value});
+            INFO(result.err);
+            CHECK(result.exit_code == 2);
+            CHECK(result.err.find(std::string(flag) + " is too long") != std::string::npos);
+        }
+    }
+    SECTION("an empty value names the flag, also written --flag= before the command") {
+        for (const auto& args : {std::vector<std::string>{"migrate", "--lock-wait", ""},
+                                 std::vector<std::string>{"--lock-wait", "", "migrate"},
+                                 std::vector<std::string>{"--lock-wait=", "migrate"}}) {
+            const auto result = project.run(args);
+            INFO(result.err);
+            CHECK(result.exit_code == 2);
+            CHECK(result.err.find("--lock-wait") != std::string::npos);
+            CHECK(result.err.find("empty value") != std::string::npos);
+        }
+    }
     SECTION("a missing migrations directory") {
         const auto result = project.run({"migrate", "--dir", "no/such/dir"});
         CHECK(result.exit_code == 2);

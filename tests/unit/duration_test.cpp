@@ -51,6 +51,17 @@ TEST_CASE("parse_duration names the text and the setting in its error", "[durati
     }
 }
 
+TEST_CASE("parse_duration says a value is empty, naming the setting", "[duration]") {
+    for (const char* text : {"", " \t"}) {
+        try {
+            parse_duration(text, "--lock-wait");
+            FAIL("expected a UsageError");
+        } catch (const datamig::UsageError& error) {
+            CHECK(std::string(error.what()) == "--lock-wait: empty value; give a duration such as 200ms, 2s, 5m");
+        }
+    }
+}
+
 TEST_CASE("parse_duration refuses anything else", "[duration]") {
     const char* const invalid[] = {
         "",      " ",   "-1s", "+1s", "2 s",  "2x",   "s",   "ms",  "1.",  ".5s", "1.5.2s",
@@ -58,6 +69,9 @@ TEST_CASE("parse_duration refuses anything else", "[duration]") {
         "99999999999999999999",   // more than 64 bits
         "9223372036854775807s",   // fits as a number, overflows as milliseconds
         "2562047788016h",         // overflows by less than an hour
+        "9223372036854775807ms",  // fits in milliseconds, overflows a steady_clock deadline
+        "2562048h",               // the same in hours
+        "1281024h",               // just above half of steady_clock's range
     };
     for (const char* text : invalid) {
         INFO("text: '" << text << "'");
@@ -65,8 +79,17 @@ TEST_CASE("parse_duration refuses anything else", "[duration]") {
     }
 }
 
-TEST_CASE("parse_duration accepts the largest representable duration", "[duration]") {
-    CHECK(parse("9223372036854775807ms") == milliseconds::max());
+TEST_CASE("parse_duration accepts the longest duration a deadline can hold", "[duration]") {
+    CHECK(parse("1281023h") == std::chrono::hours(1281023));
+}
+
+TEST_CASE("parse_duration says a duration is too long, not malformed", "[duration]") {
+    try {
+        parse_duration("2562048h", "--pause");
+        FAIL("expected a UsageError");
+    } catch (const datamig::UsageError& error) {
+        CHECK(std::string(error.what()) == "duration '2562048h' for --pause is too long: at most 1281023h");
+    }
 }
 
 TEST_CASE("format_duration gives the short human form", "[duration]") {
