@@ -8,7 +8,8 @@
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config libcli11-dev libpqxx-dev libpq-dev libsqlitecpp-dev
-          libsqlite3-dev libspdlog-dev libfmt-dev catch2 libssl-dev nlohmann-json3-dev)
+          libsqlite3-dev libspdlog-dev libfmt-dev catch2 libssl-dev nlohmann-json3-dev
+          libtomlplusplus-dev)
 for option in "$@"; do
   case "$option" in
     --test) packages+=(postgresql postgresql-client iproute2 procps) ;;

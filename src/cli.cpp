@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "datamig/commands.hpp"
+#include "datamig/config_file.hpp"
 #include "datamig/error.hpp"
 
 namespace datamig {

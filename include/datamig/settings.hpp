@@ -44,12 +44,6 @@ struct RawSetting {
 };
 using RawSettings = std::map<std::string, RawSetting>;  // key: "lock_wait", "database_url", ...
 
-// Parses the TOML subset datamig.toml uses: comments, `key = value` with basic/literal
-// strings, integers, booleans and arrays of strings. Keys may use '-' or '_'. Unknown keys
-// and anything else are UsageError naming "file:line".
-RawSettings read_config_file(const std::filesystem::path& path);
-RawSettings parse_config_text(const std::string& text, const std::string& file_label);
-
 // The environment variables of SPEC §4 that are set: DATABASE_URL, DATAMIG_DIR,
 // DATAMIG_TABLE, DATAMIG_LOG_FORMAT, DATAMIG_OPERATOR (falling back to USER).
 // `getenv` is injectable for tests.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "datamig/config_file.hpp"
 #include "datamig/error.hpp"
 #include "datamig/settings.hpp"
 

@@ -37,10 +37,6 @@ std::string usage_error_of(Action action) {
     return {};
 }
 
-std::string config_error(const std::string& text) {
-    return usage_error_of([&] { datamig::parse_config_text(text, "datamig.toml"); });
-}
-
 std::string resolve_error(const RawSettings& flags, const RawSettings& environment = {},
                           const RawSettings& config = {}) {
     return usage_error_of([&] { datamig::resolve_settings(flags, environment, config); });
@@ -72,131 +68,6 @@ private:
 };
 
 }  // namespace
-
-// --- datamig.toml -----------------------------------------------------------------------
-
-TEST_CASE("config: keys, values, comments and blank lines", "[settings]") {
-    const RawSettings settings = datamig::parse_config_text(
-        "# datamig settings\n"
-        "\n"
-        "database_url = \"postgres://app@db/app\"   # trailing comment\n"
-        "  dir = 'db/data #1'\n"
-        "lock-wait = \"30s\"\n"
-        "batch_size = 1_000\n"
-        "verbose = true\n"
-        "wait=false\n"
-        "phases = [\"pre_sync\", 'post_sync', \"cleanup\",]\n"
-        "context = []\n",
-        "datamig.toml");
-
-    CHECK(settings.size() == 8);
-    CHECK(settings.at("database_url").values == std::vector<std::string>{"postgres://app@db/app"});
-    CHECK(settings.at("database_url").origin == "datamig.toml:3");
-    CHECK(settings.at("dir").values == std::vector<std::string>{"db/data #1"});
-    CHECK(settings.at("lock_wait").values == std::vector<std::string>{"30s"});
-    CHECK(settings.at("lock_wait").origin == "datamig.toml:5");
-    CHECK(settings.at("batch_size").values == std::vector<std::string>{"1000"});
-    CHECK(settings.at("verbose").values == std::vector<std::string>{"true"});
-    CHECK(settings.at("wait").values == std::vector<std::string>{"false"});
-    CHECK(settings.at("phases").values ==
-          std::vector<std::string>{"pre_sync", "post_sync", "cleanup"});
-    CHECK(settings.at("context").values.empty());
-    CHECK(settings.at("context").origin == "datamig.toml:10");
-}
-
-TEST_CASE("config: basic strings understand the TOML escapes", "[settings]") {
-    const RawSettings settings = datamig::parse_config_text(
-        R"(operator = "a\"b\\c\nd\te\u00e9\U0001F600\r\b\f")", "x.toml");
-    CHECK(settings.at("operator").values.front() ==
-          "a\"b\\c\nd\te\xC3\xA9\xF0\x9F\x98\x80\r\b\f");
-}
-
-TEST_CASE("config: literal strings keep backslashes", "[settings]") {
-    const RawSettings settings =
-        datamig::parse_config_text(R"(schema_dir = 'C:\db\schema "x"')", "x.toml");
-    CHECK(settings.at("schema_dir").values.front() == R"(C:\db\schema "x")");
-}
-
-TEST_CASE("config: CRLF line ends and a byte order mark are accepted", "[settings]") {
-    const RawSettings settings = datamig::parse_config_text(
-        "\xEF\xBB\xBFtable = \"app.data_migrations\"\r\nformat = \"json\"\r\n", "x.toml");
-    CHECK(settings.at("table").values.front() == "app.data_migrations");
-    CHECK(settings.at("format").values.front() == "json");
-    CHECK(settings.at("format").origin == "x.toml:2");
-}
-
-TEST_CASE("config: integers keep their sign", "[settings]") {
-    CHECK(datamig::parse_config_text("batch_size = -5", "x").at("batch_size").values.front() ==
-          "-5");
-    CHECK(datamig::parse_config_text("batch_size = +5", "x").at("batch_size").values.front() ==
-          "5");
-}
-
-TEST_CASE("config: every syntax error names file and line", "[settings]") {
-    CHECK(config_error("\n[database]\n") ==
-          "datamig.toml:2: tables like '[name]' are not supported; write 'key = value' lines");
-    CHECK(config_error("dir \"x\"") == "datamig.toml:1: missing '=' after 'dir'");
-    CHECK(config_error("= 'x'") ==
-          "datamig.toml:1: expected 'key = value', a comment or a blank line");
-    CHECK(config_error("dir = # nothing") == "datamig.toml:1: missing value after '='");
-    CHECK(config_error("# a\ndir = \"db/x") == "datamig.toml:2: unterminated string");
-    CHECK(config_error("dir = 'db/x") == "datamig.toml:1: unterminated string");
-    CHECK(config_error("dir = \"db\\x\"") == "datamig.toml:1: invalid escape '\\x' in string");
-    CHECK(config_error("dir = \"\\uD800\"") ==
-          "datamig.toml:1: invalid unicode escape in string: use \\uXXXX or \\UXXXXXXXX");
-    CHECK(config_error("dir = \"\\u12\"") ==
-          "datamig.toml:1: invalid unicode escape in string: use \\uXXXX or \\UXXXXXXXX");
-    CHECK(config_error("dir = \"\"\"x\"\"\"") == "datamig.toml:1: multi-line strings are not supported");
-    CHECK(config_error("dir = \"x\" \"y\"") == "datamig.toml:1: unexpected text after the value");
-    CHECK(config_error("wait = trueish") == "datamig.toml:1: unexpected text after the value");
-    CHECK(config_error("dir = db/x") ==
-          "datamig.toml:1: expected a value: \"text\", 'text', an integer, true, false or [\"a\", \"b\"]");
-    CHECK(config_error("phases = [\"a\", 1]") == "datamig.toml:1: arrays may hold only strings");
-    CHECK(config_error("phases = [\"a\"") ==
-          "datamig.toml:1: unterminated array: arrays must end with ']' on the same line");
-    CHECK(config_error("phases = [\"a\" \"b\"]") ==
-          "datamig.toml:1: expected ',' or ']' after an array item");
-    CHECK(config_error("batch_size = 1__000") ==
-          "datamig.toml:1: '_' in a number must stand between digits");
-    CHECK(config_error("wait_timeout = 1.5") ==
-          "datamig.toml:1: fractional numbers are not supported; write durations as strings, e.g. \"1.5s\"");
-}
-
-TEST_CASE("config: unknown settings list the known ones", "[settings]") {
-    CHECK(config_error("\n\ndatabase-uri = 'x'") ==
-          "datamig.toml:3: unknown setting 'database-uri' (known: database_url, dir, table, phases, "
-          "format, log_format, verbose, quiet, wait, wait_timeout, lock_wait, statement_timeout, "
-          "operator, context, exec_timeout, batch_size, pause, schema_dir)");
-}
-
-TEST_CASE("config: a key set twice is refused, whichever spelling", "[settings]") {
-    CHECK(config_error("lock_wait = '1s'\nlock-wait = '2s'") ==
-          "datamig.toml:2: duplicate setting 'lock-wait' (already set at datamig.toml:1)");
-}
-
-TEST_CASE("config: values must have the setting's type", "[settings]") {
-    CHECK(config_error("verbose = \"yes\"") == "datamig.toml:1: 'verbose' must be true or false");
-    CHECK(config_error("phases = \"pre_sync\"") ==
-          "datamig.toml:1: 'phases' must be an array of strings, e.g. [\"a\", \"b\"]");
-    CHECK(config_error("dir = [\"a\"]") == "datamig.toml:1: 'dir' takes a single value, not an array");
-}
-
-TEST_CASE("read_config_file labels origins with the file's path", "[settings]") {
-    const datamig::test::TempDir directory;
-    const fs::path file = datamig::test::write_file(directory.path() / "datamig.toml", "# x\ntable = 'history'\n");
-    const RawSettings settings = datamig::read_config_file(file);
-    CHECK(settings.at("table").values.front() == "history");
-    CHECK(settings.at("table").origin == file.string() + ":2");
-}
-
-TEST_CASE("read_config_file names a file it cannot read", "[settings]") {
-    const datamig::test::TempDir directory;
-    const fs::path missing = directory.path() / "missing.toml";
-    CHECK(usage_error_of([&] { datamig::read_config_file(missing); }) ==
-          "cannot read config file " + missing.string() + ": No such file or directory");
-    CHECK(usage_error_of([&] { datamig::read_config_file(directory.path()); }) ==
-          "cannot read config file " + directory.path().string() + ": it is a directory");
-}
 
 // --- environment and config file choice -------------------------------------------------
 
@@ -466,15 +337,4 @@ TEST_CASE("require_known_phase names the phases when --phase is unknown", "[sett
     CHECK_NOTHROW(datamig::require_known_phase(phases, std::string("post_sync")));
     CHECK_THROWS_WITH(datamig::require_known_phase(phases, std::string("cleanup")),
                       "--phase: unknown phase 'cleanup' (phases: pre_sync, post_sync)");
-}
-
-TEST_CASE("config: invalid UTF-8, control characters and NUL escapes are refused with file:line", "[settings]") {
-    using datamig::parse_config_text;
-    CHECK_THROWS_WITH(parse_config_text("# fine\ndir = \"a\xff\"\n", "datamig.toml"), "datamig.toml:2: not valid UTF-8");
-    CHECK_THROWS_WITH(parse_config_text(std::string("exec_timeout = \"1.5\0\"\n", 22), "datamig.toml"),
-                      Catch::StartsWith("datamig.toml:1: control character (byte 0)"));
-    CHECK_THROWS_WITH(parse_config_text("operator = \"a\\u0000b\"\n", "datamig.toml"),
-                      Catch::StartsWith("datamig.toml:1: a NUL character"));
-    CHECK(parse_config_text("operator = \"tab\\there\"\t# tabs are fine\n", "datamig.toml").at("operator").values ==
-          std::vector<std::string>{"tab\there"});
 }
