@@ -31,49 +31,38 @@ UrlForm form_of(std::string_view url) {
     return UrlForm::unknown;
 }
 
-// Where a password sits in the URL (replaced by redact_url) and its value as the server
-// receives it (percent-decoded or unquoted).
+// Where a password sits in the URL: the text redact_url replaces.
 struct PasswordSpan {
     std::size_t begin;
     std::size_t end;
-    std::string value;
 };
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+// Where the user information of scheme://user:password@host/db ends: at its last '@', npos
+// without one. libpq ends it at the first '@' before any '/', which cuts a password holding an
+// unencoded '@' or '/' in two and reads the rest as host or database name; the last '@' before
+// the path (or, when a '/' comes first, the last one in the path) keeps such a password whole,
+// to hide and to refuse it.
+std::size_t credentials_end(std::string_view url, std::size_t authority) {
+    const std::size_t slash = std::min(url.find('/', authority), url.size());
+    const std::size_t at = url.substr(0, slash).rfind('@');
+    if (at != std::string_view::npos && at >= authority) return at;
+    const std::size_t query = std::min(url.find('?', slash), url.size());
+    const std::size_t path_at = url.substr(0, query).rfind('@');
+    return path_at != std::string_view::npos && path_at >= slash ? path_at : std::string_view::npos;
 }
 
-std::string percent_decoded(std::string_view text) {
-    std::string decoded;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 &&
-            hex_digit(text[i + 2]) >= 0) {
-            decoded += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
-            i += 2;
-        } else {
-            decoded += text[i];
-        }
-    }
-    return decoded;
-}
+std::size_t authority_of(std::string_view url) { return url.find(uri_separator) + uri_separator.size(); }
 
-// scheme://user:password@host/db?password=...  The user information ends at the last '@'
-// before the query, so a password that (wrongly) contains an unencoded '/' or '@' is still
-// hidden as a whole.
+// scheme://user:password@host/db?password=...
 std::vector<PasswordSpan> uri_password_spans(std::string_view url) {
     std::vector<PasswordSpan> spans;
-    const std::size_t authority = url.find(uri_separator) + uri_separator.size();
-    const std::size_t query = url.find('?', authority);
-    const std::size_t at = url.substr(0, query).rfind('@');
-    if (at != std::string_view::npos && at >= authority) {
+    const std::size_t authority = authority_of(url);
+    const std::size_t at = credentials_end(url, authority);
+    if (at != std::string_view::npos) {
         const std::size_t colon = url.substr(0, at).find(':', authority);
-        if (colon != std::string_view::npos) {
-            spans.push_back({colon + 1, at, percent_decoded(url.substr(colon + 1, at - colon - 1))});
-        }
+        if (colon != std::string_view::npos) spans.push_back({colon + 1, at});
     }
+    const std::size_t query = url.find('?', at == std::string_view::npos ? authority : at);
     if (query == std::string_view::npos) return spans;
     std::size_t parameter = query + 1;
     while (parameter < url.size()) {
@@ -81,13 +70,24 @@ std::vector<PasswordSpan> uri_password_spans(std::string_view url) {
         const std::size_t end = parameter_end == std::string_view::npos ? url.size() : parameter_end;
         constexpr std::string_view key = "password=";
         if (url.substr(parameter, end - parameter).substr(0, key.size()) == key) {
-            const std::size_t value = parameter + key.size();
-            spans.push_back({value, end, percent_decoded(url.substr(value, end - value))});
+            spans.push_back({parameter + key.size(), end});
         }
         if (end == url.size() || url[end] == '#') break;
         parameter = end + 1;
     }
     return spans;
+}
+
+// libpq would read user:pa@ss@host as password "pa" at host "ss@host" (and user:pa/ss@host as
+// host "user", port "pa"), and its errors would show that part of the password as a host name.
+void refuse_ambiguous_credentials(std::string_view url) {
+    const std::size_t authority = authority_of(url);
+    const std::size_t at = credentials_end(url, authority);
+    const bool ambiguous = at != std::string_view::npos &&
+                           url.substr(authority, at - authority).find_first_of("@/") != std::string_view::npos;
+    if (!ambiguous) return;
+    throw UsageError("--database-url: the user name or password contains an unencoded '@' or '/', which libpq reads as "
+                     "the start of the host or database name; percent-encode '@' as %40 and '/' as %2F");
 }
 
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
@@ -113,15 +113,14 @@ std::vector<PasswordSpan> keyword_password_spans(std::string_view text) {
         const std::size_t value_begin = pos;
         const bool quoted = pos < text.size() && text[pos] == '\'';
         if (quoted) ++pos;
-        std::string value;
         while (pos < text.size()) {
             const char c = text[pos];
             if (quoted ? c == '\'' : is_space(c)) break;
             if (c == '\\' && pos + 1 < text.size()) ++pos;
-            value += text[pos++];
+            ++pos;
         }
         if (quoted && pos < text.size()) ++pos;  // closing quote
-        if (key == "password") spans.push_back({value_begin, pos, value});
+        if (key == "password") spans.push_back({value_begin, pos});
     }
     return spans;
 }
@@ -178,6 +177,7 @@ std::unique_ptr<Database> connect(const std::string& url, const ConnectOptions& 
         case UrlForm::keyword_value: return open_postgres(url, options);
         case UrlForm::uri:
             if (starts_with(url, "postgres://") || starts_with(url, "postgresql://")) {
+                refuse_ambiguous_credentials(url);
                 return open_postgres(url, options);
             }
             break;
@@ -196,16 +196,13 @@ std::string redact_url(const std::string& url) {
     return result;
 }
 
-std::string password_of(const std::string& url) {
-    const auto spans = password_spans(url);
-    // libpq lets a later password setting override an earlier one.
-    return spans.empty() ? std::string() : spans.back().value;
-}
-
-std::string scrub(std::string text, const std::string& secret) {
-    if (secret.empty()) return text;
-    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
-        text.replace(at, secret.size(), "***");
+std::string redact_urls(std::string text, const std::vector<std::string>& urls) {
+    for (const auto& url : urls) {
+        const std::string redacted = redact_url(url);
+        if (url.empty() || redacted == url) continue;
+        for (auto at = text.find(url); at != std::string::npos; at = text.find(url, at + redacted.size())) {
+            text.replace(at, url.size(), redacted);
+        }
     }
     return text;
 }

@@ -1,6 +1,9 @@
 #include "datamig/logging.hpp"
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
@@ -12,34 +15,34 @@
 namespace datamig {
 namespace {
 
-// The "%*" pattern flag: the message, scrubbed of the password, and for JSON logs quoted
+// The "%*" pattern flag: the message with the database URLs redacted, and for JSON logs quoted
 // and escaped (exec migrations may print anything, invalid UTF-8 included).
 class MessageFlag : public spdlog::custom_flag_formatter {
 public:
-    MessageFlag(std::string secret, bool as_json) : secret_(std::move(secret)), as_json_(as_json) {}
+    MessageFlag(std::vector<std::string> urls, bool as_json) : urls_(std::move(urls)), as_json_(as_json) {}
 
     void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-        std::string text = scrub(std::string(msg.payload.data(), msg.payload.size()), secret_);
+        std::string text = redact_urls(std::string(msg.payload.data(), msg.payload.size()), urls_);
         if (as_json_) text = nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         dest.append(text.data(), text.data() + text.size());
     }
 
     std::unique_ptr<custom_flag_formatter> clone() const override {
-        return std::make_unique<MessageFlag>(secret_, as_json_);
+        return std::make_unique<MessageFlag>(urls_, as_json_);
     }
 
 private:
-    std::string secret_;
+    std::vector<std::string> urls_;
     bool as_json_;
 };
 
 }  // namespace
 
-void configure_logging(LogFormat format, int verbosity, const std::string& secret) {
+void configure_logging(LogFormat format, int verbosity, const std::vector<std::string>& database_urls) {
     auto logger = std::make_shared<spdlog::logger>("datamig", std::make_shared<spdlog::sinks::stderr_sink_mt>());
     const bool as_json = format == LogFormat::json;
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc, std::string("\n"));
-    formatter->add_flag<MessageFlag>('*', secret, as_json)
+    formatter->add_flag<MessageFlag>('*', database_urls, as_json)
         .set_pattern(as_json ? R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","message":%*})" : "datamig: %l: %*");
     logger->set_formatter(std::move(formatter));
     logger->set_level(verbosity < 0 ? spdlog::level::warn : verbosity > 0 ? spdlog::level::debug : spdlog::level::info);

@@ -21,7 +21,7 @@ datamig::LogFormat log_format_from_environment() {
 }
 
 // The one place that reports a failure: through the log, so --log-format json gets JSON too,
-// and with the password scrubbed by the log formatter.
+// and with the database URL redacted by the log formatter.
 int fail(Exit code, const char* message) {
     spdlog::error("{}", message);
     return static_cast<int>(code);
@@ -32,12 +32,14 @@ int fail(Exit code, const char* message) {
 int main(int argc, char** argv) {
     datamig::install_stop_handling();
     const char* url = std::getenv("DATABASE_URL");
-    datamig::configure_logging(log_format_from_environment(), 0, url != nullptr ? datamig::password_of(url) : "");
+    const std::string environment_url = url != nullptr ? url : "";
+    datamig::configure_logging(log_format_from_environment(), 0, {environment_url});
     try {
         const auto invocation = datamig::parse_command_line(argc, argv);
         if (!invocation) return 0;
         const datamig::Settings& settings = invocation->settings;
-        datamig::configure_logging(settings.log_format, settings.verbosity, datamig::password_of(settings.database_url));
+        // Both: --database-url may override DATABASE_URL, which is still in the environment.
+        datamig::configure_logging(settings.log_format, settings.verbosity, {settings.database_url, environment_url});
         return static_cast<int>(invocation->run(*invocation));
     } catch (const datamig::Error& error) {
         return fail(error.code(), error.what());

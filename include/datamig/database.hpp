@@ -15,6 +15,18 @@
 
 namespace datamig {
 
+// What a query returned, for verify (SPEC §2: one boolean or integer cell): its shape and its
+// first cell. The core judges it; the adapter only says what the database sent.
+struct QueryAnswer {
+    enum class Type { boolean, integer, other };
+    std::int64_t rows = 0;
+    std::int64_t columns = 0;
+    // Of the first cell (a typeless SQLite value: of the value; PostgreSQL: of its column).
+    Type type = Type::other;
+    std::string type_name;  // the database's name for an `other` type ("text", "numeric"), for messages
+    std::optional<std::string> value;  // the first cell as text; nullopt for NULL or no row
+};
+
 class Database {
 public:
     virtual ~Database() = default;
@@ -53,6 +65,8 @@ public:
     virtual std::int64_t execute(std::string_view sql) = 0;
     // First column of the first row of a query; nullopt for NULL or no row.
     virtual std::optional<std::string> query_value(std::string_view sql) = 0;
+    // The shape of a query's result and its first cell's type and value; reads every row.
+    virtual QueryAnswer query_answer(std::string_view sql) = 0;
 
     // Inserts the row, or replaces the row with the same version.
     virtual void save_row(const HistoryRow& row) = 0;
@@ -80,20 +94,30 @@ protected:
 };
 
 struct ConnectOptions {
-    std::string table = "data_migrations";  // history table, optionally "schema.table"
+    // History table, optionally "schema.table". Without a schema the adapter settles it once at
+    // connect time (PostgreSQL: current_schema(); SQLite: main) and addresses both tables with it,
+    // so a migration that changes search_path or shadows the name cannot misplace the bookkeeping.
+    std::string table = "data_migrations";
     std::optional<std::chrono::milliseconds> statement_timeout;
     bool read_only = false;  // status/check: never create a database file or table
+    // --lock-wait: how long a statement waits for a database another connection holds (a busy
+    // SQLite file) before Unavailable.
+    std::chrono::milliseconds lock_wait{60'000};
 };
 
 // Opens the database named by `url` (sqlite:..., postgres://..., key=value). Throws
-// UsageError for a malformed URL or unknown scheme, Unavailable when it cannot connect.
+// UsageError for a malformed URL or unknown scheme (including a password with an unencoded '@'
+// or '/', which libpq would read differently from how it looks), Unavailable when it cannot
+// connect.
 std::unique_ptr<Database> connect(const std::string& url, const ConnectOptions& options);
 
-// Same URL with any password replaced by "***", for messages and logs.
+// Same URL with any password replaced by "***", for messages and logs. In a URI the password
+// runs from the user's ':' to the last '@' of the credentials, so one with an unencoded '@' is
+// hidden whole.
 std::string redact_url(const std::string& url);
-// The password in `url`, "" when there is none; used to scrub it from any message.
-std::string password_of(const std::string& url);
-// `text` with every occurrence of `secret` replaced by "***" (unchanged when secret is empty).
-std::string scrub(std::string text, const std::string& secret);
+// `text` with every occurrence of each of `urls` replaced by its redact_url() form: the password
+// is hidden where it stands in the URL, and the same letters elsewhere (a user name, "postgres")
+// stay readable. For logs and error messages.
+std::string redact_urls(std::string text, const std::vector<std::string>& urls);
 
 }  // namespace datamig

@@ -1,12 +1,14 @@
 #pragma once
 #include <string>
+#include <vector>
 
 #include "datamig/settings.hpp"
 
 namespace datamig {
 
-// Logs go to stderr (stdout is for data), as text or one JSON object per line. Every line
-// has `secret` (the database password) replaced by "***", wherever it came from.
-void configure_logging(LogFormat format, int verbosity, const std::string& secret);
+// Logs go to stderr (stdout is for data), as text or one JSON object per line. Every line has
+// each of `database_urls` replaced by its redacted form (password "***"), wherever it came
+// from: an exec migration printing DATABASE_URL, a driver echoing the URL.
+void configure_logging(LogFormat format, int verbosity, const std::vector<std::string>& database_urls);
 
 }  // namespace datamig

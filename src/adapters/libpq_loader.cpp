@@ -11,10 +11,12 @@
 
 #include "datamig/error.hpp"
 
-// Every libpq function the statically linked libpqxx calls. A libpqxx that needs one more
-// fails to link with "undefined reference to `PQ...'": add it here.
+// Every libpq function the statically linked libpqxx calls, and the adapter's own
+// (PQconninfoParse, PQconninfoFree). A libpqxx that needs one more fails to link with
+// "undefined reference to `PQ...'": add it here.
 #define DATAMIG_LIBPQ_FUNCTIONS(X)                                                                          \
     X(PQbackendPID) X(PQcancel) X(PQclear) X(PQclientEncoding) X(PQcmdStatus) X(PQcmdTuples)                 \
+    X(PQconninfoFree) X(PQconninfoParse)                                                                    \
     X(PQconnectPoll) X(PQconnectStart) X(PQconnectdb) X(PQconsumeInput) X(PQdb) X(PQencryptPassword)        \
     X(PQendcopy) X(PQerrorMessage) X(PQescapeByteaConn) X(PQescapeIdentifier) X(PQescapeStringConn)          \
     X(PQexec) X(PQexecParams) X(PQexecPrepared) X(PQfinish) X(PQfname) X(PQfnumber) X(PQfreeCancel)         \

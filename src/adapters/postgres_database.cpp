@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <atomic>
@@ -16,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include <libpq-fe.h>
 #include <pqxx/pqxx>
 
 #include "datamig/adapters/libpq_loader.hpp"
@@ -55,7 +58,7 @@ constexpr std::string_view event_columns =
 
 // Every timestamp leaves the server in the one format HistoryRow documents.
 std::string iso_utc(std::string_view column) {
-    return "to_char(" + std::string(column) +
+    return "pg_catalog.to_char(" + std::string(column) +
            " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 }
 
@@ -142,7 +145,8 @@ EventValues event_values(const Event& event) {
 std::string insert_event_sql(const std::string& events_table) {
     return "INSERT INTO " + events_table +
            " (version, phase, event, at, operator, context, duration_ms, rows_affected, error)"
-           " VALUES ($1, NULLIF($2, ''), $3, COALESCE(NULLIF($4, '')::timestamptz, now()), $5, $6, $7, $8, $9)";
+           " VALUES ($1, NULLIF($2, ''), $3, COALESCE(NULLIF($4, '')::timestamptz, pg_catalog.now()),"
+           " $5, $6, $7, $8, $9)";
 }
 
 // A history row's values in the order of history_columns.
@@ -185,10 +189,61 @@ std::int64_t advisory_lock_key(const std::string& table) {
     return static_cast<std::int64_t>(std::stoull(digest.substr(0, 16), nullptr, 16));
 }
 
+// Settings libpq reads as integers only while connecting; "port" holds one per host
+// ("5432,5433"), an empty one meaning the default.
+constexpr std::array<std::string_view, 7> integer_settings{
+    "port", "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+    "tcp_user_timeout"};
+
+// Throws UsageError for a value libpq would refuse (as its parse_int_param reads an int).
+void check_setting(const std::string& keyword, const std::string& value) {
+    if (std::find(integer_settings.begin(), integer_settings.end(), keyword) == integer_settings.end()) return;
+    const bool port = keyword == "port";
+    for (std::size_t start = 0; start <= value.size();) {
+        const std::size_t end = port ? std::min(value.find(',', start), value.size()) : value.size();
+        const std::string part = trim(std::string_view(value).substr(start, end - start));
+        char* rest = nullptr;
+        errno = 0;
+        const long number = std::strtol(part.c_str(), &rest, 10);
+        const bool is_int = !part.empty() && *rest == '\0' && errno == 0 && number == static_cast<int>(number);
+        if (port ? !part.empty() && !(is_int && number >= 1 && number <= 65535) : !is_int) {
+            throw UsageError("--database-url: " + keyword + " '" + part + "' is not " +
+                             (port ? "a number from 1 to 65535" : "a whole number"));
+        }
+        start = end + 1;
+    }
+}
+
+// A malformed connection string is a usage error (exit 2), not an unreachable server (exit 3,
+// which a Kubernetes Job retries forever). libpq checks the syntax and the parameter names
+// (PQconninfoParse); the port and other integers it would only check while connecting. Both are
+// read from the redacted string, so no message can show the password; the original is parsed
+// only to learn whether libpq can read the password itself.
+void validate_conninfo(const std::string& conninfo) {
+    const auto parse = [](const std::string& text, std::string& error) {
+        char* message = nullptr;
+        std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(PQconninfoParse(text.c_str(), &message),
+                                                                              &PQconninfoFree);
+        if (message != nullptr) error = single_line(message);
+        PQfreemem(message);
+        return options;
+    };
+    std::string error;
+    const auto options = parse(redact_url(conninfo), error);
+    if (!options) throw UsageError("--database-url: " + (error.empty() ? "libpq cannot parse it" : error));
+    for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
+        if (option->val != nullptr) check_setting(option->keyword, option->val);
+    }
+    if (!parse(conninfo, error)) {
+        throw UsageError("--database-url: libpq cannot read the password: in a URL percent-encode special characters "
+                         "('%' as %25), in key=value form quote it and escape ' and \\ with a backslash");
+    }
+}
+
 class PostgresDatabase final : public Database {
 public:
     PostgresDatabase(const std::string& conninfo, const ConnectOptions& options)
-        : password_(password_of(conninfo)),
+        : conninfo_(conninfo),
           read_only_(options.read_only),
           lock_key_(advisory_lock_key(options.table)) {
         try {
@@ -205,19 +260,6 @@ public:
         connection_->inhibit_reactivation(true);
 #pragma GCC diagnostic pop
         quiet_ = std::make_unique<pqxx::quiet_errorhandler>(*connection_);
-        history_table_ = qualified_name(options.table, "");
-        events_table_ = qualified_name(options.table, "_events");
-        // libpqxx prepares each on its first use: one round trip per session saves parsing and
-        // planning the statement for every migration.
-        const auto insert_event = insert_event_sql(events_table_);
-        connection_->prepare(save_row_statement, upsert_row_sql(history_table_, 1));
-        connection_->prepare(append_event_statement, insert_event);
-        // One statement each: a data-modifying WITH runs whether or not its result is read.
-        // The event's values come first, so record_removal's $1 is the event's version.
-        connection_->prepare(record_statement, "WITH event AS (" + insert_event + ") " +
-                                                   upsert_row_sql(history_table_, std::tuple_size_v<EventValues> + 1));
-        connection_->prepare(record_removal_statement,
-                             "WITH event AS (" + insert_event + ") DELETE FROM " + history_table_ + " WHERE version = $1");
 
         std::string setup = "SET application_name = 'datamig'; SET TimeZone = 'UTC'";
         if (options.statement_timeout) {
@@ -226,8 +268,9 @@ public:
         // A killed runner's backend would otherwise run its statement to the end while still
         // holding the runner lock; since PostgreSQL 14 it can notice the client is gone.
         if (connection_->server_version() >= 140000) setup += "; SET client_connection_check_interval = '1s'";
-        // One message, so one round trip for all of them.
-        guarded(0, [&] { run(setup); });
+        // One message, so one round trip for all of them; the last one's result is the schema.
+        const auto schema = guarded(0, [&] { return run(setup + "; SELECT pg_catalog.current_schema()"); })[0][0];
+        address_history(options.table, schema.is_null() ? std::nullopt : std::optional<std::string>(schema.c_str()));
     }
 
     PostgresDatabase(const PostgresDatabase&) = delete;
@@ -247,7 +290,9 @@ public:
 
     bool try_lock() override {
         if (lock_held_) return true;  // session advisory locks count; take ours once
-        lock_held_ = guarded(0, [&] { return run_params("SELECT pg_try_advisory_lock($1)", lock_key_)[0][0].as<bool>(); });
+        lock_held_ = guarded(0, [&] {
+            return run_params("SELECT pg_catalog.pg_try_advisory_lock($1)", lock_key_)[0][0].as<bool>();
+        });
         return lock_held_;
     }
 
@@ -255,7 +300,7 @@ public:
         if (!lock_held_) return;
         lock_held_ = false;
         try {
-            bookkeeping([&] { run_params("SELECT pg_advisory_unlock($1)", lock_key_); });
+            bookkeeping([&] { run_params("SELECT pg_catalog.pg_advisory_unlock($1)", lock_key_); });
         } catch (...) {
             // The server drops the lock with the session anyway.
         }
@@ -268,11 +313,12 @@ public:
         const auto result = guarded(0, [&] {
             return run_params(
                 "SELECT a.pid, a.application_name, a.usename, "
-                "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-                "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "pg_catalog.to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
                 "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
                 "AND l.classid = $1::oid AND l.objid = $2::oid "
-                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "AND l.database = "
+                "(SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) "
                 "LIMIT 1",
                 std::to_string(key >> 32), std::to_string(key & 0xffffffffU));
         });
@@ -342,6 +388,29 @@ public:
         return std::string(result[0][0].c_str());
     }
 
+    QueryAnswer query_answer(std::string_view sql) override {
+        const auto result = guarded(1, [&] { return run(std::string(sql)); });
+        QueryAnswer answer;
+        answer.rows = static_cast<std::int64_t>(result.size());
+        answer.columns = static_cast<std::int64_t>(result.columns());
+        if (answer.columns == 0) return answer;
+        // The column's type, as pg_type's OIDs (fixed for built-in types) name it.
+        const pqxx::oid type = result.column_type(0);
+        if (type == 16) {
+            answer.type = QueryAnswer::Type::boolean;
+        } else if (type == 20 || type == 21 || type == 23) {  // int8, int2, int4
+            answer.type = QueryAnswer::Type::integer;
+        } else {
+            // Only for the message of a verify that fails: the round trip is spent then.
+            answer.type_name = guarded(0, [&] {
+                const auto name = run_params("SELECT pg_catalog.format_type($1, NULL)", std::to_string(type));
+                return std::string(name[0][0].c_str());
+            });
+        }
+        if (!result.empty() && !result[0][0].is_null()) answer.value = result[0][0].c_str();
+        return answer;
+    }
+
     void save_row(const HistoryRow& row) override { write(save_row_statement, row_values(row)); }
 
     void append_event(const Event& event) override { write(append_event_statement, event_values(event)); }
@@ -378,15 +447,34 @@ private:
         });
     }
 
-    // "schema.table" -> "\"schema\".\"table<suffix>\"".
-    std::string qualified_name(const std::string& table, std::string_view suffix) {
+    // Both tables are addressed as "schema"."table" from here on: the schema --table names, else
+    // the one the session resolves the name in now. A migration may change search_path (even
+    // empty it, as pg_dump output does); the bookkeeping must not follow it.
+    void address_history(const std::string& table, const std::optional<std::string>& current_schema) {
         const auto dot = table.find('.');
-        if (dot == std::string::npos) return connection_->quote_name(table + std::string(suffix));
-        return connection_->quote_name(table.substr(0, dot)) + "." +
-               connection_->quote_name(table.substr(dot + 1) + std::string(suffix));
+        if (dot == std::string::npos && !current_schema) {
+            throw UsageError("--table: " + table + " names no schema and the session has none (search_path names no "
+                             "existing schema); name it as schema." + table + " or fix search_path");
+        }
+        const std::string schema = dot == std::string::npos ? *current_schema : table.substr(0, dot);
+        const std::string name = dot == std::string::npos ? table : table.substr(dot + 1);
+        history_table_ = connection_->quote_name(schema) + "." + connection_->quote_name(name);
+        events_table_ = connection_->quote_name(schema) + "." + connection_->quote_name(name + "_events");
+        // libpqxx prepares each on its first use: one round trip per session saves parsing and
+        // planning the statement for every migration.
+        const auto insert_event = insert_event_sql(events_table_);
+        connection_->prepare(save_row_statement, upsert_row_sql(history_table_, 1));
+        connection_->prepare(append_event_statement, insert_event);
+        // One statement each: a data-modifying WITH runs whether or not its result is read.
+        // The event's values come first, so record_removal's $1 is the event's version.
+        connection_->prepare(record_statement, "WITH event AS (" + insert_event + ") " +
+                                                   upsert_row_sql(history_table_, std::tuple_size_v<EventValues> + 1));
+        connection_->prepare(record_removal_statement,
+                             "WITH event AS (" + insert_event + ") DELETE FROM " + history_table_ + " WHERE version = $1");
     }
 
-    std::string scrub(const std::string& message) const { return datamig::scrub(message, password_); }
+    // libpq messages may echo the connection string; never its password.
+    std::string scrub(const std::string& message) const { return redact_urls(message, {conninfo_}); }
 
     // One simple query (it may hold several statements). A requested transaction begins in the
     // same message; "BEGIN; " adds no line, so the server's LINE n still counts within `sql`.
@@ -499,8 +587,9 @@ private:
     // What exists of both tables, in one catalog query.
     Tables existing_tables() {
         const auto result = run_params(
-            "SELECT (attrelid = to_regclass($2)) IS TRUE, attname FROM pg_attribute "
-            "WHERE attrelid IN (to_regclass($1), to_regclass($2)) AND attnum > 0 AND NOT attisdropped",
+            "SELECT (attrelid = pg_catalog.to_regclass($2)) IS TRUE, attname FROM pg_catalog.pg_attribute "
+            "WHERE attrelid IN (pg_catalog.to_regclass($1), pg_catalog.to_regclass($2)) AND attnum > 0 "
+            "AND NOT attisdropped",
             history_table_, events_table_);
         Tables tables;
         for (const auto& record : result) {
@@ -593,7 +682,7 @@ private:
         });
     }
 
-    std::string password_;
+    std::string conninfo_;  // kept to redact it from messages
     bool read_only_;
     std::int64_t lock_key_;
     std::atomic<bool> interrupted_{false};
@@ -616,6 +705,7 @@ private:
 
 std::unique_ptr<Database> open_postgres(const std::string& conninfo, const ConnectOptions& options) {
     load_libpq();
+    validate_conninfo(conninfo);
     return std::make_unique<PostgresDatabase>(conninfo, options);
 }
 

@@ -17,17 +17,17 @@
 #include <fstream>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "datamig/clock.hpp"
+#include "datamig/duration.hpp"
 #include "datamig/error.hpp"
 #include "datamig/sql_text.hpp"
 
 namespace datamig {
 namespace {
 
-// A writer waiting for another connection's write transaction gets this long before SQLITE_BUSY.
-constexpr int busy_timeout_ms = 5000;
 constexpr std::string_view in_memory_path = ":memory:";
 
 std::string quote_identifier(std::string_view name) {
@@ -113,22 +113,6 @@ std::string insert_sql(const TableName& name, const ColumnDefinition (&columns)[
     std::string sql = "INSERT INTO " + name.quoted() + " (" + names + ") VALUES (" + placeholders + ")";
     if (upsert) sql += " ON CONFLICT(\"version\") DO UPDATE SET " + updates;
     return sql;
-}
-
-// SQLITE_BUSY after the busy timeout means another writer holds the database: retrying later
-// helps, which is what Unavailable tells the user. Anything else is a rejected statement.
-[[noreturn]] void throw_translated(const SQLite::Exception& error) {
-    if ((error.getErrorCode() & 0xff) == SQLITE_BUSY) throw Unavailable(error.what());
-    throw SqlError(error.what(), 0);
-}
-
-template <typename Body>
-auto translating_errors(Body&& body) -> decltype(body()) {
-    try {
-        return body();
-    } catch (const SQLite::Exception& error) {
-        throw_translated(error);
-    }
 }
 
 // "" and NULL are one value for the plain text fields of a row: unknown.
@@ -259,7 +243,9 @@ std::size_t skip_blanks_and_comments(std::string_view sql, std::size_t pos) {
 class SqliteDatabase final : public Database {
 public:
     SqliteDatabase(const std::string& path, const ConnectOptions& options)
-        : in_memory_(path == in_memory_path || (options.read_only && !std::filesystem::exists(path))),
+        : path_(path),
+          lock_wait_(options.lock_wait),
+          in_memory_(path == in_memory_path || (options.read_only && !std::filesystem::exists(path))),
           connection_(open_connection(in_memory_ ? std::string(in_memory_path) : path, options.read_only)),
           lock_(in_memory_ ? std::string() : path + ".lock"),
           history_(TableName::parse(options.table)),
@@ -343,8 +329,31 @@ public:
         sqlite3_stmt* raw = statement->handle.get();
         const int result = sqlite3_step(raw);
         if (result == SQLITE_DONE) return std::nullopt;
-        if (result != SQLITE_ROW) throw statement_error(sql, statement->start);
+        if (result != SQLITE_ROW) statement_error(sql, statement->start);
         return ColumnCursor(raw).text();
+    }
+
+    QueryAnswer query_answer(std::string_view sql) override {
+        std::size_t offset = 0;
+        const auto statement = next_statement(sql, offset);
+        QueryAnswer answer;
+        if (!statement) return answer;
+        sqlite3_stmt* raw = statement->handle.get();
+        answer.columns = sqlite3_column_count(raw);
+        int result = SQLITE_ROW;
+        while ((result = sqlite3_step(raw)) == SQLITE_ROW) {
+            if (answer.rows++ > 0 || answer.columns == 0) continue;
+            // SQLite values carry their own type; a comparison is an INTEGER (there is no boolean).
+            switch (sqlite3_column_type(raw, 0)) {
+                case SQLITE_INTEGER: answer.type = QueryAnswer::Type::integer; break;
+                case SQLITE_FLOAT: answer.type_name = "real"; break;
+                case SQLITE_BLOB: answer.type_name = "blob"; break;
+                default: answer.type_name = "text"; break;
+            }
+            answer.value = ColumnCursor(raw).text();
+        }
+        if (result != SQLITE_DONE) statement_error(sql, statement->start);
+        return answer;
     }
 
     void save_row(const HistoryRow& row) override {
@@ -454,7 +463,7 @@ private:
         std::size_t start;  // offset of the statement within the SQL text
     };
 
-    static SQLite::Database open_connection(const std::string& path, bool read_only) {
+    SQLite::Database open_connection(const std::string& path, bool read_only) {
         try {
             if (!read_only && path != in_memory_path) {
                 const std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -462,7 +471,8 @@ private:
             }
             const int flags = read_only && path != in_memory_path ? SQLite::OPEN_READONLY
                                                                    : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
-            SQLite::Database connection(path, flags, busy_timeout_ms);
+            SQLite::Database connection(path, flags);
+            sqlite3_busy_handler(connection.getHandle(), &SqliteDatabase::wait_while_busy, this);
             connection.exec("PRAGMA foreign_keys = ON");
             // Opening is lazy: a file that is not a database only fails on the first read.
             connection.exec("SELECT count(*) FROM sqlite_master");
@@ -473,6 +483,36 @@ private:
     }
 
     sqlite3* handle() const noexcept { return connection_.getHandle(); }
+
+    // SQLite's busy handler, called while another connection (another datamig, an sqlite3
+    // shell in a transaction) holds the database: waits up to --lock-wait, as for the runner
+    // lock, instead of a fixed busy timeout, and gives up at once when the run is stopping.
+    static int wait_while_busy(void* self, int attempt) noexcept {
+        auto& database = *static_cast<SqliteDatabase*>(self);
+        const auto now = std::chrono::steady_clock::now();
+        if (attempt == 0) database.busy_since_ = now;
+        if (database.interrupted_ || now - database.busy_since_ >= database.lock_wait_) return 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100, 1 << std::min(attempt, 7))));
+        return 1;
+    }
+
+    // SQLITE_BUSY once the wait is over: retrying later helps, which is what Unavailable (exit
+    // 3) tells the user. Anything else is a rejected statement.
+    [[noreturn]] void throw_translated(int code, const std::string& message, int line) const {
+        if ((code & 0xff) != SQLITE_BUSY) throw SqlError(message, line);
+        if (interrupted_) throw SqlError("canceled: datamig is stopping", line);
+        throw Unavailable("SQLite database " + path_ + " is locked by another connection; gave up after " +
+                          format_duration(lock_wait_) + " (--lock-wait); retry later");
+    }
+
+    template <typename Body>
+    auto translating_errors(Body&& body) -> decltype(body()) {
+        try {
+            return body();
+        } catch (const SQLite::Exception& error) {
+            throw_translated(error.getErrorCode(), error.what(), 0);
+        }
+    }
 
     // A savepoint nests in the caller's transaction, or opens one of its own without it.
     template <typename Body>
@@ -557,7 +597,7 @@ private:
             const int result =
                 sqlite3_prepare_v2(handle(), sql.data() + start, static_cast<int>(sql.size() - start), &raw, &tail);
             RawStatement statement(raw);
-            if (result != SQLITE_OK) throw statement_error(sql, start);
+            if (result != SQLITE_OK) statement_error(sql, start);
             offset = static_cast<std::size_t>(tail - sql.data());
             if (statement) return PreparedStatement{std::move(statement), start};
             if (offset <= start) return std::nullopt;  // nothing consumed: only trailing junk
@@ -567,20 +607,23 @@ private:
     void step_to_end(sqlite3_stmt* statement, std::string_view sql, std::size_t start) {
         int result = SQLITE_ROW;
         while (result == SQLITE_ROW) result = sqlite3_step(statement);
-        if (result != SQLITE_DONE) throw statement_error(sql, start);
+        if (result != SQLITE_DONE) statement_error(sql, start);
     }
 
-    SqlError statement_error(std::string_view sql, std::size_t start) const {
-        return SqlError(sqlite3_errmsg(handle()), line_at(sql, start));
+    [[noreturn]] void statement_error(std::string_view sql, std::size_t start) const {
+        throw_translated(sqlite3_errcode(handle()), sqlite3_errmsg(handle()), line_at(sql, start));
     }
 
+    std::string path_;
+    std::chrono::milliseconds lock_wait_;
+    std::atomic<bool> interrupted_{false};
+    std::chrono::steady_clock::time_point busy_since_;  // of the wait wait_while_busy is in
     bool in_memory_;
     SQLite::Database connection_;
     LockFile lock_;
     TableName history_;
     TableName events_;
     std::string save_row_sql_;
-    std::atomic<bool> interrupted_{false};
     std::string append_event_sql_;
     bool in_transaction_ = false;
 };

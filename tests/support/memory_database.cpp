@@ -18,6 +18,11 @@ void reject_if_scripted(const Statement& statement) {
     if (statement.text.find("FAIL") != std::string::npos) throw SqlError("boom", statement.first_line);
 }
 
+bool is_whole_number(const std::string& text) {
+    const std::size_t digits = !text.empty() && text[0] == '-' ? 1 : 0;
+    return text.size() > digits && text.find_first_not_of("0123456789", digits) == std::string::npos;
+}
+
 }  // namespace
 
 MemoryDatabase::MemoryDatabase() : MemoryDatabase(std::make_shared<State>()) {}
@@ -92,6 +97,16 @@ std::optional<std::string> MemoryDatabase::query_value(std::string_view sql) {
         state_->tables.executed.push_back(statement.text);
     }
     return answer ? answer(std::string(sql)) : query_result;
+}
+
+QueryAnswer MemoryDatabase::query_answer(std::string_view sql) {
+    const std::optional<std::string> value = query_value(sql);
+    if (typed_answer) return typed_answer(std::string(sql));
+    if (value == "t" || value == "f" || value == "true" || value == "false") {
+        return {1, 1, QueryAnswer::Type::boolean, "", value};
+    }
+    if (value && is_whole_number(*value)) return {1, 1, QueryAnswer::Type::integer, "", value};
+    return {1, 1, QueryAnswer::Type::other, "text", value};
 }
 
 void MemoryDatabase::save_row(const HistoryRow& row) { rows()[row.version] = row; }

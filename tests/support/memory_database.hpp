@@ -47,6 +47,10 @@ public:
     // answers; they replace the keyword rules above.
     std::function<std::int64_t(const std::string& statement)> rows_for;
     std::function<std::optional<std::string>(const std::string& query)> answer;
+    // When set, what query_answer() answers. Otherwise it is one row and column holding the text
+    // answer/query_result would give, typed as PostgreSQL would type it: "t"/"f"/"true"/"false"
+    // boolean, a whole number integer, anything else text (nullopt: NULL).
+    std::function<QueryAnswer(const std::string& query)> typed_answer;
     // What lock_holder() reports.
     std::string holder = "memory session";
 
@@ -59,6 +63,7 @@ public:
     void rollback() noexcept override;
     std::int64_t execute(std::string_view sql) override;
     std::optional<std::string> query_value(std::string_view sql) override;
+    QueryAnswer query_answer(std::string_view sql) override;
     void save_row(const HistoryRow& row) override;
     void append_event(const Event& event) override;
     void record(const HistoryRow& row, const Event& event) override;

@@ -23,6 +23,7 @@ using datamig::Database;
 using datamig::Event;
 using datamig::EventKind;
 using datamig::HistoryRow;
+using datamig::QueryAnswer;
 using datamig::RowStatus;
 
 namespace {
@@ -483,6 +484,90 @@ TEST_CASE("contract: query_value reads the first cell", "[database][contract]") 
     CHECK_FALSE(database->query_value("SELECT NULL"));
     CHECK_FALSE(database->query_value("SELECT id FROM items WHERE id > 100"));
     CHECK_THROWS_AS(database->query_value("SELECT nope FROM items"), datamig::SqlError);
+}
+
+TEST_CASE("contract: query_answer reports the result's shape and its first cell's type", "[database][contract]") {
+    auto [kind, url, database] = fresh_history();
+    CAPTURE(kind);
+    create_items(url);
+    using Type = QueryAnswer::Type;
+    Database& queried = *database;  // a lambda cannot capture a structured binding (C++17)
+    const auto check = [&](const std::string& sql, std::int64_t rows, std::int64_t columns, Type type,
+                           const std::optional<std::string>& value) {
+        CAPTURE(sql);
+        const QueryAnswer answer = queried.query_answer(sql);
+        CHECK(answer.rows == rows);
+        CHECK(answer.columns == columns);
+        CHECK(answer.type == type);
+        CHECK(answer.value == value);
+        return answer;
+    };
+
+    // SQLite has no boolean: a comparison is the integer 1 or 0.
+    if (kind == "postgres") {
+        check("SELECT count(*) = 5 FROM items", 1, 1, Type::boolean, "t");
+    } else {
+        check("SELECT count(*) = 5 FROM items", 1, 1, Type::integer, "1");
+    }
+    check("SELECT count(*) FROM items WHERE id > 2", 1, 1, Type::integer, "3");
+    check("SELECT CAST(7 AS SMALLINT)", 1, 1, Type::integer, "7");
+    CHECK(check("SELECT 'yes'", 1, 1, Type::other, "yes").type_name == "text");
+    CHECK(check("SELECT 1.5", 1, 1, Type::other, "1.5").type_name == (kind == "postgres" ? "numeric" : "real"));
+    check("SELECT id FROM items ORDER BY id", 5, 1, Type::integer, "1");
+    check("SELECT id, n FROM items WHERE id = 2", 1, 2, Type::integer, "2");
+    CHECK_FALSE(database->query_answer("SELECT NULL").value);
+    CHECK(database->query_answer("SELECT NULL").rows == 1);
+    const QueryAnswer no_row = database->query_answer("SELECT id FROM items WHERE id > 100");
+    CHECK(no_row.rows == 0);
+    CHECK(no_row.columns == 1);
+    CHECK_FALSE(no_row.value);
+    CHECK_THROWS_AS(database->query_answer("SELECT nope FROM items"), datamig::SqlError);
+}
+
+TEST_CASE("contract: bookkeeping stays in the tables found at connect, whatever a migration does to names",
+          "[database][contract]") {
+    auto [kind, url, database] = fresh_history();
+    CAPTURE(kind);
+    // After these an unqualified data_migrations means no table, or a decoy: PostgreSQL resolves
+    // names through search_path; in SQLite a temporary table shadows the main one.
+    const std::vector<std::string> redirections =
+        kind == "postgres"
+            ? std::vector<std::string>{"SET search_path TO ''",
+                                       "CREATE SCHEMA decoy;"
+                                       "CREATE TABLE decoy.data_migrations (LIKE public.data_migrations INCLUDING ALL);"
+                                       "CREATE TABLE decoy.data_migrations_events (LIKE public.data_migrations_events);"
+                                       "SET search_path TO decoy"}
+            : std::vector<std::string>{"CREATE TEMP TABLE data_migrations AS SELECT * FROM main.data_migrations;"
+                                       "CREATE TEMP TABLE data_migrations_events AS "
+                                       "SELECT * FROM main.data_migrations_events"};
+    const auto redirection = GENERATE_COPY(from_range(redirections));
+    const bool in_transaction = GENERATE(true, false);
+    CAPTURE(redirection, in_transaction);
+
+    if (in_transaction) database->begin();
+    database->execute(redirection);
+    const HistoryRow applied = full_row("20261122093000");
+    database->record(applied, event_of(applied, EventKind::apply));
+    if (in_transaction) database->commit();
+    database->save_row(running_row("20261122093100"));
+    database->record_removal(event_of(running_row("20261122093100"), EventKind::fail));
+    database->append_event(event_of(applied, EventKind::resolve));
+    database->ensure_history();
+
+    const auto rows = database->read_history();
+    REQUIRE(rows.size() == 1);
+    check_same_row(rows[0], applied);
+    CHECK(event_rows(url) == std::vector<std::string>{"20261122093000|pre_sync|apply|1530|12345678901",
+                                                      "20261122093100|post_sync|fail|<null>|<null>",
+                                                      "20261122093000|pre_sync|resolve|1530|12345678901"});
+    // Nothing landed in the decoy (SQLite's temporary tables are only visible to the session).
+    if (kind == "postgres" && redirection.find("decoy") != std::string::npos) {
+        CHECK(test::query_value(url, "SELECT count(*) FROM decoy.data_migrations") == "0");
+        CHECK(test::query_value(url, "SELECT count(*) FROM decoy.data_migrations_events") == "0");
+    } else if (kind == "sqlite") {
+        CHECK(database->query_value("SELECT count(*) FROM temp.data_migrations") == "0");
+        CHECK(database->query_value("SELECT count(*) FROM temp.data_migrations_events") == "0");
+    }
 }
 
 TEST_CASE("contract: the runner lock is held by one connection at a time", "[database][contract]") {

@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+
 namespace {
 
 bool libpq_in_process() {
@@ -30,4 +32,18 @@ TEST_CASE("load_libpq may be called again", "[libpq_loader]") {
     datamig::load_libpq();
     CHECK_NOTHROW(datamig::load_libpq());
     CHECK(PQisthreadsafe() == 1);
+}
+
+TEST_CASE("load_libpq resolves the functions datamig calls itself", "[libpq_loader]") {
+    datamig::load_libpq();
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse("host=db port=5433", &error);
+    REQUIRE(options != nullptr);
+    CHECK(error == nullptr);
+    std::string port;
+    for (const PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+        if (std::string(option->keyword) == "port" && option->val != nullptr) port = option->val;
+    }
+    PQconninfoFree(options);
+    CHECK(port == "5433");
 }

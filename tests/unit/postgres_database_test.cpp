@@ -321,3 +321,34 @@ TEST_CASE("postgres: a lost session is Unavailable and never silently replaced",
         CHECK_THROWS_AS(database->execute("SELECT 1"), datamig::Unavailable);
     }
 }
+
+TEST_CASE("postgres: a table without schema lives in the schema current at connect, whatever search_path becomes",
+          "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    datamig::test::execute_sql(*url, "CREATE SCHEMA ops;");
+    auto database = open(*url + "?options=-c%20search_path%3Dops,public");
+    database->ensure_history();
+
+    database->execute("SET search_path TO public");
+    datamig::HistoryRow row;
+    row.version = "20261122093000";
+    row.started_at = "2026-11-22T09:30:00.000000Z";
+    database->save_row(row);
+
+    CHECK(database->read_history().size() == 1);
+    CHECK(datamig::test::query_value(*url, "SELECT count(*) FROM ops.data_migrations") == "1");
+    CHECK(datamig::test::query_value(*url, "SELECT to_regclass('public.data_migrations') IS NULL") == "t");
+}
+
+TEST_CASE("postgres: a session whose search_path names no existing schema is refused, naming --table", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    try {
+        open(*url + "?options=-c%20search_path%3Dnowhere");
+        FAIL("connected without a schema for the history table");
+    } catch (const datamig::UsageError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("--table") && Catch::Contains("schema"));
+        CHECK_THAT(e.what(), !Catch::Contains(password_in(*url)));
+    }
+}

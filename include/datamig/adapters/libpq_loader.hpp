@@ -8,9 +8,9 @@
 
 namespace datamig {
 
-// Loads libpq.so.5 and resolves every function libpqxx uses. Call before any libpqxx call;
-// later calls return at once. Throws Unavailable when libpq or one of its functions is
-// missing (libpq5 not installed).
+// Loads libpq.so.5 and resolves every function libpqxx and the adapter use. Call before any
+// libpq or libpqxx call; later calls return at once. Throws Unavailable when libpq or one of its
+// functions is missing (libpq5 not installed).
 void load_libpq();
 
 }  // namespace datamig
