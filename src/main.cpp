@@ -7,6 +7,7 @@
 
 #include "datamig/cli.hpp"
 #include "datamig/database.hpp"
+#include "datamig/error.hpp"
 #include "datamig/logging.hpp"
 #include "datamig/stop.hpp"
 
@@ -42,6 +43,11 @@ int main(int argc, char** argv) {
         datamig::configure_logging(settings.log_format, settings.verbosity, {settings.database_url, environment_url});
         return static_cast<int>(invocation->run(*invocation));
     } catch (const datamig::Error& error) {
+        // After a stop signal, whatever was under way fails on its way out ("canceled: datamig is
+        // stopping", a busy wait given up): the run was stopped, and its exit code says so (SPEC §7).
+        if (const int signal = datamig::stop_signal(); signal != 0) {
+            return fail(datamig::Stopped(signal).code(), error.what());
+        }
         return fail(error.code(), error.what());
     } catch (const std::exception& error) {
         return fail(Exit::failed, error.what());

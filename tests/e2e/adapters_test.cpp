@@ -3,6 +3,7 @@
 // they stand (§4, §6, §7), a busy SQLite file waited for up to --lock-wait, and verify's one
 // boolean or integer cell (§2).
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <signal.h>
 
 #include <string>
 #include <thread>
@@ -217,6 +218,16 @@ TEST_CASE("a SQLite database held by another writer is waited for up to --lock-w
         INFO("stderr: " << result.err);
         CHECK(result.exit_code == 0);
         CHECK(project.value("SELECT status FROM data_migrations") == "applied");
+    }
+    SECTION("SIGTERM while waiting stops the run with 143, not as a failed statement") {
+        const int pid = project.spawn({"migrate", "--lock-wait", "60s"});
+        std::this_thread::sleep_for(1s);
+        kill(pid, SIGTERM);
+        const RunResult result = project.wait(pid);
+        INFO("stderr: " << result.err);
+        CHECK(result.exit_code == 143);
+        writer.exec("ROLLBACK");
+        CHECK(project.count("SELECT count(*) FROM sqlite_master WHERE name = 'done'") == 0);
     }
 }
 
