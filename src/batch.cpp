@@ -48,6 +48,10 @@ std::int64_t parse_key(const std::string& text, const std::string& what) {
     return key;
 }
 
+bool any_batch_committed(const HistoryRow& row) {
+    return row.batch_cursor.has_value() || row.rows_affected.value_or(0) != 0;
+}
+
 std::string describe(const BatchProgress& progress) {
     std::string text = fmt::format("{}: {} batch{}, {} rows", progress.label, progress.batches,
                                    progress.batches == 1 ? "" : "es", progress.rows);

@@ -19,6 +19,7 @@
 
 #include "datamig/error.hpp"
 #include "datamig/sql_text.hpp"
+#include "datamig/stop.hpp"
 
 namespace datamig {
 namespace fs = std::filesystem;
@@ -54,35 +55,55 @@ Finding file_error(std::string path, std::string code, std::string message) {
 struct PhaseEntry {
     std::string name;
     bool symlink = false;
-    bool directory = false;  // for a symlink: whether it leads to a directory
+    // The S_IFMT bits of the entry, for a symlink of what it leads to; 0 for a symlink that leads
+    // nowhere, which canonical() reports.
+    mode_t type = 0;
 };
 
 // The listing tells most entries' type; only symlinks, and entries of file systems that do not
 // say, cost a stat().
 PhaseEntry describe_entry(DIR* folder, const dirent& entry) {
-    PhaseEntry described{entry.d_name, entry.d_type == DT_LNK, entry.d_type == DT_DIR};
+    PhaseEntry described{entry.d_name, entry.d_type == DT_LNK, static_cast<mode_t>(DTTOIF(entry.d_type))};
     struct stat info {};
     if (entry.d_type == DT_UNKNOWN && ::fstatat(::dirfd(folder), entry.d_name, &info, AT_SYMLINK_NOFOLLOW) == 0) {
         described.symlink = S_ISLNK(info.st_mode);
-        described.directory = S_ISDIR(info.st_mode);
+        described.type = info.st_mode & S_IFMT;
     }
-    // A dangling symlink is no directory: canonical() reports it.
     if (described.symlink) {
-        described.directory = ::fstatat(::dirfd(folder), entry.d_name, &info, 0) == 0 && S_ISDIR(info.st_mode);
+        described.type = ::fstatat(::dirfd(folder), entry.d_name, &info, 0) == 0 ? info.st_mode & S_IFMT : 0;
     }
     return described;
+}
+
+// What a file that is neither a regular file nor a directory is, for a message.
+std::string_view special_file_kind(mode_t type) {
+    return S_ISFIFO(type) ? "a named pipe (FIFO)" : S_ISSOCK(type) ? "a socket" : "a device or other special file";
+}
+
+// Whether a phase folder can be listed. A missing folder is an empty phase, but one that is a
+// symlink leading nowhere (or to itself) or no directory is a finding: taken for an empty phase,
+// its migrations would silently never run.
+bool is_listable_phase_folder(const fs::path& folder, Findings& findings) {
+    std::error_code error;
+    const bool is_link = fs::is_symlink(fs::symlink_status(folder, error));
+    const fs::file_type type = fs::status(folder, error).type();
+    if (type == fs::file_type::not_found && !is_link) return false;
+    if (is_link && (type == fs::file_type::not_found || error.value() == ELOOP)) {
+        findings.push_back(file_error(folder.string(), "broken-symlink",
+                                      "phase folder is a symlink that cannot be followed: " + error.message()));
+        return false;
+    }
+    if (error) throw InvalidInput("cannot read phase folder " + folder.string() + ": " + error.message());
+    if (type == fs::file_type::directory) return true;
+    findings.push_back(file_error(folder.string(), "invalid-phase-folder", "phase folder is not a directory"));
+    return false;
 }
 
 // The entries of a phase folder but ignored ones, sorted by name so that results do not
 // depend on the file system's order. A missing folder is an empty phase. Read with readdir():
 // directory_iterator builds a path for every entry, which cost more than the rest of listing.
 std::vector<PhaseEntry> phase_entries(const fs::path& folder, Findings& findings) {
-    std::error_code error;
-    if (!fs::exists(folder, error)) return {};
-    if (!fs::is_directory(folder, error)) {
-        findings.push_back(file_error(folder.string(), "invalid-phase-folder", "phase folder is not a directory"));
-        return {};
-    }
+    if (!is_listable_phase_folder(folder, findings)) return {};
     const auto unreadable = [&folder] {
         return InvalidInput("cannot read phase folder " + folder.string() + ": " +
                             std::error_code(errno, std::generic_category()).message());
@@ -92,6 +113,7 @@ std::vector<PhaseEntry> phase_entries(const fs::path& folder, Findings& findings
     std::vector<PhaseEntry> entries;
     errno = 0;  // readdir() tells an error from the end only by errno
     while (const dirent* entry = ::readdir(directory.get())) {
+        throw_if_stopped();  // a phase folder may hold many thousands of entries
         if (!is_ignored(entry->d_name)) entries.push_back(describe_entry(directory.get(), *entry));  // "." and ".." too
         errno = 0;
     }
@@ -128,7 +150,7 @@ std::optional<MigrationFile> to_migration_file(const PhaseFolder& folder, const 
         std::error_code error;
         const fs::path target = entry.symlink ? fs::canonical(path, error) : folder.canonical / entry.name;
         if (error) {
-            findings.push_back(file_error(path, "broken-symlink", "symlink target does not exist: " + error.message()));
+            findings.push_back(file_error(path, "broken-symlink", "symlink cannot be followed: " + error.message()));
             return std::nullopt;
         }
         if (!is_within(target, canonical_root)) {
@@ -138,23 +160,24 @@ std::optional<MigrationFile> to_migration_file(const PhaseFolder& folder, const 
             return std::nullopt;
         }
     }
-    if (entry.directory) {
+    if (S_ISDIR(entry.type)) {
         findings.push_back(file_error(path, "unexpected-directory",
                                       "unexpected directory in phase folder " + folder.phase +
                                           "; migrations are files directly inside the phase folder"));
         return std::nullopt;
     }
+    // Never opened: reading a named pipe waits for a writer that may never come.
+    if (!S_ISREG(entry.type)) {
+        findings.push_back(file_error(path, "not-a-regular-file",
+                                      "is " + std::string(special_file_kind(entry.type)) +
+                                          ", not a regular file; a migration must be a regular file"));
+        return std::nullopt;
+    }
     const std::string& file_name = entry.name;
-    std::string problem;
+    FileNameProblem problem;
     auto name = parse_file_name(file_name, problem);
     if (!name) {
-        // parse_file_name checks the timestamp first, so all-digit prefixes that fail it
-        // failed on the date-time.
-        const std::string_view prefix = std::string_view(file_name).substr(0, 14);
-        const bool bad_version = prefix.size() == 14 &&
-                                 std::all_of(prefix.begin(), prefix.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-                                 !is_valid_version(prefix);
-        findings.push_back(file_error(path, bad_version ? "invalid-version" : "invalid-name", problem));
+        findings.push_back(file_error(path, std::move(problem.code), std::move(problem.message)));
         return std::nullopt;
     }
     Kind kind = Kind::sql;
@@ -214,7 +237,8 @@ public:
             folder_.reset(::open(folder.empty() ? "." : folder_path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         }
         if (folder_.get() < 0) return -1;
-        return ::openat(folder_.get(), path.c_str() + name_start, O_RDONLY | O_CLOEXEC);
+        // O_NONBLOCK: opening a named pipe put where a listed file was must not wait for a writer.
+        return ::openat(folder_.get(), path.c_str() + name_start, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     }
 
 private:
@@ -230,12 +254,11 @@ std::string read_bytes(FileOpener& opener, const std::string& path) {
         throw InvalidInput("cannot read migration " + path + ": " +
                            std::error_code(errno, std::generic_category()).message());
     }
-    // Anything but a regular file (a pipe, a /proc file) has no size to trust: read to its end.
-    const bool sized = S_ISREG(info.st_mode);
-    std::string content(sized ? static_cast<std::size_t>(info.st_size) : 0, '\0');
+    // Listing refuses other files; this one was replaced since.
+    if (!S_ISREG(info.st_mode)) throw InvalidInput("cannot read migration " + path + ": not a regular file");
+    std::string content(static_cast<std::size_t>(info.st_size), '\0');
     std::size_t filled = 0;
-    while (!sized || filled < content.size()) {
-        if (filled == content.size()) content.resize(std::max<std::size_t>(2 * content.size(), 4096));
+    while (filled < content.size()) {
         const ssize_t count = ::read(file.get(), content.data() + filled, content.size() - filled);
         if (count < 0 && errno == EINTR) continue;
         if (count < 0) throw InvalidInput("cannot read migration " + path);
@@ -270,6 +293,7 @@ void warn_about_unknown_folders(const fs::path& root, const std::vector<std::str
 }
 
 LoadedMigration load_migration(FileOpener& opener, MigrationFile file, Load load) {
+    throw_if_stopped();  // loading thousands of files takes a while; a stopped Job must not wait for it
     const std::string raw = read_bytes(opener, file.path);
     const std::string text = normalize_text(raw);
     LoadedMigration loaded{std::move(file), sha256_hex(text), nullptr, BatchMode::none, {}};
@@ -282,7 +306,9 @@ LoadedMigration load_migration(FileOpener& opener, MigrationFile file, Load load
                                    "not valid UTF-8; save the file as UTF-8"});
     }
     ParsedSql parsed = parse_sql_migration(text, label);
-    loaded.findings.insert(loaded.findings.end(), parsed.findings.begin(), parsed.findings.end());
+    for (Finding& finding : parsed.findings) {
+        if (load != Load::summary || finding.severity == Severity::error) loaded.findings.push_back(std::move(finding));
+    }
     if (load != Load::summary) {
         add_ddl_warnings(parsed.script.up, label, loaded.findings);
         if (parsed.script.down) add_ddl_warnings(*parsed.script.down, label, loaded.findings);
@@ -322,10 +348,12 @@ Catalog list_migrations(const fs::path& root, const std::vector<std::string>& ph
     for (const std::string& phase : phases) {
         const std::vector<PhaseEntry> entries = phase_entries(root / phase, catalog.findings);
         if (entries.empty()) continue;  // a missing folder, which cannot be resolved, has none
+        catalog.files_checked += entries.size();
         const PhaseFolder folder = locate_phase_folder(root, phase, canonical_root);
         // Growing one file at a time would move every file listed so far, again and again.
         catalog.files.reserve(catalog.files.size() + entries.size());
         for (const PhaseEntry& entry : entries) {
+            throw_if_stopped();
             auto file = to_migration_file(folder, entry, canonical_root, catalog.findings);
             if (!file) continue;
             const auto [first, inserted] = first_by_version.emplace(file->version, catalog.files.size());
@@ -363,13 +391,10 @@ std::vector<LoadedMigration> load_migrations(std::vector<MigrationFile> files, L
     return loaded;
 }
 
-void require_no_errors(const Findings& findings, const std::string& what) {
-    if (!has_errors(findings)) return;
-    std::string message = what + ":";
-    for (const Finding& finding : findings) {
-        if (finding.severity == Severity::error) message += "\n  " + describe(finding);
-    }
-    throw InvalidInput(message);
+Findings findings_of(const std::vector<LoadedMigration>& files) {
+    Findings findings;
+    for (const auto& file : files) findings.insert(findings.end(), file.findings.begin(), file.findings.end());
+    return findings;
 }
 
 }  // namespace datamig

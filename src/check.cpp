@@ -55,7 +55,8 @@ void check_schema_dir(const std::filesystem::path& schema_dir, const std::vector
 
 Findings check_tree(Findings findings, const std::vector<LoadedMigration>& files,
                     const std::optional<std::filesystem::path>& schema_dir) {
-    for (const auto& file : files) findings.insert(findings.end(), file.findings.begin(), file.findings.end());
+    const Findings of_files = findings_of(files);
+    findings.insert(findings.end(), of_files.begin(), of_files.end());
     if (schema_dir) check_schema_dir(*schema_dir, files, findings);
     return findings;
 }

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -19,6 +20,7 @@
 #include "datamig/runner.hpp"
 #include "datamig/status.hpp"
 #include "datamig/stop.hpp"
+#include "datamig/version_lookup.hpp"
 
 namespace datamig {
 namespace {
@@ -29,7 +31,8 @@ enum class Access { read_only, read_write };
 
 // --wait: a Kubernetes Job often starts before its database accepts connections.
 std::unique_ptr<Database> open_database(const Settings& settings, Access access) {
-    const ConnectOptions options{settings.table, settings.statement_timeout, access == Access::read_only};
+    const ConnectOptions options{settings.table, settings.statement_timeout, access == Access::read_only,
+                                 settings.lock_wait};
     const auto deadline = SteadyClock::now() + settings.wait_timeout;
     auto next_report = SteadyClock::now();
     for (;;) {
@@ -47,14 +50,13 @@ std::unique_ptr<Database> open_database(const Settings& settings, Access access)
     }
 }
 
-// Loads the files a run will execute and refuses the whole run if any is invalid; warnings
-// (such as DDL in a data migration) are logged and do not stop it.
+// Loads the files a run will execute and refuses the whole run if any is invalid. Warnings (such
+// as DDL in a data migration) do not stop it and are check's to list: the run only counts them.
 std::vector<LoadedMigration> load_runnable(std::vector<MigrationFile> files) {
     std::vector<LoadedMigration> loaded = load_migrations(std::move(files), Load::full);
-    Findings findings;
-    for (const auto& migration : loaded) findings.insert(findings.end(), migration.findings.begin(), migration.findings.end());
-    require_no_errors(findings, "invalid migration files, nothing was applied (run datamig check)");
-    for (const auto& finding : findings) spdlog::warn("{}", describe(finding));
+    const Findings findings = findings_of(loaded);
+    require_no_errors(findings, "invalid migration files, nothing was run (run datamig check)");
+    log_warning_count(findings, "in the migrations to run");
     return loaded;
 }
 
@@ -64,23 +66,31 @@ void refuse_github_format(const Settings& settings) {
     if (settings.format == OutputFormat::github) throw UsageError("--format github is for check only");
 }
 
-// Interrupted rows of exec and transaction:false migrations need an operator's judgement
-// (SPEC §6); a batch migration's row resumes instead.
-void refuse_interrupted(const std::vector<HistoryRow>& history, const Catalog& catalog,
-                        const std::optional<std::string>& phase) {
-    std::vector<std::string> blocking;
-    for (const auto& row : running_rows(history, phase)) {
-        const auto file = std::find_if(catalog.files.begin(), catalog.files.end(),
-                                       [&](const MigrationFile& f) { return f.version == row.version; });
-        if (file != catalog.files.end() && is_resumable(load_migration(*file, Load::summary))) continue;
-        blocking.push_back(fmt::format("{} {}/{} (running since {})", row.version, row.phase.value_or("?"),
-                                       row.name.value_or("?"), row.started_at));
+// The database as one command uses it. A stop cancels the statement in progress. Unless the
+// command only reads, the runner lock is held and the history tables exist: taking the lock
+// before reading history is what lets concurrent runners see each other's work, so each
+// migration runs exactly once (SPEC §6). One that only reads (a dry run, status) opens the
+// database read-only, takes no lock and creates nothing.
+class Session {
+public:
+    Session(const Settings& settings, Access access)
+        : db_(open_database(settings, access)), cancel_statement_([this] { db_->interrupt(); }) {
+        if (access == Access::read_only) return;
+        lock_.emplace(*db_, settings.lock_wait);
+        db_->ensure_history();
     }
-    if (blocking.empty()) return;
-    throw Blocked(fmt::format("interrupted migration{} must be settled first: {}. Check what it did, then run "
-                              "`datamig resolve VERSION --applied` (it finished) or `--pending` (run it again)",
-                              blocking.size() == 1 ? "" : "s", fmt::join(blocking, "; ")));
-}
+    Database& db() { return *db_; }
+
+private:
+    std::unique_ptr<Database> db_;
+    OnStop cancel_statement_;
+    std::optional<RunnerLock> lock_;  // released first, before the statement hook and the connection
+};
+
+Access access_for(bool dry_run) { return dry_run ? Access::read_only : Access::read_write; }
+
+// A batch migration's `running` row resumes where it stopped; any other needs `datamig resolve`.
+bool resumes(const MigrationFile& file) { return is_resumable(load_migration(file, Load::summary)); }
 
 // Runs the plan in order and prints what was done. The first failure stops the run, but what
 // succeeded before it is still printed, and JSON output is always one document: a script
@@ -97,8 +107,6 @@ void run_in_order(const std::vector<LoadedMigration>& plan, const Step& step, Di
     print_outcomes(std::cout, outcomes, direction, false, format);
 }
 
-}  // namespace
-
 Exit run_generate(const Invocation& invocation) {
     const CommandOptions& options = invocation.options;
     const GenerateRequest request{options.name, options.phase, options.kind == "exec" ? Kind::exec : Kind::sql,
@@ -113,45 +121,40 @@ Exit run_migrate(const Invocation& invocation) {
     const Settings& settings = invocation.settings;
     const CommandOptions& options = invocation.options;
     refuse_github_format(settings);
-    const MigrateRequest request{options.phase, options.only, options.target, options.limit};
+    const MigrateRequest request{options.phase, options.only, options.target, options.limit, resumes};
 
     // 1. Read the tree first: an invalid tree must stop the run before anything changes.
     const Catalog catalog = list_migrations(settings.dir, settings.phases);
     require_no_errors(catalog.findings, "invalid migrations tree, nothing was applied (run datamig check)");
 
-    // 2. A dry run changes nothing: no lock, no history table created.
+    // 2. Connect and take the runner lock before reading history, so each migration runs exactly
+    //    once however many runners start. A dry run changes nothing: no lock, nothing created.
+    Session session(settings, access_for(options.dry_run));
+    Database& db = session.db();
+
+    // 3. Read what planning needs of the history.
+    const std::vector<HistoryRow> history = db.read_history(Database::Detail::plan);
+
+    // 4. Plan and load everything before the first migration runs, so that a refusal (collision,
+    //    interrupted row, invalid file) leaves nothing half-done.
+    const auto plan = load_runnable(plan_migrate(catalog, history, settings.phases, request));
+
+    // 5. A dry run ends with the plan.
     if (options.dry_run) {
-        const auto db = open_database(settings, Access::read_only);
-        const auto history = db->read_history(Database::Detail::plan);
-        refuse_interrupted(history, catalog, options.phase);
-        const auto plan = plan_migrate(catalog, history, settings.phases, request);
-        load_runnable(plan);
         std::vector<Outcome> outcomes;
-        std::transform(plan.begin(), plan.end(), std::back_inserter(outcomes), planned);
+        for (const auto& migration : plan) outcomes.push_back(planned(migration.file));
         print_outcomes(std::cout, outcomes, Direction::up, true, settings.format);
         return Exit::ok;
     }
 
-    // 3. Connect and take the runner lock before reading history: concurrent runners then see
-    //    each other's work, and each migration runs exactly once.
-    const auto db = open_database(settings, Access::read_write);
-    const OnStop cancel_statement([&db] { db->interrupt(); });
-    const RunnerLock lock(*db, settings.lock_wait);
-    db->ensure_history();
-    const std::vector<HistoryRow> history = db->read_history(Database::Detail::plan);
-
-    // 4. Plan and validate everything before the first migration runs.
-    refuse_interrupted(history, catalog, options.phase);
-    const auto plan = load_runnable(plan_migrate(catalog, history, settings.phases, request));
-
-    // 5. Apply in order; the first failure stops the run (later migrations may depend on it).
+    // 6. Apply in order; the first failure stops the run (later migrations may depend on it).
     //    A batch migration with a `running` row resumes from its checkpoint.
-    const auto interrupted = running_rows(history, options.phase);
-    Runner runner(*db, settings, progress_listener(settings));
+    Runner runner(db, settings, progress_listener(settings));
     const Step apply = [&](const LoadedMigration& migration) {
-        const auto row = std::find_if(interrupted.begin(), interrupted.end(),
-                                      [&](const HistoryRow& r) { return r.version == migration.file.version; });
-        return runner.apply(migration, row == interrupted.end() ? std::nullopt : std::make_optional(*row));
+        const HistoryRow* interrupted = find_version(history, migration.file.version);
+        return runner.apply(migration, interrupted != nullptr && interrupted->status == RowStatus::running
+                                           ? std::make_optional(*interrupted)
+                                           : std::nullopt);
     };
     run_in_order(plan, apply, Direction::up, settings.format);
     return Exit::ok;
@@ -162,10 +165,13 @@ Exit run_status(const Invocation& invocation) {
     refuse_github_format(settings);
     require_known_phase(settings.phases, invocation.options.phase);
 
-    // Status shows what it can: an invalid file is reported, not a reason to show nothing.
+    // A tree with invalid files is refused as migrate refuses it: listing what is left would
+    // show fewer pending migrations than there are, and "no migrations yet" for a tree of them.
     Catalog catalog = list_migrations(settings.dir, settings.phases);
-    for (const auto& finding : catalog.findings) spdlog::warn("{}", describe(finding));
     const auto files = load_migrations(std::move(catalog.files), Load::summary);
+    const Findings findings = check_tree(std::move(catalog.findings), files, std::nullopt);
+    require_no_errors(findings, "invalid migrations tree, no status shown (run datamig check)");
+    log_warning_count(findings, "about the migrations tree");
 
     const auto db = open_database(settings, Access::read_only);
     const std::vector<HistoryRow> history = db->read_history();
@@ -192,22 +198,15 @@ Exit run_rollback(const Invocation& invocation) {
     const Catalog catalog = list_migrations(settings.dir, settings.phases);
 
     // 1. Lock before reading history, as migrate does (a dry run only reads).
-    const auto db = open_database(settings, options.dry_run ? Access::read_only : Access::read_write);
-    const OnStop cancel_statement([&db] { db->interrupt(); });
-    std::optional<RunnerLock> lock;
-    if (!options.dry_run) {
-        lock.emplace(*db, settings.lock_wait);
-        db->ensure_history();
-    }
-    const auto rows = plan_rollback(db->read_history(), request);
+    Session session(settings, access_for(options.dry_run));
+    const auto rows = plan_rollback(session.db().read_history(), request);
 
     // 2. Every migration of the plan must have its file and a way down before any runs,
     //    so a rollback is refused whole rather than stopping halfway.
     std::vector<MigrationFile> files;
     for (const auto& row : rows) {
-        const auto file = std::find_if(catalog.files.begin(), catalog.files.end(),
-                                       [&](const MigrationFile& f) { return f.version == row.version; });
-        if (file == catalog.files.end()) {
+        const MigrationFile* file = find_version(catalog.files, row.version);
+        if (file == nullptr) {
             throw InvalidInput(fmt::format("cannot roll back {} {}/{}: its file is missing; nothing was rolled back",
                                            row.version, row.phase.value_or("?"), row.name.value_or("?")));
         }
@@ -224,7 +223,7 @@ Exit run_rollback(const Invocation& invocation) {
     }
 
     // 3. Roll back, latest applied first.
-    Runner runner(*db, settings);
+    Runner runner(session.db(), settings);
     run_in_order(plan, [&](const LoadedMigration& migration) { return runner.roll_back(migration); }, Direction::down,
                  settings.format);
     return Exit::ok;
@@ -234,6 +233,7 @@ Exit run_check(const Invocation& invocation) {
     const Settings& settings = invocation.settings;
     // 1. Every file-system rule, all findings collected before deciding.
     Catalog catalog = list_migrations(settings.dir, settings.phases);
+    const std::size_t files_checked = catalog.files_checked;
     const auto files = load_migrations(std::move(catalog.files), Load::findings);
     Findings findings = check_tree(std::move(catalog.findings), files, settings.schema_dir);
 
@@ -245,25 +245,88 @@ Exit run_check(const Invocation& invocation) {
         findings.insert(findings.end(), drift.begin(), drift.end());
     }
     if (invocation.options.strict) make_strict(findings);
-    print_findings(std::cout, findings, settings.format, files.size());
+    print_findings(std::cout, findings, settings.format, files_checked);
     return has_errors(findings) ? Exit::failed : Exit::ok;
 }
 
 Exit run_resolve(const Invocation& invocation) {
     const Settings& settings = invocation.settings;
-    const std::string& version = invocation.options.version;
-    const auto db = open_database(settings, Access::read_write);
-    const RunnerLock lock(*db, settings.lock_wait);
-    db->ensure_history();
-    const auto history = db->read_history();
-    const auto row = std::find_if(history.begin(), history.end(), [&](const HistoryRow& r) { return r.version == version; });
-    if (row == history.end() || row->status != RowStatus::running) {
-        throw InvalidInput(fmt::format("{} is not an interrupted migration ({}); only `running` rows can be resolved",
-                                       version, row == history.end() ? "no row" : "it is applied"));
+    if (invocation.options.mark_applied == invocation.options.mark_pending) {
+        throw UsageError("resolve needs --applied or --pending");
     }
-    Runner(*db, settings).resolve(*row, invocation.options.mark_applied);
+    const std::string& version = invocation.options.version;
+    Session session(settings, Access::read_write);
+    const auto history = session.db().read_history();
+    const HistoryRow* row = find_version(history, version);
+    if (row == nullptr || row->status != RowStatus::running) {
+        throw InvalidInput(fmt::format("{} is not an interrupted migration ({}); only `running` rows can be resolved",
+                                       version, row == nullptr ? "no row" : "it is applied"));
+    }
+    Runner(session.db(), settings).resolve(*row, invocation.options.mark_applied);
     print_resolution(std::cout, version, invocation.options.mark_applied, settings.format);
     return Exit::ok;
+}
+
+
+// --- the command table -----------------------------------------------------------------------
+
+void add_phase(CLI::App& app, CommandOptions& options) { app.add_option("--phase", options.phase, "only this phase"); }
+
+void generate_options(CLI::App& app, CommandOptions& options, SettingFlags&) {
+    app.add_option("NAME", options.name, "what the migration does, e.g. BackfillUserRoles")->required();
+    app.add_option("--phase", options.phase, "phase folder (default: the first phase)");
+    app.add_option("--kind", options.kind, "sql or exec")->check(CLI::IsMember({"sql", "exec"}));
+    app.add_option("--batch", options.batch, "loop or range: a batched SQL template")
+        ->check(CLI::IsMember({"loop", "range"}));
+}
+
+void migrate_options(CLI::App& app, CommandOptions& options, SettingFlags& settings) {
+    add_phase(app, options);
+    app.add_option("--only", options.only, "apply just this pending version");
+    app.add_option("--target", options.target, "stop after this version");
+    app.add_option("--limit", options.limit, "apply at most N migrations");
+    app.add_flag("--dry-run", options.dry_run, "print the plan, change nothing");
+    settings.add(app, migrate_setting_flags);
+}
+
+void status_options(CLI::App& app, CommandOptions& options, SettingFlags&) {
+    add_phase(app, options);
+    app.add_flag("--exit-code", options.exit_code, "exit 1 when anything is pending or partial");
+}
+
+void rollback_options(CLI::App& app, CommandOptions& options, SettingFlags&) {
+    add_phase(app, options);
+    app.add_option("--steps", options.steps, "how many to roll back (default 1)");
+    app.add_option("--to", options.to, "roll back everything applied after this version");
+    app.add_option("--only", options.only, "roll back just this version");
+    app.add_flag("--dry-run", options.dry_run, "print the plan, change nothing");
+}
+
+void check_options(CLI::App& app, CommandOptions& options, SettingFlags& settings) {
+    app.add_flag("--db", options.use_db, "also compare with the history table");
+    app.add_flag("--strict", options.strict, "warnings are errors");
+    settings.add(app, check_setting_flags);
+}
+
+void resolve_options(CLI::App& app, CommandOptions& options, SettingFlags&) {
+    app.add_option("VERSION", options.version, "the interrupted version")->required();
+    auto* applied = app.add_flag("--applied", options.mark_applied, "it did its work: mark it applied");
+    auto* pending = app.add_flag("--pending", options.mark_pending, "it did not: delete its row so it runs again");
+    applied->excludes(pending);
+}
+
+}  // namespace
+
+const std::vector<Command>& command_table() {
+    static const std::vector<Command> commands = {
+        {"generate", "write a new migration from a template and print its path", generate_options, run_generate},
+        {"migrate", "apply pending migrations", migrate_options, run_migrate},
+        {"status", "list migrations and their state", status_options, run_status},
+        {"rollback", "run `down` of the most recently applied migrations", rollback_options, run_rollback},
+        {"check", "validate the migrations tree (for CI)", check_options, run_check},
+        {"resolve", "settle an interrupted (running) migration", resolve_options, run_resolve},
+    };
+    return commands;
 }
 
 }  // namespace datamig

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <map>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -24,7 +25,7 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// A child that ignores SIGTERM gets this long before SIGKILL.
+// On a timeout, a program that ignores SIGTERM gets this long before SIGKILL.
 constexpr auto kill_grace = std::chrono::seconds(5);
 
 // Everything execve needs, built before fork(): after fork only async-signal-safe calls are
@@ -104,9 +105,16 @@ private:
     std::string pending_;
 };
 
-[[noreturn]] void become_child(const ChildImage& image, const Pipe& output, const Pipe& exec_error) {
-    // Own process group, so a timeout or stop can end the program and everything it started.
+[[noreturn]] void become_child(const ChildImage& image, const Pipe& output, const Pipe& exec_error, pid_t parent) {
+    // Own process group, so a timeout or stop can reach the program and everything it started.
     setpgid(0, 0);
+    // Die with datamig: a runner killed with SIGKILL cannot stop its program, and one finishing
+    // its work after the runner is gone does it with nobody left to record it. The signal fires
+    // when the *thread* that forked exits; that is the one running run_process(), which waits
+    // for this child until it is reaped, so it never fires early. It is kept across execve.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // datamig may have died between fork() and prctl(); then no signal will ever come.
+    if (getppid() != parent) _exit(127);
     restore_signal_mask_in_child();
     dup2(output.write_end(), STDOUT_FILENO);
     dup2(output.write_end(), STDERR_FILENO);
@@ -114,6 +122,12 @@ private:
     const int error = errno;
     (void)!write(exec_error.write_end(), &error, sizeof error);
     _exit(127);
+}
+
+std::string signal_name(int signal_number) {
+    if (signal_number == SIGINT) return "SIGINT";
+    if (signal_number == SIGTERM) return "SIGTERM";
+    return fmt::format("signal {}", signal_number);
 }
 
 class Child {
@@ -132,15 +146,21 @@ public:
     }
     int status() const { return status_; }
 
+    void signal_group(int signal_number) noexcept { kill(-pid_, signal_number); }
+
     // SIGTERM to the group, SIGKILL after the grace period; waits for the child.
     void stop_group() noexcept {
-        kill(-pid_, SIGTERM);
+        signal_group(SIGTERM);
         const auto deadline = SteadyClock::now() + kill_grace;
         while (!exited() && SteadyClock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        if (!reaped_) {
-            kill(-pid_, SIGKILL);
-            if (waitpid(pid_, &status_, 0) == pid_) reaped_ = true;
-        }
+        kill_group();
+    }
+
+    // SIGKILL to the group; waits for the child.
+    void kill_group() noexcept {
+        if (reaped_) return;
+        signal_group(SIGKILL);
+        if (waitpid(pid_, &status_, 0) == pid_) reaped_ = true;
     }
 
 private:
@@ -151,13 +171,35 @@ private:
 
 }  // namespace
 
+ExecRequest migration_request(const MigrationFile& file, bool up, const Settings& settings) {
+    const std::string direction = up ? "up" : "down";
+    return {std::filesystem::absolute(file.path),
+            {direction},
+            {{"DATABASE_URL", settings.database_url},
+             {"DATAMIG_VERSION", file.version},
+             {"DATAMIG_NAME", file.name},
+             {"DATAMIG_PHASE", file.phase},
+             {"DATAMIG_DIRECTION", direction},
+             {"DATAMIG_OPERATOR", settings.operator_name}},
+            settings.exec_timeout,
+            fmt::format("{} {}", file.version, file.name)};
+}
+
+bool succeeded(const ExecResult& result) {
+    return !result.timed_out && !result.outlived_grace && result.killed_by_signal == 0 && result.exit_status == 0;
+}
+
 ExecResult run_process(const ExecRequest& request) {
     const ChildImage image = child_image(request);
     Pipe output;
     Pipe exec_error;
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0) throw MigrationFailed(std::string("cannot start a process: ") + std::strerror(errno));
-    if (pid == 0) become_child(image, output, exec_error);
+    if (pid == 0) become_child(image, output, exec_error, parent);
+    // Also done here, so that a signal sent to the group before the child's own setpgid() ran
+    // still finds the group.
+    setpgid(pid, pid);
 
     Child child(pid);
     output.close_write();
@@ -168,27 +210,35 @@ ExecResult run_process(const ExecRequest& request) {
         throw MigrationFailed(fmt::format("cannot run {}: {}", request.program.string(), std::strerror(exec_errno)));
     }
 
-    const auto deadline = request.timeout ? SteadyClock::now() + *request.timeout : SteadyClock::time_point::max();
-    // Poll in short slices: a stop signal or the timeout must be noticed promptly even while
-    // the program prints nothing. Returns false when the program had to be stopped.
+    ExecResult result;
+    auto deadline = request.timeout ? SteadyClock::now() + *request.timeout : SteadyClock::time_point::max();
+    // Polled in short slices: a stop signal or the deadline must be noticed promptly even while
+    // the program prints nothing. Returns false once the program had to be killed.
     const auto keep_going = [&] {
-        if (stop_signal() != 0) {
-            child.stop_group();
-            throw_if_stopped();
+        if (result.stop_signal == 0 && stop_signal() != 0) {
+            // The program decides what a stop means for its work, as datamig does for its own:
+            // it gets the same signal and the grace period, which replaces the timeout.
+            result.stop_signal = stop_signal();
+            spdlog::warn("[{}] passing {} on to the program; waiting up to {} for it", request.log_prefix,
+                         signal_name(result.stop_signal), format_duration(request.stop_grace));
+            child.signal_group(result.stop_signal);
+            deadline = SteadyClock::now() + request.stop_grace;
         }
         if (SteadyClock::now() < deadline) return true;
-        child.stop_group();
+        if (result.stop_signal != 0) {
+            child.kill_group();
+            result.outlived_grace = true;
+        } else {
+            child.stop_group();
+            result.timed_out = true;
+        }
         return false;
     };
-    ExecResult result;
     {
         LineLogger logger(request.log_prefix);
         char buffer[4096];
         for (bool output_open = true; output_open;) {
-            if (!keep_going()) {
-                result.timed_out = true;
-                return result;
-            }
+            if (!keep_going()) return result;
             pollfd readable{output.read_end(), POLLIN, 0};
             if (poll(&readable, 1, 100) > 0) {
                 const ssize_t count = read(output.read_end(), buffer, sizeof buffer);
@@ -202,10 +252,7 @@ ExecResult run_process(const ExecRequest& request) {
         }
     }
     while (!child.exited()) {
-        if (!keep_going()) {
-            result.timed_out = true;
-            return result;
-        }
+        if (!keep_going()) return result;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (WIFSIGNALED(child.status())) result.killed_by_signal = WTERMSIG(child.status());
@@ -215,8 +262,13 @@ ExecResult run_process(const ExecRequest& request) {
 
 std::string describe(const ExecResult& result, const ExecRequest& request) {
     if (result.timed_out && request.timeout) return "timed out after " + format_duration(*request.timeout) + " and was killed";
-    if (result.killed_by_signal != 0) return fmt::format("killed by signal {}", result.killed_by_signal);
-    return fmt::format("exited with status {}", result.exit_status);
+    const std::string stop = signal_name(result.stop_signal);
+    if (result.outlived_grace) {
+        return fmt::format("still running {} after {} and was killed", format_duration(request.stop_grace), stop);
+    }
+    const std::string after = result.stop_signal != 0 ? " after " + stop : "";
+    if (result.killed_by_signal != 0) return fmt::format("killed by signal {}{}", result.killed_by_signal, after);
+    return fmt::format("exited with status {}{}", result.exit_status, after);
 }
 
 }  // namespace datamig

@@ -41,7 +41,11 @@ int main(int argc, char** argv) {
         const datamig::Settings& settings = invocation->settings;
         // Both: --database-url may override DATABASE_URL, which is still in the environment.
         datamig::configure_logging(settings.log_format, settings.verbosity, {settings.database_url, environment_url});
-        return static_cast<int>(invocation->run(*invocation));
+        const Exit code = invocation->run(*invocation);
+        // A signal that came during the last unit of work, which finished all the same (an exec
+        // program that trapped SIGTERM), still stopped the run (SPEC §7).
+        if (const int signal = datamig::stop_signal(); signal != 0) return static_cast<int>(datamig::Stopped(signal).code());
+        return static_cast<int>(code);
     } catch (const datamig::Error& error) {
         // After a stop signal, whatever was under way fails on its way out ("canceled: datamig is
         // stopping", a busy wait given up): the run was stopped, and its exit code says so (SPEC §7).

@@ -20,39 +20,10 @@
 namespace datamig {
 namespace {
 
-constexpr std::size_t version_length = 14;
-
 bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_ascii_lower(char c) { return c >= 'a' && c <= 'z'; }
 bool is_ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
-bool is_name_char(char c) { return is_ascii_lower(c) || is_ascii_digit(c) || c == '_'; }
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-
-bool all_digits(std::string_view text) {
-    return !text.empty() && std::all_of(text.begin(), text.end(), is_ascii_digit);
-}
-
-int decimal_value(std::string_view digits) {
-    int value = 0;
-    for (const char c : digits) value = value * 10 + (c - '0');
-    return value;
-}
-
-bool is_leap_year(int year) { return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0); }
-
-int days_in_month(int year, int month) {
-    static constexpr std::array<int, 12> days = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return month == 2 && is_leap_year(year) ? 29 : days[static_cast<std::size_t>(month - 1)];
-}
-
-// A new CamelCase word starts at an upper-case letter after a lower-case letter or digit
-// ("userRoles"), or at the last capital of an acronym followed by lower case ("HTTPServer").
-bool starts_camel_case_word(std::string_view name, std::size_t pos) {
-    if (pos == 0 || !is_ascii_upper(name[pos])) return false;
-    const char previous = name[pos - 1];
-    if (is_ascii_lower(previous) || is_ascii_digit(previous)) return true;
-    return is_ascii_upper(previous) && pos + 1 < name.size() && is_ascii_lower(name[pos + 1]);
-}
 
 bool is_identifier(std::string_view text) {
     return !text.empty() && !is_ascii_digit(text.front()) &&
@@ -60,7 +31,6 @@ bool is_identifier(std::string_view text) {
                return is_ascii_lower(c) || is_ascii_upper(c) || is_ascii_digit(c) || c == '_';
            });
 }
-
 
 std::vector<std::string_view> split_words(std::string_view text) {
     std::vector<std::string_view> words;
@@ -88,10 +58,12 @@ std::optional<SectionName> section_named(std::string_view name) {
 }
 
 // A line of the form "-- migrate:<section> [key:value ...]". The spacing after "--" is
-// free, as in dbmate, so dbmate files run unchanged.
+// free, as in dbmate, so dbmate files run unchanged. Space before "--" is accepted too, but
+// dbmate does not see such a marker (check warns).
 struct MarkerLine {
     std::string_view section;
     std::vector<std::string_view> options;
+    bool indented = false;
 };
 
 std::optional<MarkerLine> as_marker_line(std::string_view line) {
@@ -99,6 +71,7 @@ std::optional<MarkerLine> as_marker_line(std::string_view line) {
     constexpr std::string_view keyword = "migrate:";
     std::size_t pos = 0;
     while (pos < line.size() && is_blank(line[pos])) ++pos;
+    const bool indented = pos > 0;
     if (line.substr(pos, comment.size()) != comment) return std::nullopt;
     pos += comment.size();
     while (pos < line.size() && is_blank(line[pos])) ++pos;
@@ -106,7 +79,7 @@ std::optional<MarkerLine> as_marker_line(std::string_view line) {
     pos += keyword.size();
     std::size_t section_end = pos;
     while (section_end < line.size() && !is_blank(line[section_end])) ++section_end;
-    return MarkerLine{line.substr(pos, section_end - pos), split_words(line.substr(section_end))};
+    return MarkerLine{line.substr(pos, section_end - pos), split_words(line.substr(section_end)), indented};
 }
 
 class SqlMigrationParser {
@@ -119,6 +92,9 @@ public:
             const std::size_t newline = std::min(text_.find('\n', line_start), text_.size());
             if (const auto marker = as_marker_line(text_.substr(line_start, newline - line_start))) {
                 if (!first_marker_offset_) first_marker_offset_ = line_start;
+                if (marker->indented) {
+                    warning(line, "indented-marker", "indented marker: dbmate only reads one at the start of a line");
+                }
                 close_section(line_start);
                 open_section(*marker, line, newline + 1);
             }
@@ -137,6 +113,10 @@ public:
 private:
     void error(int line, std::string code, std::string message) {
         findings_.push_back({Severity::error, file_label_, line, std::move(code), std::move(message)});
+    }
+
+    void warning(int line, std::string code, std::string message) {
+        findings_.push_back({Severity::warning, file_label_, line, std::move(code), std::move(message)});
     }
 
     std::optional<Section>& slot(SectionName name) {
@@ -267,19 +247,46 @@ private:
     }
 
     void check_whole_file() {
+        // Both databases read a statement only up to a NUL: "SET v = 0<NUL> WHERE id = 1" would
+        // change every row.
+        if (const std::size_t nul = text_.find('\0'); nul != std::string_view::npos) {
+            error(line_at(text_, nul), "nul-byte",
+                  "NUL byte: the database would read its statement only up to it and run the part before "
+                  "(an UPDATE without its WHERE); remove it");
+        }
         if (!up_) {
             error(1, "missing-up", "no -- migrate:up section; every SQL migration needs one");
-        } else if (first_statement_offset(up_->sql) == std::string_view::npos) {
-            error(up_->marker_line, "empty-up", "the -- migrate:up section has no SQL statement");
+        } else if (check_closed(up_->sql, up_->first_line()) &&
+                   first_statement_offset(up_->sql) == std::string_view::npos) {
+            // Often a migration kept for its version, or a placeholder: dbmate runs it too.
+            warning(up_->marker_line, "empty-up",
+                    "the -- migrate:up section has no SQL statement: it applies as a no-op and is recorded");
         }
+        if (down_) check_closed(down_->sql, down_->first_line());
+        if (verify_) check_closed(verify_->sql, verify_->first_line());
         // Without any marker, missing-up already says what is wrong with the whole file.
         if (!first_marker_offset_) return;
         const std::string_view before_marker = text_.substr(0, *first_marker_offset_);
+        if (!check_closed(before_marker, 1)) return;
         const std::size_t stray = first_statement_offset(before_marker);
         if (stray != std::string_view::npos) {
             error(line_at(before_marker, stray), "text-before-marker",
                   "SQL before the first marker would never run; move it below -- migrate:up");
         }
+    }
+
+    // Reports the first comment, string, quoted identifier or dollar quote `sql` opens and never
+    // closes, where everything after it would silently not run; true when there is none.
+    // `first_line` is the file line of the first line of `sql`.
+    bool check_closed(std::string_view sql, int first_line) {
+        const auto open = find_unterminated(sql);
+        if (!open) return true;
+        const bool nested = open->opener == "/*" && sql.find("/*", open->offset + 2) != std::string_view::npos;
+        const std::string hint = nested ? " (block comments nest: every /* needs its own */)" : "";
+        error(first_line + line_at(sql, open->offset) - 1, "unterminated",
+              "unterminated " + std::string(open->what) + ": " + std::string(open->opener) +
+                  " opened here is never closed, so everything after it would be read as part of it" + hint);
+        return false;
     }
 
     std::string_view text_;
@@ -332,77 +339,6 @@ std::string_view to_string(Kind kind) {
         case Kind::exec: return "exec";
     }
     return "unknown";
-}
-
-bool is_valid_version(std::string_view version) {
-    if (version.size() != version_length || !all_digits(version)) return false;
-    const int year = decimal_value(version.substr(0, 4));
-    const int month = decimal_value(version.substr(4, 2));
-    const int day = decimal_value(version.substr(6, 2));
-    const int hour = decimal_value(version.substr(8, 2));
-    const int minute = decimal_value(version.substr(10, 2));
-    const int second = decimal_value(version.substr(12, 2));
-    return month >= 1 && month <= 12 && day >= 1 && day <= days_in_month(year, month) && hour < 24 &&
-           minute < 60 && second < 60;
-}
-
-std::optional<FileName> parse_file_name(std::string_view file_name, std::string& problem) {
-    static const std::string expected =
-        "expected YYYYMMDDHHMMSS_name.sql (or another extension for an executable), "
-        "a UTC timestamp followed by a name of a-z, 0-9 and _";
-    // Built only for a bad name: listing parses every file's name.
-    const auto quoted = [&] { return "\"" + std::string(file_name) + "\""; };
-    // The version is checked before the rest so a bad timestamp is reported as such.
-    const std::string_view version = file_name.substr(0, version_length);
-    if (version.size() != version_length || !all_digits(version)) {
-        problem = "file name " + quoted() + " does not start with a 14-digit version; " + expected;
-        return std::nullopt;
-    }
-    if (!is_valid_version(version)) {
-        problem = "version " + std::string(version) + " of " + quoted() +
-                  " is not a valid UTC date-time (YYYYMMDDHHMMSS)";
-        return std::nullopt;
-    }
-    if (file_name.size() == version_length || file_name[version_length] != '_') {
-        problem = "file name " + quoted() + " has no '_' after the version; " + expected;
-        return std::nullopt;
-    }
-    const std::string_view rest = file_name.substr(version_length + 1);
-    const std::size_t dot = rest.find('.');
-    const std::string_view name = rest.substr(0, dot);
-    if (name.empty() || !std::all_of(name.begin(), name.end(), is_name_char)) {
-        problem = "name part \"" + std::string(name) + "\" of " + quoted() + " is invalid; " + expected;
-        return std::nullopt;
-    }
-    const std::string_view extension = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
-    if (dot != std::string_view::npos && extension.empty()) {
-        problem = "file name " + quoted() + " ends with '.'; " + expected;
-        return std::nullopt;
-    }
-    return FileName{std::string(version), std::string(name), std::string(extension)};
-}
-
-std::string to_snake_case(std::string_view name) {
-    std::string snake;
-    bool in_word = false;
-    for (std::size_t pos = 0; pos < name.size(); ++pos) {
-        const char c = name[pos];
-        if (c == ' ' || c == '\t' || c == '-' || c == '_') {
-            in_word = false;
-            continue;
-        }
-        if (!is_ascii_lower(c) && !is_ascii_upper(c) && !is_ascii_digit(c)) {
-            throw UsageError("migration name \"" + std::string(name) +
-                             "\" may only contain letters, digits, spaces, dashes and underscores");
-        }
-        if (!in_word || starts_camel_case_word(name, pos)) {
-            if (!snake.empty()) snake += '_';
-            in_word = true;
-        }
-        snake += is_ascii_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
-    }
-    if (snake.empty()) throw UsageError("migration name is empty; give one such as BackfillUserRoles");
-    return snake;
 }
 
 ParsedSql parse_sql_migration(std::string_view text, const std::string& file_label) {

@@ -7,6 +7,7 @@
 
 #include "datamig/error.hpp"
 #include "datamig/settings.hpp"
+#include "datamig/version_lookup.hpp"
 
 namespace datamig {
 namespace {
@@ -35,14 +36,13 @@ void refuse_collisions(const Catalog& catalog, const std::map<std::string, const
 }
 
 std::size_t position_of(const Catalog& catalog, const std::string& version, const char* flag) {
-    const auto found = std::find_if(catalog.files.begin(), catalog.files.end(),
-                                    [&](const MigrationFile& file) { return file.version == version; });
-    if (found == catalog.files.end()) throw InvalidInput(fmt::format("{}: no migration file has version {}", flag, version));
-    return static_cast<std::size_t>(found - catalog.files.begin());
+    const MigrationFile* found = find_version(catalog.files, version);
+    if (found == nullptr) throw InvalidInput(fmt::format("{}: no migration file has version {}", flag, version));
+    return static_cast<std::size_t>(found - catalog.files.data());
 }
 
 // A `running` row is not settled: what reaches the plan is a batch migration that resumes, as
-// the interrupted rows that need an operator were refused before planning.
+// refuse_interrupted refused the interrupted rows that need an operator.
 bool is_settled(const std::map<std::string, const HistoryRow*>& rows, const std::string& version) {
     const auto found = rows.find(version);
     return found != rows.end() && found->second->status != RowStatus::running;
@@ -50,6 +50,23 @@ bool is_settled(const std::map<std::string, const HistoryRow*>& rows, const std:
 
 bool in_phase(const std::optional<std::string>& wanted, const std::optional<std::string>& phase) {
     return !wanted || wanted == phase;
+}
+
+// Interrupted rows of exec and transaction:false migrations need an operator's judgement
+// (SPEC §6); a batch migration's row resumes instead.
+void refuse_interrupted(const Catalog& catalog, const std::vector<HistoryRow>& history,
+                        const MigrateRequest& request) {
+    std::vector<std::string> blocking;
+    for (const auto& row : running_rows(history, request.phase)) {
+        const MigrationFile* file = find_version(catalog.files, row.version);
+        if (file != nullptr && request.resumable && request.resumable(*file)) continue;
+        blocking.push_back(fmt::format("{} {}/{} (running since {})", row.version, row.phase.value_or("?"),
+                                       row.name.value_or("?"), row.started_at));
+    }
+    if (blocking.empty()) return;
+    throw Blocked(fmt::format("interrupted migration{} must be settled first: {}. Check what it did, then run "
+                              "`datamig resolve VERSION --applied` (it finished) or `--pending` (run it again)",
+                              blocking.size() == 1 ? "" : "s", fmt::join(blocking, "; ")));
 }
 
 }  // namespace
@@ -60,6 +77,7 @@ std::vector<MigrationFile> plan_migrate(const Catalog& catalog, const std::vecto
     if (request.limit && *request.limit < 1) throw UsageError("--limit must be at least 1");
     const auto rows = index_by_version(history);
     refuse_collisions(catalog, rows);
+    refuse_interrupted(catalog, history, request);
 
     const std::size_t only_position = request.only ? position_of(catalog, *request.only, "--only") : 0;
     const std::size_t last_position =

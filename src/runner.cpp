@@ -24,7 +24,7 @@ std::int64_t elapsed_ms(SteadyClock::time_point since) {
 
 std::string label(const MigrationFile& file) { return fmt::format("{}/{}_{}", file.phase, file.version, file.name); }
 
-// verify returns one cell; SPEC §2: false, 0, NULL or no row fail the migration.
+// A boolean or integer cell as text; SPEC §2: false, 0, NULL or no row fail the migration.
 bool is_truthy(const std::optional<std::string>& value) {
     if (!value) return false;
     const std::string& text = *value;
@@ -159,10 +159,20 @@ Outcome Runner::run_outside_transaction(const LoadedMigration& migration, bool u
             if (up) verify(migration);
         }
     } catch (const Error& error) {
-        // A known failure: undo the `running` row so the next migrate retries it.
-        record_failure(migration, elapsed_ms(start), error, up);
+        // Without a stop signal the failure is known: undoing the `running` row lets the next
+        // migrate retry it. After one, the effect is unknown (earlier statements committed, the
+        // program got the signal midway), so the row stays for `datamig resolve` (SPEC §3, §6).
+        const bool known = stop_signal() == 0;
+        if (up && !known) {
+            spdlog::warn("{} was stopped midway and its effect is unknown: it stays `running`; check what it did, "
+                         "then run `datamig resolve {} --applied` or `--pending`",
+                         label(migration.file), migration.file.version);
+        }
+        record_failure(migration, elapsed_ms(start), error, up && known);
     }
     const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start), rows};
+    // A program that got the stop and still finished its work is recorded as it did, and listed;
+    // the next apply() sees the stop, and main() exits 130/143 all the same.
     finish(migration, outcome, up, started_at, std::nullopt);
     return outcome;
 }
@@ -197,8 +207,11 @@ Outcome Runner::run_batched(const LoadedMigration& migration, const std::optiona
     } catch (const Error& error) {
         report_end(progress, start, false);
         // Finished batches stay committed with their checkpoint, and the row stays `running`:
-        // the next migrate resumes after the last of them instead of starting over.
-        record_failure(migration, elapsed_ms(start), error, false);
+        // the next migrate resumes after the last of them instead of starting over. Before the
+        // first, there is nothing to resume and nothing is left behind but the `fail` event; a
+        // lost connection may hide a commit that happened, so it keeps the row.
+        const bool nothing_done = !any_batch_committed(row) && error.code() != Exit::unavailable;
+        record_failure(migration, elapsed_ms(start), error, nothing_done);
     }
     report_end(progress, start, true);
 
@@ -326,35 +339,40 @@ void Runner::verify(const LoadedMigration& migration) {
     if (statements.size() > 1) {
         throw MigrationFailed(fmt::format("{}:{}: verify must be a single query", migration.file.path, line));
     }
-    std::optional<std::string> value;
+    QueryAnswer answer;
     try {
-        value = db_.query_value(statements.front().text);
+        answer = db_.query_answer(statements.front().text);
     } catch (const SqlError& error) {
         throw MigrationFailed(fmt::format("{}:{}: verify: {}", migration.file.path, line, error.what()));
     }
-    if (!is_truthy(value)) {
+    // SPEC §2: one boolean or integer cell. Anything else (SELECT 'yes', a list of rows) would
+    // pass or fail by accident, so it fails, saying what came back.
+    std::string wrong;
+    if (answer.columns != 1) {
+        wrong = answer.columns == 0 ? "no column" : fmt::format("{} columns", answer.columns);
+    } else if (answer.rows > 1) {
+        wrong = fmt::format("{} rows", answer.rows);
+    } else if (answer.rows == 1 && answer.value && answer.type == QueryAnswer::Type::other) {
+        const std::string& value = *answer.value;
+        wrong = fmt::format("a {} value '{}{}'", answer.type_name, value.substr(0, 60), value.size() > 60 ? "..." : "");
+    }
+    if (!wrong.empty()) {
+        throw MigrationFailed(fmt::format("{}:{}: verify failed: the query returned {}; verify must return one "
+                                          "boolean or integer cell",
+                                          migration.file.path, line, wrong));
+    }
+    if (!is_truthy(answer.value)) {
         throw MigrationFailed(fmt::format("{}:{}: verify failed: the query returned {}", migration.file.path, line,
-                                          value ? "'" + *value + "'" : std::string("no value")));
+                                          answer.value ? "'" + *answer.value + "'"
+                                          : answer.rows == 0 ? std::string("no row")
+                                                             : std::string("NULL")));
     }
 }
 
 void Runner::run_program(const LoadedMigration& migration, bool up) {
-    const MigrationFile& file = migration.file;
-    const std::string direction = up ? "up" : "down";
-    const ExecRequest request{std::filesystem::absolute(file.path),
-                              {direction},
-                              {{"DATABASE_URL", settings_.database_url},
-                               {"DATAMIG_VERSION", file.version},
-                               {"DATAMIG_NAME", file.name},
-                               {"DATAMIG_PHASE", file.phase},
-                               {"DATAMIG_DIRECTION", direction},
-                               {"DATAMIG_OPERATOR", settings_.operator_name}},
-                              settings_.exec_timeout,
-                              fmt::format("{} {}", file.version, file.name)};
+    const ExecRequest request = migration_request(migration.file, up, settings_);
     const ExecResult result = run_process(request);
-    if (result.timed_out || result.killed_by_signal != 0 || result.exit_status != 0) {
-        throw MigrationFailed(fmt::format("{}: {}", file.path, describe(result, request)));
-    }
+    if (!succeeded(result)) throw MigrationFailed(fmt::format("{}: {}", migration.file.path, describe(result, request)));
 }
 
 HistoryRow Runner::row_for(const LoadedMigration& migration, const std::string& started_at) const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <optional>
 
 namespace datamig {
 namespace {
@@ -27,7 +28,7 @@ bool starts_with_at(std::string_view text, std::size_t pos, std::string_view pre
 }
 
 // End of a quoted run whose opening quote is at `pos`; a doubled quote stands for itself.
-// An unterminated run extends to the end, as the server would read it.
+// npos when it is never closed.
 [[gnu::noinline]] std::size_t end_of_quoted(std::string_view sql, std::size_t pos, char quote, bool backslash_escapes) {
     std::size_t i = pos + 1;
     while (i < sql.size()) {
@@ -41,7 +42,7 @@ bool starts_with_at(std::string_view text, std::size_t pos, std::string_view pre
             return i + 1;
         }
     }
-    return sql.size();
+    return std::string_view::npos;
 }
 
 // Whether `first` and `second` are the characters at `pos`: a substring comparison costs more,
@@ -50,7 +51,7 @@ bool pair_at(std::string_view text, std::size_t pos, char first, char second) {
     return pos + 1 < text.size() && text[pos] == first && text[pos + 1] == second;
 }
 
-// PostgreSQL block comments nest, unlike C's.
+// PostgreSQL block comments nest, unlike C's. npos when it is never closed.
 std::size_t end_of_block_comment(std::string_view sql, std::size_t pos) {
     int depth = 0;
     std::size_t i = pos;
@@ -65,7 +66,7 @@ std::size_t end_of_block_comment(std::string_view sql, std::size_t pos) {
             ++i;
         }
     }
-    return sql.size();
+    return std::string_view::npos;
 }
 
 // Where the comment starting at `pos` ends, or `pos` when no comment starts there.
@@ -93,16 +94,23 @@ bool follows_identifier(std::string_view sql, std::size_t pos) { return pos > 0 
     return end_of_quoted(sql, pos + 1, '\'', true);
 }
 
+// The length of the "$tag$" delimiter of a dollar-quoted body starting at `pos`, 0 if none.
+std::size_t dollar_quote_opener_length(std::string_view sql, std::size_t pos) {
+    return follows_identifier(sql, pos) ? 0 : dollar_delimiter_length(sql, pos);
+}
+
 // Where the dollar-quoted body starting at `pos` ends, or `pos` when none starts there.
 [[gnu::noinline]] std::size_t end_of_dollar_quoted(std::string_view sql, std::size_t pos) {
-    const std::size_t length = follows_identifier(sql, pos) ? 0 : dollar_delimiter_length(sql, pos);
+    const std::size_t length = dollar_quote_opener_length(sql, pos);
     if (length == 0) return pos;
     const std::size_t close = sql.find(sql.substr(pos, length), pos + length);
-    return close == std::string_view::npos ? sql.size() : close + length;
+    return close == std::string_view::npos ? close : close + length;
 }
 
 // Where the string, quoted identifier, dollar-quoted body or comment starting at `pos` ends,
-// or `pos` when none starts there. Everything inside one of them is opaque to the callers.
+// `pos` when none starts there, or npos when the text never closes it. Everything inside one of
+// them is opaque to the callers; those that read on take an unclosed one to run to the end, as
+// the server reads it (find_unterminated is what reports it).
 // Lexing asks this of every character, so the functions that follow what a character opens
 // are [[gnu::noinline]]: inlined here, they made each call save and restore six registers.
 std::size_t end_of_literal_or_comment(std::string_view sql, std::size_t pos) {
@@ -115,6 +123,35 @@ std::size_t end_of_literal_or_comment(std::string_view sql, std::size_t pos) {
         case 'e': return end_of_escape_string(sql, pos);
         case '$': return end_of_dollar_quoted(sql, pos);
         default: return pos;
+    }
+}
+
+// Whether `c` may open a comment, string, quoted identifier or dollar quote. The E of an E''
+// string is found from its quote instead: 'e' is too common a letter to stop at.
+bool can_open_lexeme(char c) {
+    static constexpr std::array<bool, 256> opens = [] {
+        std::array<bool, 256> table{};
+        for (const char opener : {'-', '/', '\'', '"', '$'}) table[static_cast<unsigned char>(opener)] = true;
+        return table;
+    }();
+    return opens[static_cast<unsigned char>(c)];
+}
+
+// Where the lexeme whose opening character is at `pos` starts: at the E of E'...' (as
+// end_of_escape_string reads one), else `pos`.
+std::size_t escape_string_start(std::string_view sql, std::size_t pos) {
+    const bool after_e = sql[pos] == '\'' && pos > 0 && (sql[pos - 1] == 'E' || sql[pos - 1] == 'e');
+    return after_e && !follows_identifier(sql, pos - 1) ? pos - 1 : pos;
+}
+
+// The lexeme opening at `pos`, described for a message.
+Unterminated unterminated_at(std::string_view sql, std::size_t pos) {
+    switch (sql[pos]) {
+        case '/': return {pos, "block comment", "/*"};
+        case '"': return {pos, "quoted identifier", "\""};
+        case '$': return {pos, "dollar-quoted string", sql.substr(pos, dollar_quote_opener_length(sql, pos))};
+        case '\'': return {pos, "string", "'"};
+        default: return {pos, "escape string", sql.substr(pos, 2)};  // E' or e'
     }
 }
 
@@ -186,7 +223,7 @@ std::vector<Statement> split_statements(std::string_view sql) {
     while (pos < sql.size()) {
         const std::size_t skipped = end_of_literal_or_comment(sql, pos);
         if (skipped != pos) {
-            pos = skipped;
+            pos = skipped;  // npos for one never closed: the rest is part of the last statement
             continue;
         }
         if (sql[pos] == ';') {
@@ -206,6 +243,21 @@ std::size_t first_statement_offset(std::string_view sql) {
         if (sql[pos] != ';') return pos;
     }
     return std::string_view::npos;
+}
+
+std::optional<Unterminated> find_unterminated(std::string_view sql) {
+    std::size_t pos = 0;
+    while (pos < sql.size()) {
+        if (!can_open_lexeme(sql[pos])) {
+            ++pos;
+            continue;
+        }
+        const std::size_t start = escape_string_start(sql, pos);
+        const std::size_t end = end_of_literal_or_comment(sql, start);
+        if (end == std::string_view::npos) return unterminated_at(sql, start);
+        pos = end == start ? pos + 1 : end;
+    }
+    return std::nullopt;
 }
 
 std::string leading_keyword(std::string_view statement) {
@@ -234,7 +286,8 @@ std::string substitute_placeholder(std::string_view sql, std::string_view name, 
     result.reserve(sql.size());
     std::size_t pos = 0;
     while (pos < sql.size()) {
-        const std::size_t skipped = end_of_literal_or_comment(sql, pos);
+        // One never closed runs to the end: it is kept as written.
+        const std::size_t skipped = std::min(end_of_literal_or_comment(sql, pos), sql.size());
         if (skipped != pos) {
             result.append(sql.substr(pos, skipped - pos));
             pos = skipped;

@@ -30,23 +30,26 @@ sigset_t stop_signals() {
     return set;
 }
 
+// The reaction to a stop, on the watcher's thread (or a test's): the first signal decides the
+// exit code; a second one must not change or repeat the shutdown that is already under way.
+void take_stop(int signal_number) {
+    int expected = 0;
+    if (!received_signal.compare_exchange_strong(expected, signal_number)) return;
+    spdlog::warn("{} received: stopping (the current transaction is rolled back, a running program gets the signal)",
+                 signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    {
+        const std::lock_guard<std::mutex> sleeping(sleep_mutex);
+        wake_sleepers.notify_all();
+    }
+    const std::lock_guard<std::mutex> lock(action_mutex);
+    if (stop_action) stop_action();
+}
+
 void watch_signals() {
     const sigset_t set = stop_signals();
     for (;;) {
         int signal_number = 0;
-        if (sigwait(&set, &signal_number) != 0) continue;
-        // The first signal decides the exit code; a second one must not change or repeat the
-        // shutdown that is already under way.
-        int expected = 0;
-        if (!received_signal.compare_exchange_strong(expected, signal_number)) continue;
-        spdlog::warn("{} received: rolling back the current migration and stopping",
-                     signal_number == SIGINT ? "SIGINT" : "SIGTERM");
-        {
-            const std::lock_guard<std::mutex> sleeping(sleep_mutex);
-            wake_sleepers.notify_all();
-        }
-        const std::lock_guard<std::mutex> lock(action_mutex);
-        if (stop_action) stop_action();
+        if (sigwait(&set, &signal_number) == 0) take_stop(signal_number);
     }
 }
 
@@ -82,6 +85,18 @@ OnStop::~OnStop() {
     const std::lock_guard<std::mutex> lock(action_mutex);
     stop_action = nullptr;
 }
+
+void simulate_stop(int signal_number) {
+    if (signal_number == 0) {
+        received_signal = 0;
+    } else {
+        take_stop(signal_number);
+    }
+}
+
+SimulatedStop::~SimulatedStop() { simulate_stop(0); }
+
+void SimulatedStop::arrive(int signal_number) const { simulate_stop(signal_number); }
 
 void restore_signal_mask_in_child() noexcept { pthread_sigmask(SIG_SETMASK, &original_mask, nullptr); }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "datamig/history.hpp"
 #include "datamig/migration.hpp"
 #include "datamig/settings.hpp"
 
@@ -41,6 +42,11 @@ std::string last_key_query(const SectionOptions& options);
 // A key or checkpoint as text -> integer. Throws MigrationFailed naming `what` when it is not
 // a whole number (batch:range needs an integer key).
 std::int64_t parse_key(const std::string& text, const std::string& what);
+
+// Whether a batch of the migration whose row this is has ever committed: it left a checkpoint
+// (batch:range) or changed rows. A batch that changed nothing and left no checkpoint did nothing
+// a rerun would repeat.
+bool any_batch_committed(const HistoryRow& row);
 
 // Whether a batched run is still going; a stopped one (failure, signal) ends its line too.
 enum class BatchEnd { running, completed, stopped };

@@ -15,12 +15,17 @@ namespace datamig {
 struct Catalog {
     std::vector<MigrationFile> files;  // valid names only, sorted by (phase order, version)
     Findings findings;                 // invalid names, stray files, duplicates, collisions
+    // Every entry of the phase folders looked at, valid or not, ignored ones aside: what `check`
+    // says it checked (SPEC §4), also when every file is invalid.
+    std::size_t files_checked = 0;
 };
 
 // Lists `root/<phase>/` for every phase. A missing phase folder is an empty phase; a missing
 // root is an InvalidInput error. Reports (as findings, never throws for them): names not of
-// the SPEC §1 form, non-executable non-SQL files, symlinks leading outside the root, the same
-// version twice in one phase (duplicate-version) and in two phases (phase-collision).
+// the SPEC §1 form, non-executable non-SQL files, anything but regular files (a named pipe would
+// block whoever opened it; none is ever opened), symlinks leading outside the root or nowhere
+// (also a phase folder that is a symlink loop), the same version twice in one phase
+// (duplicate-version) and in two phases (phase-collision). Throws Stopped on SIGINT/SIGTERM.
 Catalog list_migrations(const std::filesystem::path& root, const std::vector<std::string>& phases);
 
 // A file's content, normalised, with its checksum and (SQL) parsed sections.
@@ -39,10 +44,11 @@ struct LoadedMigration {
 enum class Load {
     full,      // the script and every finding
     findings,  // every finding, no script (check)
-    summary,   // the errors but no DDL warnings, no script (status compares checksums)
+    summary,   // the errors but no warnings, no script (status compares checksums)
 };
 
-// Reads and parses one file. I/O errors become InvalidInput naming the file.
+// Reads and parses one file. I/O errors become InvalidInput naming the file; SIGINT/SIGTERM
+// become Stopped, here and in load_migrations.
 LoadedMigration load_migration(MigrationFile file, Load load = Load::full);
 
 // The fewest files worth a thread of their own: starting one costs 50-100 us and loading a file
@@ -57,8 +63,7 @@ inline constexpr std::size_t min_files_per_load_thread = 128;
 // `files`, as when they are loaded one after another.
 std::vector<LoadedMigration> load_migrations(std::vector<MigrationFile> files, Load load);
 
-// Throws InvalidInput listing the error findings ("path:line: message", one per line) after
-// `what` ("invalid migrations tree"), when there are any.
-void require_no_errors(const Findings& findings, const std::string& what);
+// The findings of every file, in order.
+Findings findings_of(const std::vector<LoadedMigration>& files);
 
 }  // namespace datamig

@@ -1,41 +1,11 @@
 #pragma once
-// The command line: global flags (before or after the command), one subcommand, and the
-// settings resolved from flags, environment and config file.
-#include <cstdint>
+// The command line: global flags (before or after the command), one subcommand from the table in
+// commands.hpp, and the settings resolved from flags, environment and config file.
 #include <optional>
-#include <string>
 
-#include "datamig/error.hpp"
-#include "datamig/settings.hpp"
+#include "datamig/invocation.hpp"
 
 namespace datamig {
-
-// Options of the individual commands; each command reads only its own.
-struct CommandOptions {
-    std::string name;  // generate NAME
-    std::optional<std::string> phase;
-    std::string kind = "sql";           // generate --kind
-    std::optional<std::string> batch;   // generate --batch
-    std::optional<std::string> only;    // migrate/rollback --only
-    std::optional<std::string> target;  // migrate --target
-    std::optional<std::string> to;      // rollback --to
-    std::optional<std::int64_t> limit;  // migrate --limit
-    std::optional<std::int64_t> steps;  // rollback --steps
-    bool dry_run = false;
-    bool exit_code = false;  // status --exit-code
-    bool use_db = false;     // check --db
-    bool strict = false;     // check --strict
-    std::string version;     // resolve VERSION
-    bool mark_applied = false;
-    bool mark_pending = false;
-};
-
-struct Invocation {
-    std::string command;
-    Exit (*run)(const Invocation&) = nullptr;  // the command's function (commands.hpp)
-    Settings settings;
-    CommandOptions options;
-};
 
 // nullopt when --help or --version was asked for (and printed). Throws UsageError for a bad
 // command line or setting.

@@ -1,5 +1,6 @@
 #pragma once
-// Migration files: names, kinds and the parsed sections of SQL migrations (SPEC §1-§2).
+// Migration files: kinds and the parsed sections of SQL migrations (SPEC §1-§2); their names
+// are read in file_name.hpp.
 // Pure functions on text; reading the disk happens in catalog.hpp.
 #include <chrono>
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "datamig/file_name.hpp"  // the names MigrationFile holds, and to_snake_case for generate
 #include "datamig/finding.hpp"
 
 namespace datamig {
@@ -17,7 +19,7 @@ std::string_view to_string(Kind kind);
 // A migration file found in a phase folder; content is loaded on demand (see catalog.hpp).
 struct MigrationFile {
     std::string version;  // exactly 14 digits, a valid UTC date-time
-    std::string name;     // [a-z0-9_]+
+    std::string name;     // [A-Za-z0-9_-]+ (see file_name.hpp)
     std::string phase;
     // "<dir>/<phase>/<file name>", as messages name the file. Not a std::filesystem::path: that
     // keeps a heap list of its components, about 1 KB for each of the thousands of files that
@@ -25,24 +27,6 @@ struct MigrationFile {
     std::string path;
     Kind kind = Kind::sql;
 };
-
-// The parts of a file name "<version>_<name>.<ext>".
-struct FileName {
-    std::string version;
-    std::string name;
-    std::string extension;  // without the dot, may be empty
-};
-
-// Splits and validates a migration file name. Returns nullopt and sets `problem` (a sentence
-// for the user) when the name is not of the SPEC §1 form or the version is no UTC date-time.
-std::optional<FileName> parse_file_name(std::string_view file_name, std::string& problem);
-
-// True for a 14-digit string that is a real UTC date-time (month 1-12, day within month...).
-bool is_valid_version(std::string_view version);
-
-// "BackfillUserRoles", "backfill user-roles" -> "backfill_user_roles". Throws UsageError for
-// names that contain anything but letters, digits, spaces, dashes and underscores, or are empty.
-std::string to_snake_case(std::string_view name);
 
 enum class BatchMode { none, loop, range };
 
@@ -75,7 +59,10 @@ struct ParsedSql {
 };
 
 // Parses the sections and options of a SQL migration. `text` is already normalised (no BOM,
-// LF line ends). Every problem becomes a finding naming `file_label` and the line.
+// LF line ends). Every problem becomes a finding naming `file_label` and the line: errors for a
+// file that must not run (no up, a bad marker or option, a NUL byte, a comment or quote never
+// closed), warnings for one that runs but deserves a look (an up of only comments, an indented
+// marker).
 ParsedSql parse_sql_migration(std::string_view text, const std::string& file_label);
 
 // Drops a UTF-8 BOM and turns CRLF into LF, so checksums do not depend on the checkout's OS.

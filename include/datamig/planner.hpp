@@ -2,6 +2,7 @@
 // Decides what migrate and rollback will do, before anything runs, so that every refusal
 // (collision, blocking interrupted row, unknown version) happens with nothing changed.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,12 +17,16 @@ struct MigrateRequest {
     std::optional<std::string> only;
     std::optional<std::string> target;
     std::optional<std::int64_t> limit;
+    // Whether the file of a `running` row resumes where it stopped (a batch migration) rather than
+    // needing an operator's judgement. Unset: none does.
+    std::function<bool(const MigrationFile&)> resumable;
 };
 
 // The files to apply, in order: phases in phase order, versions ascending. Throws
-// InvalidInput for collisions with recorded versions or unknown --only/--target versions.
-// Files with a `running` row are planned (a batch migration resumes): refuse the interrupted
-// rows that need an operator's judgement before planning.
+// InvalidInput for collisions with recorded versions or unknown --only/--target versions, and
+// Blocked for interrupted (`running`) rows of the run's phases that do not resume: an exec or
+// transaction:false migration that died midway is never re-run silently (SPEC §6). Files with a
+// `running` row that resumes are planned again.
 std::vector<MigrationFile> plan_migrate(const Catalog& catalog, const std::vector<HistoryRow>& history,
                                         const std::vector<std::string>& phases,
                                         const MigrateRequest& request);

@@ -56,8 +56,10 @@ public:
     Runner(Database& db, const Settings& settings, ProgressListener progress = {});
 
     // Runs `up` and records it. Throws MigrationFailed (with file:line for SQL errors) after
-    // recording a `fail` event; Stopped when a signal arrived. `interrupted` is the `running`
-    // row a batched migration resumes from.
+    // recording a `fail` event; Stopped when a signal arrived, after recording what is known:
+    // an exec program that exited 0 after it as applied, other work outside a transaction as
+    // still `running` (its effect is unknown). `interrupted` is the `running` row a batched
+    // migration resumes from.
     Outcome apply(const LoadedMigration& migration, const std::optional<HistoryRow>& interrupted = std::nullopt);
     // Runs `down` and deletes the row. Throws MigrationFailed for irreversible migrations.
     Outcome roll_back(const LoadedMigration& migration);

@@ -2,6 +2,8 @@
 // Lexical helpers for SQL text: where statements start and end, and what kind they are.
 // The lexer knows quotes, "identifiers", dollar-quoting ($tag$...$tag$), E'' strings,
 // -- line comments and nested /* */ comments, which is enough for PostgreSQL and SQLite.
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,8 +15,22 @@ struct Statement {
     int first_line = 1;  // 1-based line in the input where the statement's text begins
 };
 
-// Splits on top-level ';'. Empty statements (only whitespace/comments) are dropped.
+// Splits on top-level ';'. Empty statements (only whitespace/comments) are dropped. A lexeme
+// never closed runs to the end of `sql`, as the server reads it (see find_unterminated).
 std::vector<Statement> split_statements(std::string_view sql);
+
+// A comment, string, quoted identifier or dollar quote that its text never closes.
+struct Unterminated {
+    std::size_t offset = 0;   // where it opens
+    std::string_view what;    // "block comment", "string", "escape string", "quoted identifier", "dollar-quoted string"
+    std::string_view opener;  // as written: "/*", "'", "E'", "\"", "$tag$" (a view into the text, or static)
+};
+
+// The first lexeme of `sql` that is opened and never closed, if any. split_statements and the
+// server read such a one to the end of the text, so the statements after it would silently not
+// run: a file holding one is invalid (SPEC §2). Faster than split_statements: it stops only at
+// the characters that can open something.
+std::optional<Unterminated> find_unterminated(std::string_view sql);
 
 // Where the first statement split_statements would return begins, or npos when it would return
 // none. Stops there, so it costs next to nothing where only emptiness matters.

@@ -32,6 +32,22 @@ public:
     OnStop& operator=(const OnStop&) = delete;
 };
 
+// For tests: reacts as if `signal_number` (SIGINT/SIGTERM) had just arrived, without sending
+// one, from any thread; 0 forgets any stop again, so that one test's stop does not leak into the
+// next.
+void simulate_stop(int signal_number);
+
+// The same as a scope: arrive() simulates the signal, the end of the scope forgets the stop even
+// when a test fails midway.
+class SimulatedStop {
+public:
+    SimulatedStop() = default;
+    ~SimulatedStop();
+    SimulatedStop(const SimulatedStop&) = delete;
+    SimulatedStop& operator=(const SimulatedStop&) = delete;
+    void arrive(int signal_number) const;
+};
+
 // The signal mask a child process must start with (signals unblocked again).
 void restore_signal_mask_in_child() noexcept;
 

@@ -70,8 +70,8 @@ TEST_CASE("check reports each kind of invalid file", "[check]") {
         project.write_sql("pre_sync", "2024", "short_version", valid);
         code = "invalid-name";
     }
-    SECTION("a name with capitals") {
-        project.write_sql("pre_sync", "20240101000001", "BadName", valid);
+    SECTION("a name with a space (capitals and hyphens are fine, SPEC §1)") {
+        project.write_sql("pre_sync", "20240101000001", "bad name", valid);
         code = "invalid-name";
     }
     SECTION("a version that is no date-time") {

@@ -292,7 +292,7 @@ TEST_CASE("an unreadable phase folder is refused", "[e2e][faults][input]") {
 TEST_CASE("file names that almost match are check errors and stop migrate", "[e2e][faults][input]") {
     Project project;
     create_effects(project);
-    const std::vector<std::string> bad_names = {"2026112209300_short_version.sql", "20261122093000_Upper_Case.sql",
+    const std::vector<std::string> bad_names = {"2026112209300_short_version.sql", "20261122093000_with space.sql",
                                                 "20261122093001missing_underscore.sql"};
     for (const auto& name : bad_names) project.write("db/data_migrations/pre_sync/" + name, "-- migrate:up\nSELECT 1;\n");
     project.write_sql("pre_sync", "20261122093002", "valid",

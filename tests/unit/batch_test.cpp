@@ -69,6 +69,19 @@ TEST_CASE("parse_key accepts whole numbers only", "[batch]") {
                       "f.sql:3: key users.id is '1.5', not a whole number: batch:range needs an integer key");
 }
 
+TEST_CASE("any_batch_committed: a checkpoint or changed rows", "[batch]") {
+    datamig::HistoryRow row;
+    row.status = datamig::RowStatus::running;
+    CHECK_FALSE(datamig::any_batch_committed(row));
+    row.rows_affected = 0;
+    CHECK_FALSE(datamig::any_batch_committed(row));  // a loop run that changed nothing
+    row.rows_affected = 40;
+    CHECK(datamig::any_batch_committed(row));  // batch:loop keeps no checkpoint
+    row.rows_affected = 0;
+    row.batch_cursor = "1001";
+    CHECK(datamig::any_batch_committed(row));  // a range whose keys matched no row still moved on
+}
+
 TEST_CASE("describe: batches, rows, rate, and for ranges the share done and an ETA", "[batch]") {
     BatchProgress progress;
     progress.label = "pre_sync/20260101000000_backfill";

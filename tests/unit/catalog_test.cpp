@@ -4,11 +4,16 @@
 
 #include "support/temp_dir.hpp"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <random>
 
 #include "datamig/error.hpp"
+#include "datamig/stop.hpp"
 
 namespace fs = std::filesystem;
 using datamig::test::TempDir;
@@ -146,12 +151,15 @@ TEST_CASE("list_migrations reports bad names and non-executable files", "[catalo
     const auto phase = root.path() / "pre_sync";
     const auto bad_name = write_file(phase / "backfill.sql", "");
     const auto bad_version = write_file(phase / "20230229000000_leap.sql", "");
-    const auto upper_case = write_file(phase / "20240101000000_Backfill.sql", "");
+    const auto with_space = write_file(phase / "20240101000000_back fill.sql", "");
     const auto not_executable = write_file(phase / "20240102000000_enqueue.sh", "");
     write_file(phase / "20240103000000_ok.sql", "");
+    write_file(phase / "20240104000000_Backfill-Roles.sql", "");  // dbmate projects name files so
 
     const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
-    CHECK(versions(catalog) == std::vector<std::string>{"20240103000000"});
+    CHECK(versions(catalog) == std::vector<std::string>{"20240103000000", "20240104000000"});
+    CHECK(catalog.files[1].name == "Backfill-Roles");
+    CHECK(catalog.files_checked == 6);
     REQUIRE(catalog.findings.size() == 4);
     for (const auto& finding : catalog.findings) {
         CHECK(finding.severity == Severity::error);
@@ -169,7 +177,7 @@ TEST_CASE("list_migrations reports bad names and non-executable files", "[catalo
     for (const auto& finding : catalog.findings) {
         if (finding.code != "invalid-name") continue;
         ++invalid_names;
-        CHECK((finding.file == bad_name.string() || finding.file == upper_case.string()));
+        CHECK((finding.file == bad_name.string() || finding.file == with_space.string()));
         CHECK_THAT(finding.message, Catch::Contains("YYYYMMDDHHMMSS_name.sql"));
     }
     CHECK(invalid_names == 2);
@@ -303,12 +311,16 @@ TEST_CASE("load_migration: findings and summary loads keep no script", "[catalog
     CHECK(findings.batch == datamig::BatchMode::loop);
     CHECK_FALSE(findings.script);
 
-    // A summary has no DDL warnings either.
+    // A summary has no warnings either: status only refuses errors.
     const auto summary = datamig::load_migration(sql_file(batched), datamig::Load::summary);
     CHECK(summary.findings.empty());
     CHECK(summary.checksum == full.checksum);
     CHECK(summary.batch == datamig::BatchMode::loop);
     CHECK_FALSE(summary.script);
+
+    const auto indented = write_file(root.path() / "indented.sql", " -- migrate:up\n-- nothing yet\n");
+    CHECK(datamig::load_migration(sql_file(indented), datamig::Load::findings).findings.size() == 2);
+    CHECK(datamig::load_migration(sql_file(indented), datamig::Load::summary).findings.empty());
 
     const auto invalid = write_file(root.path() / "invalid.sql", "-- migrate:up batch:loop fancy:yes\nSELECT 1;\n");
     const auto invalid_summary = datamig::load_migration(sql_file(invalid), datamig::Load::summary);
@@ -420,23 +432,6 @@ TEST_CASE("load_migrations loads a small tree on the calling thread alike", "[ca
     CHECK_THAT(load_error_without(files, 2, 7), Catch::Contains(files[2].path) && !Catch::Contains(files[7].path));
 }
 
-TEST_CASE("require_no_errors lists every error and ignores warnings", "[catalog]") {
-    const datamig::Findings warnings_only = {{Severity::warning, "a.sql", 2, "ddl-statement", "DDL"}};
-    CHECK_NOTHROW(datamig::require_no_errors(warnings_only, "invalid migrations tree"));
-    CHECK_NOTHROW(datamig::require_no_errors({}, "invalid migrations tree"));
-
-    const datamig::Findings mixed = {{Severity::error, "a.sql", 3, "unknown-option", "bad option"},
-                                     {Severity::warning, "a.sql", 2, "ddl-statement", "DDL"},
-                                     {Severity::error, "b.sh", 0, "not-executable", "chmod it"}};
-    try {
-        datamig::require_no_errors(mixed, "invalid migrations tree");
-        FAIL("expected InvalidInput");
-    } catch (const datamig::InvalidInput& error) {
-        CHECK(std::string(error.what()) == "invalid migrations tree:\n  a.sql:3: bad option\n  b.sh: chmod it");
-        CHECK(error.code() == datamig::Exit::usage);
-    }
-}
-
 TEST_CASE("a folder in the root that is no phase is reported as a warning", "[catalog]") {
     TempDir dir;
     fs::create_directories(dir.path() / "postsync");
@@ -450,4 +445,82 @@ TEST_CASE("a folder in the root that is no phase is reported as a warning", "[ca
     CHECK(finding.severity == Severity::warning);
     CHECK(finding.file == (dir.path() / "postsync").string());
     CHECK_THAT(finding.message, Catch::Contains("pre_sync, post_sync"));
+}
+
+TEST_CASE("findings_of gathers the findings of every file in order", "[catalog]") {
+    std::vector<datamig::LoadedMigration> files(3);
+    files[0].findings = {{Severity::error, "a.sql", 1, "nul-byte", "NUL"}};
+    files[2].findings = {{Severity::warning, "c.sql", 2, "empty-up", "empty"}, {Severity::error, "c.sql", 3, "x", "y"}};
+    CHECK(described(datamig::findings_of(files)) ==
+          std::vector<std::string>{"nul-byte a.sql:1: NUL", "empty-up c.sql:2: empty", "x c.sql:3: y"});
+}
+
+TEST_CASE("list_migrations counts every file it looks at, valid or not", "[catalog]") {
+    TempDir root;
+    write_file(root.path() / "pre_sync" / "not-a-migration.sql", "");
+    write_file(root.path() / "pre_sync" / "20240101000000_a.sql", "");
+    write_file(root.path() / "pre_sync" / "README.md", "");
+    write_file(root.path() / "post_sync" / "20240101000000_a.sql", "");  // a phase collision
+    fs::create_directories(root.path() / "post_sync" / "nested");
+    const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
+    CHECK(catalog.files.size() == 1);
+    CHECK(catalog.files_checked == 4);
+}
+
+TEST_CASE("list_migrations never opens what is not a regular file", "[catalog]") {
+    TempDir root;
+    const auto phase = root.path() / "pre_sync";
+    fs::create_directories(phase);
+    const auto fifo = phase / "20240101000000_pipe.sql";
+    REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+    REQUIRE(::mkfifo((root.path() / "shared.pipe").c_str(), 0644) == 0);
+    const auto linked = phase / "20240102000000_linked.sql";
+    fs::create_symlink(root.path() / "shared.pipe", linked);
+    write_file(phase / "20240103000000_ok.sql", "-- migrate:up\nSELECT 1;\n");
+
+    // A listing or load that opened a named pipe would wait here for a writer forever.
+    const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
+    CHECK(versions(catalog) == std::vector<std::string>{"20240103000000"});
+    REQUIRE(catalog.findings.size() == 2);
+    for (const auto& finding : catalog.findings) {
+        CHECK(finding.code == "not-a-regular-file");
+        CHECK(finding.severity == Severity::error);
+        CHECK_THAT(finding.message, Catch::Contains("named pipe"));
+    }
+    CHECK(catalog.findings[0].file == fifo.string());
+    CHECK(catalog.findings[1].file == linked.string());
+    CHECK(catalog.files_checked == 3);
+}
+
+TEST_CASE("load_migration refuses a file replaced by a named pipe since it was listed", "[catalog]") {
+    TempDir root;
+    const auto path = root.path() / "20240101000000_x.sql";
+    REQUIRE(::mkfifo(path.c_str(), 0644) == 0);
+    CHECK_THROWS_WITH(datamig::load_migration(sql_file(path)),
+                      "cannot read migration " + path.string() + ": not a regular file");
+}
+
+TEST_CASE("list_migrations: a phase folder that is a symlink loop or leads nowhere is an error", "[catalog]") {
+    TempDir root;
+    fs::create_directory_symlink("pre_sync", root.path() / "pre_sync");
+    fs::create_directory_symlink("gone", root.path() / "post_sync");
+    const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
+    CHECK(catalog.files.empty());
+    REQUIRE(catalog.findings.size() == 2);
+    CHECK(catalog.findings[0].file == (root.path() / "pre_sync").string());
+    CHECK(catalog.findings[0].code == "broken-symlink");
+    CHECK(catalog.findings[0].severity == Severity::error);
+    CHECK_THAT(catalog.findings[0].message, Catch::Contains("Too many levels of symbolic links"));
+    CHECK(catalog.findings[1].file == (root.path() / "post_sync").string());
+    CHECK(catalog.findings[1].code == "broken-symlink");
+}
+
+TEST_CASE("list_migrations and load_migrations stop on SIGINT/SIGTERM", "[catalog]") {
+    TempDir root;
+    const auto files = listed_tree(root, 2 * datamig::min_files_per_load_thread + 1);
+    datamig::simulate_stop(SIGTERM);
+    CHECK_THROWS_AS(datamig::list_migrations(root.path(), default_phases), datamig::Stopped);
+    CHECK_THROWS_AS(datamig::load_migrations(files, datamig::Load::findings), datamig::Stopped);
+    datamig::simulate_stop(0);
+    CHECK(datamig::load_migrations(files, datamig::Load::findings).size() == files.size());
 }

@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -11,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "datamig/error.hpp"
+#include "datamig/stop.hpp"
 #include "support/temp_dir.hpp"
 
 using datamig::ExecRequest;
@@ -62,7 +66,61 @@ bool all_stopped_within(const std::vector<std::string>& pids, std::chrono::milli
     }
 }
 
+// Stops the run, as SIGINT/SIGTERM would, once the program has created `marker`: from another
+// thread, as the signal watcher does. The stop is forgotten at the end of the scope.
+class StopOnceStarted {
+public:
+    StopOnceStarted(const std::filesystem::path& marker, int signal_number)
+        : waiter_([this, marker, signal_number] {
+              const auto deadline = SteadyClock::now() + std::chrono::seconds(10);
+              while (!std::filesystem::exists(marker) && SteadyClock::now() < deadline) {
+                  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+              }
+              stop_.arrive(signal_number);
+          }) {}
+    ~StopOnceStarted() { waiter_.join(); }
+    StopOnceStarted(const StopOnceStarted&) = delete;
+    StopOnceStarted& operator=(const StopOnceStarted&) = delete;
+
+private:
+    datamig::SimulatedStop stop_;
+    std::thread waiter_;
+};
+
+// The pid a script wrote to `file` with `echo $$ >`, once the line is complete.
+std::string pid_written_to(const std::filesystem::path& file) {
+    const auto deadline = SteadyClock::now() + std::chrono::seconds(10);
+    std::string text;
+    while ((text = datamig::test::read_file(file)).find('\n') == std::string::npos && SteadyClock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    REQUIRE(text.find('\n') != std::string::npos);
+    return text.substr(0, text.find('\n'));
+}
+
 }  // namespace
+
+TEST_CASE("migration_request runs `<file> up|down` with the DATAMIG_ environment and --exec-timeout", "[exec]") {
+    datamig::Settings settings;
+    settings.database_url = "sqlite:app.sqlite3";
+    settings.operator_name = "ops-bot";
+    settings.exec_timeout = std::chrono::milliseconds(1500);
+    const datamig::MigrationFile file{"20260102000000", "enqueue", "post_sync", "post_sync/20260102000000_enqueue.sh",
+                                      datamig::Kind::exec};
+    const ExecRequest request = datamig::migration_request(file, false, settings);
+    CHECK(request.program == std::filesystem::current_path() / "post_sync/20260102000000_enqueue.sh");
+    CHECK(request.arguments == std::vector<std::string>{"down"});
+    using Variables = std::vector<std::pair<std::string, std::string>>;
+    CHECK(request.environment == Variables{{"DATABASE_URL", "sqlite:app.sqlite3"},
+                                           {"DATAMIG_VERSION", "20260102000000"},
+                                           {"DATAMIG_NAME", "enqueue"},
+                                           {"DATAMIG_PHASE", "post_sync"},
+                                           {"DATAMIG_DIRECTION", "down"},
+                                           {"DATAMIG_OPERATOR", "ops-bot"}});
+    CHECK(request.timeout == std::chrono::milliseconds(1500));
+    CHECK(request.log_prefix == "20260102000000 enqueue");
+    CHECK(request.stop_grace == datamig::default_stop_grace);
+}
 
 TEST_CASE("run_process passes output lines to the log with the prefix", "[exec]") {
     TempDir dir;
@@ -150,4 +208,79 @@ TEST_CASE("run_process: a program that cannot be started is a MigrationFailed na
     const auto not_executable = datamig::test::write_file(dir.path() / "plain.sh", "#!/bin/sh\n");
     const ExecRequest denied{not_executable, {"up"}, {}, std::nullopt, "x"};
     CHECK_THROWS_AS(datamig::run_process(denied), datamig::MigrationFailed);
+}
+
+TEST_CASE("run_process passes a stop signal on to the program's group and reports how it ended", "[exec]") {
+    struct Case {
+        int signal_number;
+        std::string on_signal;  // the script's trap, if any
+        std::string described;
+        bool succeeded;
+    };
+    const Case c = GENERATE(values<Case>({
+        {SIGTERM, "trap 'echo finishing; exit 0' TERM", "exited with status 0 after SIGTERM", true},
+        {SIGTERM, "trap 'exit 3' TERM", "exited with status 3 after SIGTERM", false},
+        {SIGTERM, "", "killed by signal 15 after SIGTERM", false},
+        {SIGINT, "", "killed by signal 2 after SIGINT", false},
+    }));
+    INFO(c.described);
+    TempDir dir;
+    CapturedLog log;
+    const auto started = dir.path() / "started";
+    const ExecRequest request =
+        script(dir, c.on_signal + "\ntouch '" + started.string() + "'\nwhile :; do sleep 0.05; done");
+    datamig::ExecResult result;
+    {
+        const StopOnceStarted stop(started, c.signal_number);
+        result = datamig::run_process(request);
+    }
+    CHECK(result.stop_signal == c.signal_number);
+    CHECK(datamig::describe(result, request) == c.described);
+    CHECK(datamig::succeeded(result) == c.succeeded);
+    if (c.succeeded) CHECK_THAT(log.text(), Catch::Contains("finishing"));  // its output after the signal is kept
+}
+
+TEST_CASE("run_process: a program still running at the end of the stop grace is killed with its group", "[exec]") {
+    TempDir dir;
+    CapturedLog log;
+    const auto started = dir.path() / "started";
+    const auto sleeper = dir.path() / "sleeper";
+    ExecRequest request = script(dir, "trap '' TERM\nsleep 30 &\necho $! > '" + sleeper.string() + "'\ntouch '" +
+                                          started.string() + "'\nwait");
+    request.stop_grace = std::chrono::milliseconds(300);
+    const auto start = SteadyClock::now();
+    datamig::ExecResult result;
+    {
+        const StopOnceStarted stop(started, SIGTERM);
+        result = datamig::run_process(request);
+    }
+    CHECK(SteadyClock::now() - start < std::chrono::seconds(4));
+    CHECK(result.outlived_grace);
+    CHECK_FALSE(datamig::succeeded(result));
+    CHECK(datamig::describe(result, request) == "still running 300ms after SIGTERM and was killed");
+    CHECK(all_stopped_within({pid_written_to(sleeper)}, std::chrono::seconds(2)));
+}
+
+TEST_CASE("run_process: the program dies with the process that started it", "[exec]") {
+    TempDir dir;
+    const auto pid_file = dir.path() / "pid";
+    const ExecRequest request = script(dir, "echo $$ > '" + pid_file.string() + "'\nwhile :; do sleep 0.05; done");
+    // A runner of its own, killed as the kubelet would kill datamig. No other thread runs here,
+    // so the forked copy may run ordinary code.
+    const pid_t runner = fork();
+    REQUIRE(runner >= 0);
+    if (runner == 0) {
+        try {
+            datamig::run_process(request);
+        } catch (...) {
+        }
+        _exit(0);
+    }
+    const std::string program = pid_written_to(pid_file);
+    kill(runner, SIGKILL);
+    int status = 0;
+    REQUIRE(waitpid(runner, &status, 0) == runner);
+    const bool died = all_stopped_within({program}, std::chrono::seconds(2));
+    if (!died) kill(std::stoi(program), SIGKILL);  // do not leave it behind for other tests
+    CHECK(died);
 }

@@ -22,6 +22,12 @@ std::vector<std::string> codes(const ParsedSql& parsed) {
     return result;
 }
 
+std::vector<int> lines(const ParsedSql& parsed) {
+    std::vector<int> result;
+    for (const auto& finding : parsed.findings) result.push_back(finding.line);
+    return result;
+}
+
 const datamig::Finding& only_finding(const ParsedSql& parsed) {
     REQUIRE(parsed.findings.size() == 1);
     return parsed.findings.front();
@@ -32,83 +38,6 @@ const datamig::Finding& only_finding(const ParsedSql& parsed) {
 TEST_CASE("to_string(Kind)", "[migration]") {
     CHECK(datamig::to_string(datamig::Kind::sql) == "sql");
     CHECK(datamig::to_string(datamig::Kind::exec) == "exec");
-}
-
-TEST_CASE("is_valid_version accepts only real UTC date-times", "[migration]") {
-    CHECK(datamig::is_valid_version("20261122093000"));
-    CHECK(datamig::is_valid_version("20240229235959"));  // leap day
-    CHECK(datamig::is_valid_version("20000229000000"));  // divisible by 400: leap
-    CHECK(datamig::is_valid_version("20261231000000"));
-    CHECK_FALSE(datamig::is_valid_version("20230229000000"));  // not a leap year
-    CHECK_FALSE(datamig::is_valid_version("21000229000000"));  // divisible by 100: not leap
-    CHECK_FALSE(datamig::is_valid_version("20261301000000"));  // month 13
-    CHECK_FALSE(datamig::is_valid_version("20260001000000"));  // month 0
-    CHECK_FALSE(datamig::is_valid_version("20260100000000"));  // day 0
-    CHECK_FALSE(datamig::is_valid_version("20260431000000"));  // April has 30 days
-    CHECK_FALSE(datamig::is_valid_version("20260101240000"));
-    CHECK_FALSE(datamig::is_valid_version("20260101006000"));
-    CHECK_FALSE(datamig::is_valid_version("20260101000060"));
-    CHECK_FALSE(datamig::is_valid_version("2026010100000"));    // 13 digits
-    CHECK_FALSE(datamig::is_valid_version("202601010000000"));  // 15 digits
-    CHECK_FALSE(datamig::is_valid_version("2026010100000a"));
-    CHECK_FALSE(datamig::is_valid_version(""));
-}
-
-TEST_CASE("parse_file_name splits valid names", "[migration]") {
-    std::string problem;
-    const auto sql = datamig::parse_file_name("20261122093000_backfill_roles.sql", problem);
-    REQUIRE(sql);
-    CHECK(sql->version == "20261122093000");
-    CHECK(sql->name == "backfill_roles");
-    CHECK(sql->extension == "sql");
-
-    const auto script = datamig::parse_file_name("20261122093100_enqueue_2fa.tar.gz", problem);
-    REQUIRE(script);
-    CHECK(script->name == "enqueue_2fa");
-    CHECK(script->extension == "tar.gz");
-
-    const auto bare = datamig::parse_file_name("20261122093100_run", problem);
-    REQUIRE(bare);
-    CHECK(bare->extension.empty());
-}
-
-TEST_CASE("parse_file_name explains what is wrong", "[migration]") {
-    std::string problem;
-    SECTION("malformed names mention the expected form") {
-        for (const char* name : {"backfill.sql", "2026112209300_x.sql", "20261122093000.sql", "20261122093000-x.sql",
-                                 "20261122093000_Backfill.sql", "20261122093000_.sql", "20261122093000_a-b.sql",
-                                 "20261122093000_x.", ""}) {
-            INFO(name);
-            CHECK_FALSE(datamig::parse_file_name(name, problem));
-            CHECK_THAT(problem, Catch::Contains("YYYYMMDDHHMMSS_name.sql"));
-        }
-    }
-    SECTION("an impossible timestamp is reported as a date-time problem") {
-        CHECK_FALSE(datamig::parse_file_name("20230229000000_x.sql", problem));
-        CHECK_THAT(problem, Catch::Contains("not a valid UTC date-time"));
-        CHECK_THAT(problem, Catch::Contains("20230229000000"));
-    }
-}
-
-TEST_CASE("to_snake_case turns user input into file-name parts", "[migration]") {
-    CHECK(datamig::to_snake_case("BackfillUserRoles") == "backfill_user_roles");
-    CHECK(datamig::to_snake_case("HTTPServer cleanup") == "http_server_cleanup");
-    CHECK(datamig::to_snake_case("enqueue-reindex now") == "enqueue_reindex_now");
-    CHECK(datamig::to_snake_case("backfill user-roles") == "backfill_user_roles");
-    CHECK(datamig::to_snake_case("already_snake") == "already_snake");
-    CHECK(datamig::to_snake_case("  Spaced   Out -- twice__ ") == "spaced_out_twice");
-    CHECK(datamig::to_snake_case("Add2faSecrets") == "add2fa_secrets");
-    CHECK(datamig::to_snake_case("V2Upgrade") == "v2_upgrade");
-    CHECK(datamig::to_snake_case("userID") == "user_id");
-}
-
-TEST_CASE("to_snake_case refuses names that cannot be file names", "[migration]") {
-    for (const char* name : {"", "   ", "-_-", "../etc/passwd", "a/b", "backfill.sql", "what?", "caf\xC3\xA9"}) {
-        INFO(name);
-        CHECK_THROWS_AS(datamig::to_snake_case(name), datamig::UsageError);
-    }
-    CHECK_THROWS_WITH(datamig::to_snake_case("a/b"), Catch::Contains("letters, digits, spaces, dashes"));
-    CHECK_THROWS_WITH(datamig::to_snake_case(" "), Catch::Contains("empty"));
 }
 
 TEST_CASE("parse_sql_migration reads the three sections", "[migration]") {
@@ -164,12 +93,23 @@ TEST_CASE("parse_sql_migration accepts dbmate files unchanged", "[migration]") {
     CHECK(parsed.script.down->options.transaction);
 }
 
-TEST_CASE("parse_sql_migration tolerates whitespace around markers", "[migration]") {
+TEST_CASE("parse_sql_migration tolerates whitespace around markers, warning about indented ones", "[migration]") {
     const ParsedSql parsed =
         parse_sql_migration("  -- migrate:up \t transaction:true  \t\nSELECT 1;\n\t--   migrate:down\t\nSELECT 2;\n", label);
-    CHECK(parsed.findings.empty());
+    CHECK(codes(parsed) == std::vector<std::string>{"indented-marker", "indented-marker"});
+    CHECK(lines(parsed) == std::vector<int>{1, 3});
+    for (const auto& finding : parsed.findings) {
+        CHECK(finding.severity == Severity::warning);
+        CHECK_THAT(finding.message, Catch::Contains("dbmate"));
+    }
+    CHECK(parsed.script.up.sql == "SELECT 1;\n");
     CHECK(parsed.script.up.options.transaction);
-    CHECK(parsed.script.down);
+    REQUIRE(parsed.script.down);
+    CHECK(parsed.script.down->sql == "SELECT 2;\n");
+}
+
+TEST_CASE("parse_sql_migration: space after -- is no indentation", "[migration]") {
+    CHECK(parse_sql_migration("--migrate:up\nSELECT 1;\n--    migrate:down\nSELECT 2;\n", label).findings.empty());
 }
 
 TEST_CASE("parse_sql_migration reads batch options", "[migration]") {
@@ -299,12 +239,22 @@ TEST_CASE("parse_sql_migration: structural errors", "[migration]") {
     SECTION("comments and blank lines before the first marker are fine") {
         CHECK(parse_sql_migration("-- note\n\n/* block */\n-- migrate:up\nSELECT 1;\n", label).findings.empty());
     }
-    SECTION("an up section with only comments") {
+    SECTION("an up section with only comments is valid, with a warning") {
         const ParsedSql parsed =
             parse_sql_migration("-- migrate:up\n-- TODO\n  \n/* later */\n-- migrate:down\nSELECT 1;\n", label);
         const auto& finding = only_finding(parsed);
         CHECK(finding.code == "empty-up");
+        CHECK(finding.severity == Severity::warning);
         CHECK(finding.line == 1);
+        CHECK_FALSE(datamig::has_errors(parsed.findings));
+        CHECK(parsed.script.up.sql == "-- TODO\n  \n/* later */\n");
+    }
+    SECTION("so is an empty up at the end of the file, as a comment-only down is") {
+        const ParsedSql parsed = parse_sql_migration("-- migrate:down\n-- nothing to undo\n-- migrate:up", label);
+        CHECK(codes(parsed) == std::vector<std::string>{"empty-up"});
+        CHECK_FALSE(datamig::has_errors(parsed.findings));
+        REQUIRE(parsed.script.down);
+        CHECK(parsed.script.down->sql == "-- nothing to undo\n");
     }
     SECTION("markers are case-sensitive: other comments are plain comments") {
         const ParsedSql parsed = parse_sql_migration("-- Migrate:up is how dbmate marks it\n-- migrate:up\nSELECT 1;\n", label);
@@ -366,4 +316,53 @@ TEST_CASE("is_valid_utf8 rejects malformed sequences and names the line", "[migr
         CHECK_FALSE(datamig::is_valid_utf8(bad.text, line));
         CHECK(line == bad.line);
     }
+}
+
+TEST_CASE("parse_sql_migration: a NUL byte makes the file invalid, naming its line", "[migration]") {
+    const std::string text = std::string("-- migrate:up\nUPDATE t SET v = 0") + '\0' + " WHERE id = 1;\n";
+    const ParsedSql parsed = parse_sql_migration(text, label);
+    const auto& finding = only_finding(parsed);
+    CHECK(finding.code == "nul-byte");
+    CHECK(finding.severity == Severity::error);
+    CHECK(finding.line == 2);
+    CHECK(finding.file == label);
+    const std::vector<std::string> only_nul = codes(parse_sql_migration(std::string("\0", 1), label));
+    CHECK(only_nul == std::vector<std::string>{"nul-byte", "missing-up"});
+}
+
+TEST_CASE("parse_sql_migration: a comment or quote never closed is an error on the line it opens", "[migration]") {
+    struct Case {
+        std::string text;
+        int line;
+        std::string fragment;
+    };
+    const auto unclosed = GENERATE(values<Case>({
+        {"-- migrate:up\nUPDATE t SET a = 1;\n/* skipped\nUPDATE t SET b = 2;\n", 3, "block comment: /*"},
+        {"-- migrate:up\nUPDATE t SET a = 'x;\nUPDATE t SET b = 2;\n", 2, "string: '"},
+        {"-- migrate:up\nSELECT 1;\n-- migrate:down\n\nUPDATE t SET a = E'it\\'s;\n", 5, "escape string: E'"},
+        {"-- migrate:up\nSELECT 1;\n-- migrate:verify\nSELECT \"open FROM t;\n", 4, "quoted identifier: \""},
+        {"-- migrate:up\nDO $fn$ BEGIN END $f$;\n", 2, "dollar-quoted string: $fn$"},
+        {"/* a header\n\n-- migrate:up\nSELECT 1;\n", 1, "block comment: /*"},
+    }));
+    INFO(unclosed.text);
+    const ParsedSql parsed = parse_sql_migration(unclosed.text, label);
+    const auto& finding = only_finding(parsed);
+    CHECK(finding.code == "unterminated");
+    CHECK(finding.severity == Severity::error);
+    CHECK(finding.line == unclosed.line);
+    CHECK_THAT(finding.message, Catch::Contains(unclosed.fragment) && Catch::Contains("never closed"));
+}
+
+TEST_CASE("parse_sql_migration: an up of only an unclosed comment is not also called empty", "[migration]") {
+    const ParsedSql parsed = parse_sql_migration("-- migrate:up\n/* UPDATE t SET a = 1; /* nested */\n", label);
+    CHECK(codes(parsed) == std::vector<std::string>{"unterminated"});
+    CHECK_THAT(only_finding(parsed).message, Catch::Contains("nest"));
+}
+
+TEST_CASE("parse_sql_migration: comments and quotes closed in their section are fine", "[migration]") {
+    const ParsedSql parsed = parse_sql_migration(
+        "/* header */\n-- migrate:up\nUPDATE t SET a = 'it''s', b = E'\\'' /* x /* y */ */;\nDO $$ SELECT 1; $$;\n"
+        "-- migrate:down\nUPDATE \"t\" SET \"a\"\"b\" = $1 -- '\n;\n",
+        label);
+    CHECK(parsed.findings.empty());
 }

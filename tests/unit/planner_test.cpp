@@ -62,8 +62,29 @@ TEST_CASE("plan_migrate skips applied versions and plans running ones again (bat
     const std::vector<HistoryRow> history = {
         row("pre_sync", "20260301000000", "third_pre"),
         row("post_sync", "20260101000000", "first_post", "", RowStatus::running)};
-    CHECK(versions(datamig::plan_migrate(tree(), history, phases, {})) ==
+    MigrateRequest request;
+    request.resumable = [](const MigrationFile& file) { return file.version == "20260101000000"; };
+    CHECK(versions(datamig::plan_migrate(tree(), history, phases, request)) ==
           Versions{"20260302000000", "20260101000000", "20260102000000"});
+}
+
+TEST_CASE("plan_migrate refuses interrupted rows that do not resume, naming resolve", "[planner]") {
+    std::vector<HistoryRow> history = {row("post_sync", "20260101000000", "first_post", "", RowStatus::running),
+                                       row("post_sync", "20260199000000", "file_gone", "", RowStatus::running)};
+    history[0].started_at = "2026-01-01T00:00:00.000000Z";
+    try {
+        datamig::plan_migrate(tree(), history, phases, {});
+        FAIL("expected Blocked");
+    } catch (const datamig::Blocked& error) {
+        CHECK_THAT(error.what(), Catch::Contains("interrupted migrations must be settled first: 20260101000000 "
+                                                 "post_sync/first_post (running since 2026-01-01T00:00:00.000000Z); "
+                                                 "20260199000000 post_sync/file_gone"));
+        CHECK_THAT(error.what(), Catch::Contains("datamig resolve VERSION --applied"));
+    }
+    MigrateRequest other_phase;  // only the phases of the run are blocked
+    other_phase.phase = "pre_sync";
+    CHECK(versions(datamig::plan_migrate(tree(), history, phases, other_phase)) ==
+          Versions{"20260301000000", "20260302000000"});
 }
 
 TEST_CASE("plan_migrate --phase keeps one phase and refuses unknown phases", "[planner]") {

@@ -2,11 +2,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <set>
 
 #include <spdlog/spdlog.h>
 
+#include "datamig/stop.hpp"
 #include "support/builders.hpp"
 #include "support/memory_database.hpp"
 #include "support/temp_dir.hpp"
@@ -219,6 +221,37 @@ TEST_CASE("apply: transaction:false records `running` first, then `applied`", "[
         CHECK(f.db.writes == Strings{"save running alone", "delete + event fail alone"});
         CHECK(f.db.rows().empty());
         CHECK(f.db.executed() == Strings{"VACUUM"});  // no transaction: what ran stays done
+    }
+}
+
+TEST_CASE("apply: a stop during a transaction:false section never deletes its row", "[runner]") {
+    Fixture f;
+    const datamig::SimulatedStop stop;
+    datamig::Runner runner(f.db, f.settings);
+    const auto migration = f.sql("-- migrate:up transaction:false\nUPDATE first ROWS 1;\nUPDATE second;\n");
+    SECTION("the statement in flight is canceled: what ran before it stays done, so the row stays `running`") {
+        f.db.rows_for = [&](const std::string& statement) -> std::int64_t {
+            if (statement.find("second") == std::string::npos) return 1;
+            stop.arrive(SIGTERM);
+            throw datamig::SqlError("canceling statement due to user request", 1);
+        };
+        CHECK_THROWS_AS(runner.apply(migration), datamig::Stopped);
+        CHECK(f.db.writes == Strings{"save running alone", "event fail alone"});
+        CHECK(f.db.rows().at("20260101000000").status == RowStatus::running);
+        CHECK(f.db.executed() == Strings{"UPDATE first ROWS 1"});
+        REQUIRE(f.db.events().size() == 1);
+        CHECK(f.db.events()[0].kind == EventKind::fail);
+    }
+    SECTION("the section finished all the same: it is recorded applied, and the next apply stops") {
+        f.db.rows_for = [&](const std::string&) -> std::int64_t {
+            stop.arrive(SIGTERM);
+            return 1;
+        };
+        CHECK(runner.apply(migration).rows_affected == 2);  // listed with what the run did
+        CHECK(f.db.writes == Strings{"save running alone", "save applied + event apply alone"});
+        CHECK(f.db.rows().at("20260101000000").rows_affected == 2);
+        CHECK_THROWS_AS(runner.apply(f.sql("-- migrate:up\nUPDATE third;\n")), datamig::Stopped);
+        CHECK(f.db.executed() == Strings{"UPDATE first ROWS 1", "UPDATE second"});
     }
 }
 
@@ -436,6 +469,16 @@ const std::string range_migration =
     "-- migrate:up batch:range key:items.id batch_size:5\n"
     "UPDATE items SET n = n + 1 WHERE id >= :batch_start AND id < :batch_end;\n";
 
+// The `running` row an earlier, stopped run of `migration` left, with its checkpoint.
+HistoryRow save_interrupted(MemoryDatabase& db, const LoadedMigration& migration, const std::string& cursor,
+                            std::optional<std::int64_t> rows) {
+    HistoryRow interrupted = datamig::test::row_of(migration, RowStatus::running);
+    interrupted.batch_cursor = cursor;
+    interrupted.rows_affected = rows;
+    db.save_row(interrupted);
+    return interrupted;
+}
+
 }  // namespace
 
 TEST_CASE("apply batch:loop runs the section until a batch changes nothing", "[runner][batch]") {
@@ -497,10 +540,7 @@ TEST_CASE("apply batch:range resumes after the checkpoint of an interrupted run"
     Fixture f;
     KeyTable table(f.db, {1, 2, 3, 10, 11, 100});
     const auto migration = f.sql(range_migration);
-    HistoryRow interrupted = datamig::test::row_of(migration, RowStatus::running);
-    interrupted.batch_cursor = "6";
-    interrupted.rows_affected = 3;
-    f.db.save_row(interrupted);
+    const HistoryRow interrupted = save_interrupted(f.db, migration, "6", 3);
     datamig::Runner runner(f.db, f.settings);
 
     const auto outcome = runner.apply(migration, interrupted);
@@ -559,4 +599,52 @@ TEST_CASE("apply batch:range: --batch-size wins, an empty table needs no batch, 
         CHECK_THAT(failure_of(runner, migration),
                    Catch::Contains(f.path_of(migration) + ":1: key items.id is '3f2a-uuid', not a whole number"));
     }
+}
+
+TEST_CASE("apply batch: a failure before any batch committed deletes the row, with its fail event", "[runner][batch]") {
+    Fixture f;
+    datamig::Runner runner(f.db, f.settings);
+    SECTION("the key cannot be read") {
+        const auto migration = f.sql("-- migrate:up batch:range key:FAIL.id batch_size:5\n"
+                                     "UPDATE items SET n = 1 WHERE id >= :batch_start;\n");
+        CHECK_THAT(failure_of(runner, migration), Catch::Contains("reading key FAIL.id"));
+    }
+    SECTION("keys too close to the 64-bit limit") {
+        KeyTable table(f.db, {1, 9223372036854775805});
+        CHECK_THAT(failure_of(runner, f.sql(range_migration)), Catch::Contains("64-bit limit"));
+    }
+    SECTION("the first batch fails") {
+        KeyTable table(f.db, {1, 2, 3, 10});
+        table.fail_at = 1;
+        CHECK_THAT(failure_of(runner, f.sql(range_migration)), Catch::Contains("deadlock detected"));
+    }
+    SECTION("a stop before the first batch commits") {
+        KeyTable table(f.db, {1, 2, 3, 10});
+        const datamig::SimulatedStop stop;
+        f.db.rows_for = [&](const std::string&) -> std::int64_t {
+            stop.arrive(SIGTERM);
+            return 3;
+        };
+        CHECK_THROWS_AS(runner.apply(f.sql(range_migration)), datamig::Stopped);
+    }
+    CHECK(f.db.rows().empty());
+    CHECK(f.db.writes.front() == "save running alone");
+    CHECK(f.db.writes.back() == "delete + event fail alone");
+    REQUIRE(f.db.events().size() == 1);
+    CHECK(f.db.events()[0].kind == EventKind::fail);
+}
+
+TEST_CASE("apply batch:range: a resumed migration that fails before its next batch keeps its row", "[runner][batch]") {
+    Fixture f;
+    KeyTable table(f.db, {1, 2, 3, 10, 11, 100});
+    const auto migration = f.sql(range_migration);
+    const HistoryRow interrupted = save_interrupted(f.db, migration, "not-a-key", std::nullopt);
+    datamig::Runner runner(f.db, f.settings);
+
+    CHECK_THROWS_WITH(runner.apply(migration, interrupted), Catch::Contains("checkpoint"));
+    CHECK(table.batches.empty());
+    const HistoryRow& row = f.db.rows().at("20260101000000");
+    CHECK(row.status == RowStatus::running);
+    CHECK(row.batch_cursor == "not-a-key");
+    CHECK(f.db.events().back().kind == EventKind::fail);
 }

@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <random>
 
+using datamig::find_unterminated;
 using datamig::is_ddl;
 using datamig::leading_keyword;
 using datamig::split_statements;
@@ -149,4 +151,64 @@ TEST_CASE("line_at counts the lines before an offset", "[sql_text]") {
     CHECK(datamig::line_at(text, text.find("UPDATE")) == 3);
     CHECK(datamig::line_at(text, text.find("SET")) == 4);
     CHECK(datamig::line_at(text, text.size()) == 4);
+}
+
+TEST_CASE("find_unterminated finds nothing where everything is closed", "[sql_text]") {
+    for (const std::string_view sql :
+         {"", "SELECT 1", "SELECT 'a;''b;'; SELECT 2", "SELECT E'it\\'s'", "SELECT 'C:\\'", "SELECT \"we\"\"ird\"",
+          "DO $$ x $$; DO $body$ '$$' $body$", "SELECT $1, a$b$c FROM t", "SELECT 1 -- it's open; \"", "-- to the end",
+          "/* a /* b */ c */", "SELECT 2 - 1 / 3", "SELECT typE'x'", "SELECT 1 $"}) {
+        INFO(sql);
+        CHECK_FALSE(find_unterminated(sql));
+    }
+}
+
+TEST_CASE("find_unterminated names what opens and never closes, and where", "[sql_text]") {
+    struct Case {
+        std::string_view sql;
+        std::size_t offset;
+        std::string_view what;
+        std::string_view opener;
+    };
+    const auto open = GENERATE(values<Case>({
+        {"SELECT 1; /* gone\nSELECT 2;", 10, "block comment", "/*"},
+        {"/* a /* b */ still open", 0, "block comment", "/*"},
+        {"SELECT 'a''", 7, "string", "'"},
+        {"SELECT 'ok', 'open", 13, "string", "'"},
+        {"SELECT E'it\\'s", 7, "escape string", "E'"},
+        {"SELECT e'\\", 7, "escape string", "e'"},
+        {"SELECT typE'x", 11, "string", "'"},
+        {"SELECT \"col", 7, "quoted identifier", "\""},
+        {"DO $$ BEGIN", 3, "dollar-quoted string", "$$"},
+        {"DO $fn$ BEGIN END $f$", 3, "dollar-quoted string", "$fn$"},
+    }));
+    INFO(open.sql);
+    const auto found = find_unterminated(open.sql);
+    REQUIRE(found);
+    CHECK(found->offset == open.offset);
+    CHECK(found->what == open.what);
+    CHECK(found->opener == open.opener);
+}
+
+// find_unterminated skips to the characters that can open something, split_statements looks at
+// every one: on any text they must agree, or a file that check accepts could run differently.
+TEST_CASE("find_unterminated agrees with split_statements on where text is closed", "[sql_text]") {
+    // The tail closes nothing and is a statement of its own only when everything before it is closed.
+    const auto closed = [](std::string_view sql) {
+        const std::size_t before = split_statements(sql).size();
+        const auto statements = split_statements(std::string(sql) + "\n; SELECT 99");
+        return statements.size() == before + 1 && statements.back().text == "SELECT 99";
+    };
+    std::mt19937 random(12345);
+    constexpr std::string_view alphabet = "-/*'\"$Ee\\;\n a1";
+    std::uniform_int_distribution<std::size_t> letter(0, alphabet.size() - 1);
+    std::uniform_int_distribution<std::size_t> length(0, 14);
+    for (int i = 0; i < 20000; ++i) {
+        std::string sql;
+        for (std::size_t n = length(random); n > 0; --n) sql += alphabet[letter(random)];
+        INFO(sql);
+        const auto found = find_unterminated(sql);
+        REQUIRE(found.has_value() == !closed(sql));
+        if (found) REQUIRE(closed(std::string_view(sql).substr(0, found->offset)));
+    }
 }

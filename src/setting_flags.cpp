@@ -1,0 +1,55 @@
+#include "datamig/setting_flags.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace datamig {
+
+const std::vector<SettingFlag> global_setting_flags = {
+    {"--database-url", "database_url", "sqlite:PATH, postgres://... or key=value (env DATABASE_URL)"},
+    {"--dir", "dir", "migrations root (env DATAMIG_DIR; default db/data_migrations)"},
+    {"--table", "table", "history table, optionally schema.table (env DATAMIG_TABLE)"},
+    {"--format", "format", "output: text, json (check: also github)"},
+    {"--log-format", "log_format", "log lines on stderr: text or json (env DATAMIG_LOG_FORMAT)"},
+    {"-q,--quiet", "quiet", "only warnings and errors in the log", true},
+    {"-v,--verbose", "verbose", "debug messages in the log", true},
+    {"--wait", "wait", "retry connecting until the database answers", true},
+    {"--wait-timeout", "wait_timeout", "how long --wait retries (default 60s)"},
+    {"--lock-wait", "lock_wait", "how long to wait for another datamig's runner lock (default 60s)"},
+    {"--statement-timeout", "statement_timeout", "per-statement time limit (PostgreSQL statement_timeout)"},
+    {"--operator", "operator", "who runs this, recorded with each run (env DATAMIG_OPERATOR, USER)"},
+    {"--context", "context", "K=V recorded with each run; repeatable", false, true},
+};
+
+const std::vector<SettingFlag> migrate_setting_flags = {
+    {"--batch-size", "batch_size", "rows per batch for batch migrations (overrides batch_size:)"},
+    {"--pause", "pause", "pause between batches, e.g. 200ms (overrides pause:)"},
+    {"--exec-timeout", "exec_timeout", "kill an exec migration that runs longer than this"},
+};
+
+const std::vector<SettingFlag> check_setting_flags = {
+    {"--schema-dir", "schema_dir", "schema migrations folder; versions or names used there are errors"},
+};
+
+void SettingFlags::add(CLI::App& app, const std::vector<SettingFlag>& flags) {
+    for (const auto& flag : flags) {
+        auto& values = values_[flag.key];
+        CLI::Option* option =
+            flag.is_switch ? app.add_flag(flag.flag, flag.help) : app.add_option(flag.flag, values, flag.help);
+        // Bound to a vector so repeatable flags keep every value; a plain setting takes one
+        // value per occurrence and the last occurrence wins.
+        if (!flag.repeatable && !flag.is_switch) option->expected(1)->take_last();
+        bound_.push_back({&flag, option});
+    }
+}
+
+RawSettings SettingFlags::collect() const {
+    RawSettings raw;
+    for (const auto& [flag, option] : bound_) {
+        if (option->count() == 0) continue;
+        raw[flag->key] = {flag->is_switch ? std::vector<std::string>{"true"} : values_.at(flag->key),
+                          option->get_name()};
+    }
+    return raw;
+}
+
+}  // namespace datamig
