@@ -59,6 +59,7 @@ void bind(SQLite::Statement& statement, const std::vector<Value>& values) {
     }
 }
 
+// A statement's rows through SQLiteCpp; errors arrive as SQLite::Exception (see TranslatingRows).
 class SqliteRows final : public RowReader {
 public:
     SqliteRows(SQLite::Database& connection, const std::string& sql) : statement_(connection, sql) {}
