@@ -5,8 +5,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -20,7 +18,6 @@
 #include "datamig/adapters/postgres_dialect.hpp"
 #include "datamig/adapters/postgres_messages.hpp"
 #include "datamig/error.hpp"
-#include "datamig/migration.hpp"
 #include "datamig/sql_text.hpp"
 
 namespace datamig {
