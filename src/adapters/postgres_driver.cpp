@@ -9,7 +9,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -17,6 +16,7 @@
 #include "datamig/adapters/postgres_conninfo.hpp"
 #include "datamig/adapters/postgres_dialect.hpp"
 #include "datamig/adapters/postgres_messages.hpp"
+#include "datamig/adapters/postgres_values.hpp"
 #include "datamig/error.hpp"
 #include "datamig/sql_text.hpp"
 
@@ -42,44 +42,6 @@ private:
 
 // What the server sends for any statement in a transaction after one failed.
 constexpr const char* transaction_aborted = "25P02";
-
-
-using Parameters = std::vector<std::optional<std::string>>;
-
-Parameters parameters_of(const std::vector<Value>& values) {
-    Parameters parameters;
-    parameters.reserve(values.size());
-    for (const auto& value : values) {
-        if (const auto* number = std::get_if<std::int64_t>(&value)) {
-            parameters.emplace_back(std::to_string(*number));
-        } else if (const auto* text = std::get_if<std::string>(&value)) {
-            parameters.emplace_back(*text);
-        } else {
-            parameters.emplace_back();
-        }
-    }
-    return parameters;
-}
-
-class PostgresRows final : public RowReader {
-public:
-    explicit PostgresRows(pqxx::result result) : result_(std::move(result)) {}
-    bool next() override { return ++next_ <= result_.size(); }
-    std::optional<std::string> text(int column) override {
-        const auto field = result_[next_ - 1][column];
-        if (field.is_null()) return std::nullopt;
-        return std::string(field.c_str(), field.size());
-    }
-    std::optional<std::int64_t> integer(int column) override {
-        const auto field = result_[next_ - 1][column];
-        if (field.is_null()) return std::nullopt;
-        return field.as<std::int64_t>();
-    }
-
-private:
-    pqxx::result result_;
-    pqxx::result::size_type next_ = 0;
-};
 
 class PostgresDriver final : public Driver {
 public:
