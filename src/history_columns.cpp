@@ -7,8 +7,8 @@
 namespace datamig {
 namespace {
 
-// "" and NULL are one value for the plain text fields: unknown.
-Value value_of(const std::string& text) { return text.empty() ? Value{} : Value{text}; }
+// As it is: what "" is stored as is the column's Blank, which the dialect writes.
+Value value_of(const std::string& text) { return text; }
 Value value_of(const std::optional<std::string>& text) { return text ? Value{*text} : Value{}; }
 Value value_of(const std::optional<std::int64_t>& number) { return number ? Value{*number} : Value{}; }
 Value value_of(RowStatus status) { return std::string(to_string(status)); }
@@ -34,13 +34,15 @@ void decode(HistoryRow& row, RowReader& reader, int index) {
 }
 
 template <auto member>
-constexpr Column<HistoryRow> history(std::string_view name, ColumnType type, std::string_view constraint = "") {
-    return {name, type, constraint, &encode<member, HistoryRow>, &decode<member>};
+constexpr Column<HistoryRow> history(std::string_view name, ColumnType type, std::string_view constraint = "",
+                                     Blank blank = Blank::kept) {
+    return {name, type, constraint, blank, &encode<member, HistoryRow>, &decode<member>};
 }
 
 template <auto member>
-constexpr Column<Event> event(std::string_view name, ColumnType type, std::string_view constraint = "") {
-    return {name, type, constraint, &encode<member, Event>, nullptr};
+constexpr Column<Event> event(std::string_view name, ColumnType type, std::string_view constraint = "",
+                              Blank blank = Blank::kept) {
+    return {name, type, constraint, blank, &encode<member, Event>, nullptr};
 }
 
 }  // namespace
@@ -51,22 +53,22 @@ const std::array<Column<HistoryRow>, 12> history_columns{{
     history<&HistoryRow::name>("name", ColumnType::text),
     history<&HistoryRow::checksum>("checksum", ColumnType::text),
     history<&HistoryRow::status>("status", ColumnType::text, "NOT NULL DEFAULT 'applied'"),
-    history<&HistoryRow::started_at>("started_at", ColumnType::timestamp),
-    history<&HistoryRow::finished_at>("finished_at", ColumnType::timestamp),
+    history<&HistoryRow::started_at>("started_at", ColumnType::timestamp, "", Blank::null),
+    history<&HistoryRow::finished_at>("finished_at", ColumnType::timestamp, "", Blank::null),
     history<&HistoryRow::duration_ms>("duration_ms", ColumnType::integer),
-    history<&HistoryRow::operator_name>("operator", ColumnType::text),
+    history<&HistoryRow::operator_name>("operator", ColumnType::text, "", Blank::unknown),
     history<&HistoryRow::context>("context", ColumnType::text),
     history<&HistoryRow::rows_affected>("rows_affected", ColumnType::integer),
     history<&HistoryRow::batch_cursor>("batch_cursor", ColumnType::text),
 }};
 
 const std::array<Column<Event>, 10> event_columns{{
-    {"id", ColumnType::serial_key, "", nullptr, nullptr},
+    {"id", ColumnType::serial_key, "", Blank::kept, nullptr, nullptr},
     event<&Event::version>("version", ColumnType::text, "NOT NULL"),
-    event<&Event::phase>("phase", ColumnType::text),
+    event<&Event::phase>("phase", ColumnType::text, "", Blank::null),
     event<&Event::kind>("event", ColumnType::text, "NOT NULL"),
-    event<&Event::at>("at", ColumnType::timestamp, "NOT NULL"),
-    event<&Event::operator_name>("operator", ColumnType::text),
+    event<&Event::at>("at", ColumnType::timestamp, "NOT NULL", Blank::now),
+    event<&Event::operator_name>("operator", ColumnType::text, "", Blank::unknown),
     event<&Event::context>("context", ColumnType::text),
     event<&Event::duration_ms>("duration_ms", ColumnType::integer),
     event<&Event::rows_affected>("rows_affected", ColumnType::integer),

@@ -69,7 +69,7 @@ std::string insert_sql(const Dialect& dialect, const TableName& table, const std
             values += ", ";
         }
         names += Dialect::quote(column.name);
-        values += dialect.write(column.type, parameter++);
+        values += dialect.write(column.type, column.blank, parameter++);
     }
     return "INSERT INTO " + table.quoted() + " (" + names + ") VALUES (" + values + ")";
 }

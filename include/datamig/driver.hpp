@@ -18,6 +18,16 @@ namespace datamig {
 // The logical type of a history or events column; each dialect names its SQL type.
 enum class ColumnType { text, integer, timestamp, serial_key };
 
+// What a column stores for an empty text field (""). Fields are bound as they are and the
+// dialect's write() says what "" becomes: the values stored must stay those the adapters before
+// the history store wrote, which differed per database for some columns.
+enum class Blank {
+    kept,     // '' itself
+    null,     // NULL: unknown (a time not known yet, an event without a phase)
+    unknown,  // NULL on SQLite, '' on PostgreSQL (the operator)
+    now,      // the current time on PostgreSQL, '' on SQLite (an event's time)
+};
+
 // A bound parameter: NULL, an integer or text (a timestamp is ISO-8601 UTC text).
 using Value = std::variant<std::monostate, std::int64_t, std::string>;
 
@@ -39,10 +49,10 @@ public:
     virtual std::string type_name(ColumnType type) const = 0;
     // The n-th (1-based) bound parameter: "?n" or "$n".
     virtual std::string parameter(int index) const = 0;
-    // How a column of `type` is read (a timestamp as ISO-8601 UTC text) and written from a
-    // bound parameter.
+    // How a column of `type` is read (a timestamp as ISO-8601 UTC text) and written from the
+    // `index`th bound parameter, an empty text becoming what `blank` says.
     virtual std::string read(ColumnType type, const std::string& column) const = 0;
-    virtual std::string write(ColumnType type, int index) const = 0;
+    virtual std::string write(ColumnType type, Blank blank, int index) const = 0;
     // Whether one INSERT can ride in a WITH clause of another statement (PostgreSQL): the store
     // then writes an outcome and its event as one statement, one round trip.
     virtual bool chains_writes() const = 0;

@@ -25,8 +25,12 @@ std::string PostgresDialect::read(ColumnType type, const std::string& column) co
     return column;
 }
 
-std::string PostgresDialect::write(ColumnType type, int index) const {
-    return type == ColumnType::timestamp ? parameter(index) + "::timestamptz" : parameter(index);
+std::string PostgresDialect::write(ColumnType type, Blank blank, int index) const {
+    std::string value = parameter(index);
+    if (blank == Blank::null || blank == Blank::now) value = "NULLIF(" + value + ", '')";
+    if (type == ColumnType::timestamp) value += "::timestamptz";
+    if (blank == Blank::now) value = "COALESCE(" + value + ", pg_catalog.now())";
+    return value;
 }
 
 std::int64_t advisory_lock_key(const std::string& table) {

@@ -41,7 +41,10 @@ public:
     }
     std::string parameter(int index) const override { return "?" + std::to_string(index); }
     std::string read(ColumnType, const std::string& column) const override { return column; }
-    std::string write(ColumnType, int index) const override { return parameter(index); }
+    std::string write(ColumnType, Blank blank, int index) const override {
+        const bool null = blank == Blank::null || blank == Blank::unknown;
+        return null ? "NULLIF(" + parameter(index) + ", '')" : parameter(index);
+    }
     bool chains_writes() const override { return false; }
 };
 

@@ -215,6 +215,36 @@ TEST_CASE("contract: save_row replaces the row of the same version", "[database]
     check_same_row(rows[0], row);
 }
 
+TEST_CASE("contract: empty text fields are stored as they were before the history store", "[database][contract]") {
+    auto [kind, url, database] = fresh_history();
+    CAPTURE(kind);
+    HistoryRow row = full_row("20261122093000");
+    row.started_at = "";
+    row.finished_at = "";
+    row.operator_name = "";
+    row.context = "";
+    Event event = event_of(row, EventKind::apply);
+    event.phase = "";
+    event.at = "";
+    database->record(row, event);
+
+    // SQLite stored an unknown operator as NULL, PostgreSQL as ''; both an unknown time as
+    // NULL, except an event's, which PostgreSQL took as now. Readers of the tables see these.
+    const bool sqlite = kind == "sqlite";
+    CHECK(test::query_value(url, "SELECT COALESCE(started_at, finished_at) IS NULL FROM data_migrations") ==
+          (sqlite ? "1" : "t"));
+    CHECK(test::query_rows(url, "SELECT operator, context FROM data_migrations") ==
+          std::vector<std::string>{sqlite ? "<null>|" : "|"});
+    CHECK(test::query_rows(url, "SELECT phase, operator, context FROM data_migrations_events") ==
+          std::vector<std::string>{sqlite ? "<null>|<null>|" : "<null>||"});
+    CHECK(test::query_value(url, sqlite ? "SELECT at = '' FROM data_migrations_events"
+                                        : "SELECT at > now() - interval '1 hour' FROM data_migrations_events") ==
+          (sqlite ? "1" : "t"));
+    const auto rows = database->read_history();
+    REQUIRE(rows.size() == 1);
+    check_same_row(rows[0], row);
+}
+
 TEST_CASE("contract: record saves the row and appends its event, on their own or in a transaction",
           "[database][contract]") {
     auto [kind, url, database] = fresh_history();

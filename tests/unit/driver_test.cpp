@@ -12,7 +12,7 @@ public:
     std::string type_name(datamig::ColumnType) const override { return "TEXT"; }
     std::string parameter(int index) const override { return "?" + std::to_string(index); }
     std::string read(datamig::ColumnType, const std::string& column) const override { return column; }
-    std::string write(datamig::ColumnType, int index) const override { return parameter(index); }
+    std::string write(datamig::ColumnType, datamig::Blank, int index) const override { return parameter(index); }
     bool chains_writes() const override { return false; }
 };
 

@@ -23,7 +23,7 @@ public:
     std::string type_name(ColumnType type) const override { return type == ColumnType::integer ? "INT" : "TXT"; }
     std::string parameter(int index) const override { return "?" + std::to_string(index); }
     std::string read(ColumnType, const std::string& column) const override { return column; }
-    std::string write(ColumnType, int index) const override { return parameter(index); }
+    std::string write(ColumnType, datamig::Blank, int index) const override { return parameter(index); }
     bool chains_writes() const override { return chains; }
 };
 

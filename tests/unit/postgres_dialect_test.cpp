@@ -10,9 +10,17 @@ TEST_CASE("postgres dialect: the runner lock key is documented SHA-256 prefix of
 
 TEST_CASE("postgres dialect: timestamps are written as timestamptz and read as ISO-8601 UTC", "[postgres_dialect]") {
     const datamig::PostgresDialect dialect;
-    CHECK(dialect.write(datamig::ColumnType::timestamp, 3) == "$3::timestamptz");
-    CHECK(dialect.write(datamig::ColumnType::text, 3) == "$3");
+    CHECK(dialect.write(datamig::ColumnType::timestamp, datamig::Blank::null, 3) == "NULLIF($3, '')::timestamptz");
+    CHECK(dialect.write(datamig::ColumnType::text, datamig::Blank::kept, 3) == "$3");
     CHECK(dialect.read(datamig::ColumnType::timestamp, "\"at\"").find("AT TIME ZONE 'UTC'") != std::string::npos);
     CHECK(dialect.type_name(datamig::ColumnType::integer) == "bigint");
     CHECK(dialect.chains_writes());
+}
+
+TEST_CASE("postgres dialect: an empty text is stored as the adapter before the store did", "[postgres_dialect]") {
+    const datamig::PostgresDialect dialect;
+    CHECK(dialect.write(datamig::ColumnType::text, datamig::Blank::null, 2) == "NULLIF($2, '')");
+    CHECK(dialect.write(datamig::ColumnType::text, datamig::Blank::unknown, 5) == "$5");  // the operator: ''
+    CHECK(dialect.write(datamig::ColumnType::timestamp, datamig::Blank::now, 4) ==
+          "COALESCE(NULLIF($4, '')::timestamptz, pg_catalog.now())");
 }

@@ -15,7 +15,7 @@ public:
     // Every timestamp leaves the server in the one format HistoryRow documents; text is cast so
     // a json/jsonb context column someone made of it reads the same.
     std::string read(ColumnType type, const std::string& column) const override;
-    std::string write(ColumnType type, int index) const override;
+    std::string write(ColumnType type, Blank blank, int index) const override;
     bool chains_writes() const override { return true; }
 };
 
