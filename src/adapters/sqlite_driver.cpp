@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -83,6 +84,39 @@ private:
     SQLite::Statement statement_;
 };
 
+// Line breaks in `text`.
+int lines_in(std::string_view text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+
+// Owns a statement sqlite3_prepare_v2 made (see next_statement) and finalizes it.
+struct Finalize {
+    void operator()(sqlite3_stmt* statement) const noexcept { sqlite3_finalize(statement); }
+};
+using PreparedStatement = std::unique_ptr<sqlite3_stmt, Finalize>;
+
+// One statement of a user's script, with the line of the script it starts on.
+class ScriptStatement {
+public:
+    ScriptStatement(PreparedStatement statement, int line) : statement_(std::move(statement)), line_(line) {}
+    sqlite3_stmt* get() const noexcept { return statement_.get(); }
+    int line() const noexcept { return line_; }
+    // Runs it to its next row: false when done; errors as SQLite::Exception (see translated()).
+    bool step() {
+        const int result = sqlite3_step(get());
+        if (result == SQLITE_ROW) return true;
+        if (result == SQLITE_DONE) return false;
+        throw SQLite::Exception(sqlite3_db_handle(get()), result);
+    }
+    std::optional<std::string> text(int column) const {
+        const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(get(), column));
+        if (data == nullptr) return std::nullopt;
+        return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(get(), column)));
+    }
+
+private:
+    PreparedStatement statement_;
+    int line_;
+};
+
 class SqliteDriver final : public Driver {
 public:
     SqliteDriver(const std::string& path, const ConnectOptions& options)
@@ -127,13 +161,17 @@ public:
 
     std::int64_t execute(std::string_view script) override {
         std::int64_t affected = 0;
-        for (const auto& statement : split_statements(script)) {
-            if (interrupted_) throw SqlError(stopping, statement.first_line);
+        ScriptPosition at;
+        while (auto statement = next_statement(script, at)) {
+            if (interrupted_) throw SqlError(stopping, statement->line());
             // sqlite3_changes() keeps the last INSERT/UPDATE/DELETE's count through later
             // statements that change nothing (SELECT, DDL), so only count when something changed;
             // SQLiteCpp offers no total, hence the C API.
             const sqlite3_int64 before = sqlite3_total_changes64(handle());
-            translated(statement.first_line, [&] { connection_.exec(statement.text); });
+            translated(statement->line(), [&] {
+                while (statement->step()) {
+                }
+            });
             if (sqlite3_total_changes64(handle()) != before) affected += sqlite3_changes64(handle());
         }
         return affected;
@@ -152,32 +190,32 @@ public:
     }
 
     std::optional<std::string> query_value(std::string_view sql) override {
-        const auto first = first_statement(sql);
+        ScriptPosition at;
+        auto first = next_statement(sql, at);
         if (!first) return std::nullopt;
-        return translated(first->first_line, [&]() -> std::optional<std::string> {
-            SqliteRows rows(connection_, first->text);
-            if (!rows.next()) return std::nullopt;
-            return rows.text(0);
+        return translated(first->line(), [&]() -> std::optional<std::string> {
+            if (!first->step()) return std::nullopt;
+            return first->text(0);
         });
     }
 
     QueryAnswer query_answer(std::string_view sql) override {
         QueryAnswer answer;
-        const auto first = first_statement(sql);
+        ScriptPosition at;
+        auto first = next_statement(sql, at);
         if (!first) return answer;
-        translated(first->first_line, [&] {
-            SqliteRows rows(connection_, first->text);
-            answer.columns = rows.statement().getColumnCount();
-            while (rows.next()) {
+        translated(first->line(), [&] {
+            answer.columns = sqlite3_column_count(first->get());
+            while (first->step()) {
                 if (answer.rows++ > 0 || answer.columns == 0) continue;
                 // SQLite values carry their own type; a comparison is an INTEGER (there is no boolean).
-                switch (rows.statement().getColumn(0).getType()) {
+                switch (sqlite3_column_type(first->get(), 0)) {
                     case SQLITE_INTEGER: answer.type = QueryAnswer::Type::integer; break;
                     case SQLITE_FLOAT: answer.type_name = "real"; break;
                     case SQLITE_BLOB: answer.type_name = "blob"; break;
                     default: answer.type_name = "text"; break;
                 }
-                answer.value = rows.text(0);
+                answer.value = first->text(0);
             }
         });
         return answer;
@@ -251,10 +289,36 @@ private:
         SqliteRows rows_;
     };
 
-    static std::optional<datamig::Statement> first_statement(std::string_view sql) {
-        auto statements = split_statements(sql);
-        if (statements.empty()) return std::nullopt;
-        return std::move(statements.front());
+    // Where next_statement reads on in a script, and the line that is on.
+    struct ScriptPosition {
+        std::size_t offset = 0;
+        int line = 1;
+    };
+
+    // The next statement of a user's script (advancing `at` past it), nullopt at the end.
+    // SQLite's own parser says where a statement ends (sqlite3_prepare_v2's tail): the project's
+    // lexer would cut a CREATE TRIGGER ... BEGIN ...; ...; END at its inner ';'. The C API
+    // because SQLiteCpp can only prepare a text as one statement, never one statement of
+    // several and hand back the rest.
+    std::optional<ScriptStatement> next_statement(std::string_view script, ScriptPosition& at) {
+        while (at.offset < script.size()) {
+            const std::string_view rest = script.substr(at.offset);
+            sqlite3_stmt* raw = nullptr;
+            const char* tail = nullptr;
+            const int result = sqlite3_prepare_v2(handle(), rest.data(), static_cast<int>(rest.size()), &raw, &tail);
+            PreparedStatement statement(raw);
+            // An error names the line of the statement's first word, past blanks and comments
+            // (SQLite skips them itself); counted from the last statement on, not from the top.
+            const std::size_t consumed = result == SQLITE_OK ? static_cast<std::size_t>(tail - rest.data()) : rest.size();
+            const std::size_t skipped = std::min(first_statement_offset(rest.substr(0, consumed)), consumed);
+            const int line = at.line + lines_in(rest.substr(0, skipped));
+            if (result != SQLITE_OK) translated(line, [&] { throw SQLite::Exception(handle(), result); });
+            at.offset += consumed;
+            at.line = line + lines_in(rest.substr(skipped, consumed - skipped));
+            if (statement) return ScriptStatement(std::move(statement), line);
+            if (consumed == 0) break;  // nothing SQLite can run
+        }
+        return std::nullopt;
     }
 
     SQLite::Database open_connection(const std::string& path, bool read_only) {

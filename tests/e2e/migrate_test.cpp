@@ -238,6 +238,33 @@ TEST_CASE("statements are split on semicolons outside strings and comments", "[m
     CHECK(project.value("SELECT rows_affected FROM data_migrations") == "3");
 }
 
+TEST_CASE("a trigger's body keeps its own semicolons", "[migrate]") {
+    Project project;
+    create_items(project);
+    // Two statements in each body: SQLite's BEGIN ... END, PostgreSQL's $$ ... $$.
+    const std::string trigger =
+        suite_database_kind() == "sqlite"
+            ? "CREATE TRIGGER items_logged AFTER UPDATE ON items\n"
+              "BEGIN\n"
+              "  INSERT INTO run_log (v) VALUES ('updated ' || NEW.id);\n"
+              "  INSERT INTO run_log (v) VALUES ('now ' || NEW.v);\n"
+              "END;\n"
+            : "CREATE FUNCTION items_logged() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+              "BEGIN\n"
+              "  INSERT INTO run_log (id, v) VALUES (NEW.id * 10, 'updated ' || NEW.id);\n"
+              "  INSERT INTO run_log (id, v) VALUES (NEW.id * 10 + 1, 'now ' || NEW.v);\n"
+              "  RETURN NEW;\n"
+              "END $$;\n"
+              "CREATE TRIGGER items_logged AFTER UPDATE ON items FOR EACH ROW EXECUTE FUNCTION items_logged();\n";
+    project.write_sql("pre_sync", "20240101000001", "trigger",
+                      "-- migrate:up\n" + trigger + "UPDATE items SET v = 'z' WHERE id = 2;\n");
+    const auto result = project.run({"migrate"});
+    CAPTURE(result.err);
+    REQUIRE(result.exit_code == 0);
+    CHECK(project.rows("SELECT v FROM run_log ORDER BY id") == std::vector<std::string>{"updated 2", "now z"});
+    CHECK(project.value("SELECT rows_affected FROM data_migrations") == "1");
+}
+
 TEST_CASE("a dry run after some migrations lists only what is pending", "[migrate]") {
     Project project;
     create_items(project);

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -491,6 +492,44 @@ TEST_CASE("contract: a rejected statement is an SqlError with its line", "[datab
     };
     CHECK(line_of_error("UPDATE items SET n = 1;\n\nSELEC broken;\n") == 3);
     CHECK(line_of_error("-- first\nUPDATE items SET n = 1;\n-- the bad one\nUPDATE no_such_table SET n = 1;\n") == 4);
+}
+
+TEST_CASE("contract: a trigger whose body holds statements is one statement of a script", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    create_items(url);
+    auto database = connect(url);
+    // Each body holds two statements with their own ';': SQLite's BEGIN ... END, PostgreSQL's $$.
+    const std::string trigger =
+        kind == "sqlite"
+            ? "CREATE TRIGGER items_touched AFTER UPDATE OF n ON items\n"
+              "BEGIN\n"
+              "  UPDATE items SET label = 'touched' WHERE id = NEW.id;\n"
+              "  INSERT INTO audit (id) VALUES (NEW.id);\n"
+              "END;\n"
+            : "CREATE FUNCTION items_touched() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+              "BEGIN\n"
+              "  UPDATE items SET label = 'touched' WHERE id = NEW.id;\n"
+              "  INSERT INTO audit (id) VALUES (NEW.id);\n"
+              "  RETURN NEW;\n"
+              "END $$;\n"
+              "CREATE TRIGGER items_touched AFTER UPDATE OF n ON items\n"
+              "FOR EACH ROW WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION items_touched();\n";
+    // A statement after the trigger fails at its own line of the script.
+    const std::string script = "CREATE TABLE audit (id INTEGER);\n" + trigger + "UPDATE items SET n = 1 WHERE id = 2;\n";
+    const int bad_line = 1 + static_cast<int>(std::count(script.begin(), script.end(), '\n'));
+    try {
+        database->execute(script + "SELEC broken;\n");
+        FAIL_CHECK("no SqlError");
+    } catch (const datamig::SqlError& error) {
+        CHECK(error.line() == bad_line);
+    }
+    // The trigger fired, and its own changes are not the statement's.
+    CHECK(database->execute("UPDATE items SET n = 2 WHERE id = 4;") == 1);
+    CHECK(test::query_rows(url, "SELECT id, label FROM items WHERE label IS NOT NULL ORDER BY id") ==
+          std::vector<std::string>{"2|touched", "4|touched"});
+    CHECK(test::query_rows(url, "SELECT id FROM audit ORDER BY id") == std::vector<std::string>{"2", "4"});
 }
 
 TEST_CASE("contract: query_value reads the first cell", "[database][contract]") {
