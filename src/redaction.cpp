@@ -1,33 +1,16 @@
 #include "datamig/redaction.hpp"
 
-#include <algorithm>
-#include <string_view>
-
+#include "datamig/adapters/postgres_driver.hpp"
 #include "datamig/driver.hpp"
 
 namespace datamig {
-namespace {
-
-// scheme://user:password@host/...: the password between the user's ':' and the last '@'
-// before the path.
-std::string redact_userinfo(std::string url) {
-    constexpr std::string_view separator = "://";
-    const std::size_t authority = url.find(separator);
-    if (authority == std::string::npos) return url;
-    const std::size_t begin = authority + separator.size();
-    const std::size_t end = std::min(url.find_first_of("/?#", begin), url.size());
-    const std::size_t at = url.rfind('@', end);
-    if (at == std::string::npos || at < begin) return url;
-    const std::size_t colon = url.find(':', begin);
-    if (colon < at) url.replace(colon + 1, at - colon - 1, "***");
-    return url;
-}
-
-}  // namespace
 
 std::string redact_url(const std::string& url) {
+    // A URL no driver claims (a mistyped scheme, another database's) is read as PostgreSQL reads
+    // a URI, the most general form: a password hides in scheme://user:password@ (up to the last
+    // '@', so one holding '@' or '/' is hidden whole) and in ?password=, as before the drivers.
     const DriverKind* kind = driver_kind_for(url);
-    return kind != nullptr ? kind->redact(url) : redact_userinfo(url);
+    return (kind != nullptr ? kind : &postgres_driver)->redact(url);
 }
 
 std::string redact_urls(std::string text, const std::vector<std::string>& urls) {

@@ -1,4 +1,4 @@
-// redact_url(s): each URL redacted by the driver that claims it, other URIs by their user info.
+// redact_url(s): each URL redacted by the driver that claims it, other URIs as PostgreSQL's are.
 #include "datamig/redaction.hpp"
 
 #include <catch2/catch.hpp>
@@ -22,6 +22,9 @@ TEST_CASE("redact_url hides the password in every URL form", "[redaction][databa
     CHECK(redact_url("host=localhost password=secret dbname=app") == "host=localhost password=*** dbname=app");
     CHECK(redact_url("host=localhost password = 'x y\\'z' dbname=app") == "host=localhost password = *** dbname=app");
     CHECK(redact_url("mysql://root:secret@host/db") == "mysql://root:***@host/db");
+    // A URL no driver claims hides its password as a PostgreSQL URI would, '/' and ?password= too.
+    CHECK(redact_url("postgress://user:pa/ss@host/db") == "postgress://user:***@host/db");
+    CHECK(redact_url("mysql://root@host/db?password=secret") == "mysql://root@host/db?password=***");
 }
 
 TEST_CASE("redact_url leaves URLs without a password unchanged", "[redaction][database]") {
