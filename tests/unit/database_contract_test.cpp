@@ -125,19 +125,28 @@ void create_items(const std::string& url) {
                       "INSERT INTO items (id, n) VALUES (1, 0), (2, 0), (3, 0), (4, 0), (5, 0);");
 }
 
-// A fresh database of the kind under test, connected, with its history tables: how most
-// cases start.
-struct FreshHistory {
+// A fresh database of the kind under test, connected.
+struct FreshDatabase {
     std::string kind;
     std::string url;
     std::unique_ptr<Database> database;
 };
 
-FreshHistory fresh_history() {
-    FreshHistory fresh{database_kind(), "", nullptr};
+// With its history tables: how most cases start.
+FreshDatabase fresh_history() {
+    FreshDatabase fresh{database_kind(), "", nullptr};
     fresh.url = test::fresh_database_url(fresh.kind);
     fresh.database = connect(fresh.url);
     fresh.database->ensure_history();
+    return fresh;
+}
+
+// With the items table (create_items): how the execute and query cases start.
+FreshDatabase fresh_items() {
+    FreshDatabase fresh{database_kind(), "", nullptr};
+    fresh.url = test::fresh_database_url(fresh.kind);
+    create_items(fresh.url);
+    fresh.database = connect(fresh.url);
     return fresh;
 }
 
@@ -429,11 +438,8 @@ TEST_CASE("contract: a schema-qualified table name", "[database][contract]") {
 }
 
 TEST_CASE("contract: a rolled-back transaction leaves nothing", "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_items();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    create_items(url);
-    auto database = connect(url);
     database->ensure_history();
 
     database->begin();
@@ -454,11 +460,8 @@ TEST_CASE("contract: a rolled-back transaction leaves nothing", "[database][cont
 }
 
 TEST_CASE("contract: execute returns the rows affected by all statements", "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_items();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    create_items(url);
-    auto database = connect(url);
 
     CHECK(database->execute("UPDATE items SET n = 1 WHERE id <= 2;\n"
                             "UPDATE items SET label = 'a;b' WHERE id = 3;\n"
@@ -473,11 +476,8 @@ TEST_CASE("contract: execute returns the rows affected by all statements", "[dat
 }
 
 TEST_CASE("contract: a rejected statement is an SqlError with its line", "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_items();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    create_items(url);
-    auto database = connect(url);
 
     const auto line_of_error = [&](const std::string& sql) {
         try {
@@ -495,11 +495,8 @@ TEST_CASE("contract: a rejected statement is an SqlError with its line", "[datab
 }
 
 TEST_CASE("contract: a trigger whose body holds statements is one statement of a script", "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_items();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    create_items(url);
-    auto database = connect(url);
     // Each body holds two statements with their own ';': SQLite's BEGIN ... END, PostgreSQL's $$.
     const std::string trigger =
         kind == "sqlite"
@@ -533,11 +530,8 @@ TEST_CASE("contract: a trigger whose body holds statements is one statement of a
 }
 
 TEST_CASE("contract: query_value reads the first cell", "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_items();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    create_items(url);
-    auto database = connect(url);
 
     // Booleans print as 1/0 in SQLite and t/f in PostgreSQL; the core accepts both.
     const auto is_true = [](const std::optional<std::string>& value) {
