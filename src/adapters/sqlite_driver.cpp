@@ -19,6 +19,7 @@
 #include <variant>
 
 #include "datamig/adapters/lock_file.hpp"
+#include "datamig/adapters/sqlite_dialect.hpp"
 #include "datamig/duration.hpp"
 #include "datamig/error.hpp"
 #include "datamig/sql_text.hpp"
@@ -28,26 +29,6 @@ namespace {
 
 constexpr std::string_view in_memory_path = ":memory:";
 constexpr const char* stopping = "canceled: datamig is stopping";
-
-class SqliteDialect final : public Dialect {
-public:
-    std::string type_name(ColumnType type) const override {
-        switch (type) {
-            case ColumnType::integer: return "INTEGER";
-            case ColumnType::serial_key: return "INTEGER PRIMARY KEY AUTOINCREMENT";
-            case ColumnType::text:
-            case ColumnType::timestamp: break;  // ISO-8601 text, which sorts as time does
-        }
-        return "TEXT";
-    }
-    std::string parameter(int index) const override { return "?" + std::to_string(index); }
-    std::string read(ColumnType, const std::string& column) const override { return column; }
-    std::string write(ColumnType, Blank blank, int index) const override {
-        const bool null = blank == Blank::null || blank == Blank::unknown;
-        return null ? "NULLIF(" + parameter(index) + ", '')" : parameter(index);
-    }
-    bool chains_writes() const override { return false; }
-};
 
 void bind(SQLite::Statement& statement, const std::vector<Value>& values) {
     int index = 1;
