@@ -413,6 +413,25 @@ TEST_CASE("contract: a legacy version-only table is adopted", "[database][contra
     }
 }
 
+// SQLite refused such a table before the history store; PostgreSQL added a "version" primary
+// key to it, which failed on a table with rows and adopted an empty one. Both refuse it now.
+TEST_CASE("contract: a table without a version column is refused, and left as it is", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    test::execute_sql(url, "CREATE TABLE data_migrations (id INTEGER); INSERT INTO data_migrations (id) VALUES (1);");
+    auto database = connect(url);
+    try {
+        database->ensure_history();
+        FAIL_CHECK("no UsageError");
+    } catch (const datamig::UsageError& error) {
+        CHECK(error.code() == datamig::Exit::usage);
+        CHECK_THAT(error.what(), Catch::Contains("has no version column"));
+    }
+    CHECK(test::query_rows(url, "SELECT * FROM data_migrations") == std::vector<std::string>{"1"});
+    CHECK_THROWS(test::query_rows(url, "SELECT * FROM data_migrations_events"));
+}
+
 TEST_CASE("contract: a schema-qualified table name", "[database][contract]") {
     const auto kind = database_kind();
     CAPTURE(kind);
