@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "datamig/history.hpp"
+#include "datamig/redaction.hpp"  // redact_url(s), declared here before
 
 namespace datamig {
 
@@ -110,14 +111,5 @@ struct ConnectOptions {
 // or '/', which libpq would read differently from how it looks), Unavailable when it cannot
 // connect.
 std::unique_ptr<Database> connect(const std::string& url, const ConnectOptions& options);
-
-// Same URL with any password replaced by "***", for messages and logs. In a URI the password
-// runs from the user's ':' to the last '@' of the credentials, so one with an unencoded '@' is
-// hidden whole.
-std::string redact_url(const std::string& url);
-// `text` with every occurrence of each of `urls` replaced by its redact_url() form: the password
-// is hidden where it stands in the URL, and the same letters elsewhere (a user name, "postgres")
-// stay readable. For logs and error messages.
-std::string redact_urls(std::string text, const std::vector<std::string>& urls);
 
 }  // namespace datamig

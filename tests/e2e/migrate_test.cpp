@@ -238,6 +238,33 @@ TEST_CASE("statements are split on semicolons outside strings and comments", "[m
     CHECK(project.value("SELECT rows_affected FROM data_migrations") == "3");
 }
 
+TEST_CASE("a trigger's body keeps its own semicolons", "[migrate]") {
+    Project project;
+    create_items(project);
+    // Two statements in each body: SQLite's BEGIN ... END, PostgreSQL's $$ ... $$.
+    const std::string trigger =
+        suite_database_kind() == "sqlite"
+            ? "CREATE TRIGGER items_logged AFTER UPDATE ON items\n"
+              "BEGIN\n"
+              "  INSERT INTO run_log (v) VALUES ('updated ' || NEW.id);\n"
+              "  INSERT INTO run_log (v) VALUES ('now ' || NEW.v);\n"
+              "END;\n"
+            : "CREATE FUNCTION items_logged() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+              "BEGIN\n"
+              "  INSERT INTO run_log (id, v) VALUES (NEW.id * 10, 'updated ' || NEW.id);\n"
+              "  INSERT INTO run_log (id, v) VALUES (NEW.id * 10 + 1, 'now ' || NEW.v);\n"
+              "  RETURN NEW;\n"
+              "END $$;\n"
+              "CREATE TRIGGER items_logged AFTER UPDATE ON items FOR EACH ROW EXECUTE FUNCTION items_logged();\n";
+    project.write_sql("pre_sync", "20240101000001", "trigger",
+                      "-- migrate:up\n" + trigger + "UPDATE items SET v = 'z' WHERE id = 2;\n");
+    const auto result = project.run({"migrate"});
+    CAPTURE(result.err);
+    REQUIRE(result.exit_code == 0);
+    CHECK(project.rows("SELECT v FROM run_log ORDER BY id") == std::vector<std::string>{"updated 2", "now z"});
+    CHECK(project.value("SELECT rows_affected FROM data_migrations") == "1");
+}
+
 TEST_CASE("a dry run after some migrations lists only what is pending", "[migrate]") {
     Project project;
     create_items(project);
@@ -343,57 +370,5 @@ TEST_CASE("a legacy data_migrations(version) table is adopted", "[migrate]") {
     CHECK(project.run({"rollback", "--only", "20230101000001"}).exit_code != 0);
     CHECK(project.value("SELECT count(*) FROM data_migrations") == "2");
 }
-
-// The shared libraries a run loaded, from the dynamic loader's own log (LD_DEBUG=files), which
-// has a line "file=<name> [0];  needed by ..." for each.
-std::set<std::string> loaded_libraries(const std::string& loader_log) {
-    std::set<std::string> names;
-    const std::string marker = "file=";
-    for (auto at = loader_log.find(marker); at != std::string::npos; at = loader_log.find(marker, at)) {
-        at += marker.size();
-        names.insert(loader_log.substr(at, loader_log.find_first_of(" \n", at) - at));
-    }
-    return names;
-}
-
-// libpq and its twenty dependencies cost every start about 4 ms; only a PostgreSQL connection
-// should pay it (include/datamig/adapters/libpq_loader.hpp).
-TEST_CASE("libpq is loaded for a PostgreSQL database only", "[migrate]") {
-    Project project;
-    create_items(project);
-    project.write_sql("pre_sync", "20260101000001", "touch", logging_migration("touch"));
-
-    const auto version = project.run({"--version"}, {{"LD_DEBUG", "files"}});
-    REQUIRE(version.exit_code == 0);
-    CHECK(loaded_libraries(version.err).count("libpq.so.5") == 0);
-
-    const auto result = project.run({"migrate"}, {{"LD_DEBUG", "files"}});
-    REQUIRE(result.exit_code == 0);
-    CHECK(run_order(project) == std::vector<std::string>{"touch"});
-    const bool loaded = loaded_libraries(result.err).count("libpq.so.5") == 1;
-    CHECK(loaded == (suite_database_kind() == "postgres"));
-}
-
-#ifdef DATAMIG_STATIC_LIBS
-// Every shared library costs its relocations on each start, so the build links the others in
-// (DATAMIG_STATIC_LIBS in CMakeLists.txt); a build folder configured before must not keep the
-// shared ones. On PostgreSQL, libpq and what it needs come on top (the test above).
-TEST_CASE("start-up and a SQLite run load only the C library", "[migrate]") {
-    Project project;
-    create_items(project);
-    project.write_sql("pre_sync", "20260101000001", "touch", logging_migration("touch"));
-    const std::set<std::string> c_library{"libc.so.6", "libm.so.6"};
-
-    const auto version = project.run({"--version"}, {{"LD_DEBUG", "files"}});
-    REQUIRE(version.exit_code == 0);
-    CHECK(loaded_libraries(version.err) == c_library);
-    if (suite_database_kind() != "sqlite") return;
-
-    const auto result = project.run({"migrate"}, {{"LD_DEBUG", "files"}});
-    REQUIRE(result.exit_code == 0);
-    CHECK(run_order(project) == std::vector<std::string>{"touch"});
-    CHECK(loaded_libraries(result.err) == c_library);
-}
-#endif
 
 }  // namespace datamig::test

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -124,19 +125,28 @@ void create_items(const std::string& url) {
                       "INSERT INTO items (id, n) VALUES (1, 0), (2, 0), (3, 0), (4, 0), (5, 0);");
 }
 
-// A fresh database of the kind under test, connected, with its history tables: how most
-// cases start.
-struct FreshHistory {
+// A fresh database of the kind under test, connected.
+struct FreshDatabase {
     std::string kind;
     std::string url;
     std::unique_ptr<Database> database;
 };
 
-FreshHistory fresh_history() {
-    FreshHistory fresh{database_kind(), "", nullptr};
+// With its history tables: how most cases start.
+FreshDatabase fresh_history() {
+    FreshDatabase fresh{database_kind(), "", nullptr};
     fresh.url = test::fresh_database_url(fresh.kind);
     fresh.database = connect(fresh.url);
     fresh.database->ensure_history();
+    return fresh;
+}
+
+// With the items table (create_items): how the execute and query cases start.
+FreshDatabase fresh_items() {
+    FreshDatabase fresh{database_kind(), "", nullptr};
+    fresh.url = test::fresh_database_url(fresh.kind);
+    create_items(fresh.url);
+    fresh.database = connect(fresh.url);
     return fresh;
 }
 
@@ -210,6 +220,36 @@ TEST_CASE("contract: save_row replaces the row of the same version", "[database]
     row.duration_ms = 60000;
     database->save_row(row);
 
+    const auto rows = database->read_history();
+    REQUIRE(rows.size() == 1);
+    check_same_row(rows[0], row);
+}
+
+TEST_CASE("contract: empty text fields are stored as they were before the history store", "[database][contract]") {
+    auto [kind, url, database] = fresh_history();
+    CAPTURE(kind);
+    HistoryRow row = full_row("20261122093000");
+    row.started_at = "";
+    row.finished_at = "";
+    row.operator_name = "";
+    row.context = "";
+    Event event = event_of(row, EventKind::apply);
+    event.phase = "";
+    event.at = "";
+    database->record(row, event);
+
+    // SQLite stored an unknown operator as NULL, PostgreSQL as ''; both an unknown time as
+    // NULL, except an event's, which PostgreSQL took as now. Readers of the tables see these.
+    const bool sqlite = kind == "sqlite";
+    CHECK(test::query_value(url, "SELECT COALESCE(started_at, finished_at) IS NULL FROM data_migrations") ==
+          (sqlite ? "1" : "t"));
+    CHECK(test::query_rows(url, "SELECT operator, context FROM data_migrations") ==
+          std::vector<std::string>{sqlite ? "<null>|" : "|"});
+    CHECK(test::query_rows(url, "SELECT phase, operator, context FROM data_migrations_events") ==
+          std::vector<std::string>{sqlite ? "<null>|<null>|" : "<null>||"});
+    CHECK(test::query_value(url, sqlite ? "SELECT at = '' FROM data_migrations_events"
+                                        : "SELECT at > now() - interval '1 hour' FROM data_migrations_events") ==
+          (sqlite ? "1" : "t"));
     const auto rows = database->read_history();
     REQUIRE(rows.size() == 1);
     check_same_row(rows[0], row);
@@ -373,6 +413,25 @@ TEST_CASE("contract: a legacy version-only table is adopted", "[database][contra
     }
 }
 
+// SQLite refused such a table before the history store; PostgreSQL added a "version" primary
+// key to it, which failed on a table with rows and adopted an empty one. Both refuse it now.
+TEST_CASE("contract: a table without a version column is refused, and left as it is", "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    test::execute_sql(url, "CREATE TABLE data_migrations (id INTEGER); INSERT INTO data_migrations (id) VALUES (1);");
+    auto database = connect(url);
+    try {
+        database->ensure_history();
+        FAIL_CHECK("no UsageError");
+    } catch (const datamig::UsageError& error) {
+        CHECK(error.code() == datamig::Exit::usage);
+        CHECK_THAT(error.what(), Catch::Contains("has no version column"));
+    }
+    CHECK(test::query_rows(url, "SELECT * FROM data_migrations") == std::vector<std::string>{"1"});
+    CHECK_THROWS(test::query_rows(url, "SELECT * FROM data_migrations_events"));
+}
+
 TEST_CASE("contract: a schema-qualified table name", "[database][contract]") {
     const auto kind = database_kind();
     CAPTURE(kind);
@@ -398,11 +457,8 @@ TEST_CASE("contract: a schema-qualified table name", "[database][contract]") {
 }
 
 TEST_CASE("contract: a rolled-back transaction leaves nothing", "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_items();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    create_items(url);
-    auto database = connect(url);
     database->ensure_history();
 
     database->begin();
@@ -423,11 +479,8 @@ TEST_CASE("contract: a rolled-back transaction leaves nothing", "[database][cont
 }
 
 TEST_CASE("contract: execute returns the rows affected by all statements", "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_items();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    create_items(url);
-    auto database = connect(url);
 
     CHECK(database->execute("UPDATE items SET n = 1 WHERE id <= 2;\n"
                             "UPDATE items SET label = 'a;b' WHERE id = 3;\n"
@@ -442,11 +495,8 @@ TEST_CASE("contract: execute returns the rows affected by all statements", "[dat
 }
 
 TEST_CASE("contract: a rejected statement is an SqlError with its line", "[database][contract]") {
-    const auto kind = database_kind();
+    auto [kind, url, database] = fresh_items();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    create_items(url);
-    auto database = connect(url);
 
     const auto line_of_error = [&](const std::string& sql) {
         try {
@@ -463,12 +513,44 @@ TEST_CASE("contract: a rejected statement is an SqlError with its line", "[datab
     CHECK(line_of_error("-- first\nUPDATE items SET n = 1;\n-- the bad one\nUPDATE no_such_table SET n = 1;\n") == 4);
 }
 
-TEST_CASE("contract: query_value reads the first cell", "[database][contract]") {
-    const auto kind = database_kind();
+TEST_CASE("contract: a trigger whose body holds statements is one statement of a script", "[database][contract]") {
+    auto [kind, url, database] = fresh_items();
     CAPTURE(kind);
-    const auto url = test::fresh_database_url(kind);
-    create_items(url);
-    auto database = connect(url);
+    // Each body holds two statements with their own ';': SQLite's BEGIN ... END, PostgreSQL's $$.
+    const std::string trigger =
+        kind == "sqlite"
+            ? "CREATE TRIGGER items_touched AFTER UPDATE OF n ON items\n"
+              "BEGIN\n"
+              "  UPDATE items SET label = 'touched' WHERE id = NEW.id;\n"
+              "  INSERT INTO audit (id) VALUES (NEW.id);\n"
+              "END;\n"
+            : "CREATE FUNCTION items_touched() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+              "BEGIN\n"
+              "  UPDATE items SET label = 'touched' WHERE id = NEW.id;\n"
+              "  INSERT INTO audit (id) VALUES (NEW.id);\n"
+              "  RETURN NEW;\n"
+              "END $$;\n"
+              "CREATE TRIGGER items_touched AFTER UPDATE OF n ON items\n"
+              "FOR EACH ROW WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION items_touched();\n";
+    // A statement after the trigger fails at its own line of the script.
+    const std::string script = "CREATE TABLE audit (id INTEGER);\n" + trigger + "UPDATE items SET n = 1 WHERE id = 2;\n";
+    const int bad_line = 1 + static_cast<int>(std::count(script.begin(), script.end(), '\n'));
+    try {
+        database->execute(script + "SELEC broken;\n");
+        FAIL_CHECK("no SqlError");
+    } catch (const datamig::SqlError& error) {
+        CHECK(error.line() == bad_line);
+    }
+    // The trigger fired, and its own changes are not the statement's.
+    CHECK(database->execute("UPDATE items SET n = 2 WHERE id = 4;") == 1);
+    CHECK(test::query_rows(url, "SELECT id, label FROM items WHERE label IS NOT NULL ORDER BY id") ==
+          std::vector<std::string>{"2|touched", "4|touched"});
+    CHECK(test::query_rows(url, "SELECT id FROM audit ORDER BY id") == std::vector<std::string>{"2", "4"});
+}
+
+TEST_CASE("contract: query_value reads the first cell", "[database][contract]") {
+    auto [kind, url, database] = fresh_items();
+    CAPTURE(kind);
 
     // Booleans print as 1/0 in SQLite and t/f in PostgreSQL; the core accepts both.
     const auto is_true = [](const std::optional<std::string>& value) {

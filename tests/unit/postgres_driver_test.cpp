@@ -1,6 +1,6 @@
 // PostgreSQL-only behaviour of the adapter; what every adapter must do is in
 // database_contract_test.cpp. Needs the test cluster (DATAMIG_TEST_PG_URL_FILE).
-#include "datamig/adapters/postgres_database.hpp"
+#include "datamig/database.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -39,7 +39,7 @@ std::string password_in(const std::string& url) {
 }
 
 std::unique_ptr<datamig::Database> open(const std::string& url, datamig::ConnectOptions options = {}) {
-    return datamig::open_postgres(url, options);
+    return datamig::connect(url, options);
 }
 
 }  // namespace

@@ -1,0 +1,31 @@
+#pragma once
+// PostgreSQL's SQL text: the history tables' types, parameters and timestamps, and the runner
+// lock's key and holder query.
+#include <cstdint>
+#include <string>
+
+#include "datamig/driver.hpp"
+
+namespace datamig {
+
+class PostgresDialect final : public Dialect {
+public:
+    std::string type_name(ColumnType type) const override;
+    std::string parameter(int index) const override { return "$" + std::to_string(index); }
+    // Every timestamp leaves the server in the one format HistoryRow documents; text is cast so
+    // a json/jsonb context column someone made of it reads the same.
+    std::string read(ColumnType type, const std::string& column) const override;
+    std::string write(ColumnType type, Blank blank, int index) const override;
+    bool chains_writes() const override { return true; }
+};
+
+// The runner lock key: the first 8 bytes of SHA-256("datamig:" + table), read as a big-endian
+// signed 64-bit integer, where table is the --table value exactly as given (so "public.x" and
+// "x" are different locks). Any tool can compute it to see or take the same lock.
+std::int64_t advisory_lock_key(const std::string& table);
+
+// Who holds the advisory lock whose key has the high 32 bits $1 and the low $2: pid,
+// application, user, since (ISO-8601 UTC); no row when nobody does.
+extern const char* const advisory_lock_holder_query;
+
+}  // namespace datamig

@@ -1,0 +1,52 @@
+#include "datamig/adapters/postgres_dialect.hpp"
+
+#include "datamig/migration.hpp"
+
+namespace datamig {
+
+std::string PostgresDialect::type_name(ColumnType type) const {
+    switch (type) {
+        case ColumnType::integer: return "bigint";
+        case ColumnType::timestamp: return "timestamptz";
+        case ColumnType::serial_key: return "bigserial PRIMARY KEY";
+        case ColumnType::text: break;
+    }
+    return "text";
+}
+
+std::string PostgresDialect::read(ColumnType type, const std::string& column) const {
+    switch (type) {
+        case ColumnType::timestamp:
+            return "pg_catalog.to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+        case ColumnType::text: return column + "::text";
+        case ColumnType::integer:
+        case ColumnType::serial_key: break;
+    }
+    return column;
+}
+
+std::string PostgresDialect::write(ColumnType type, Blank blank, int index) const {
+    std::string value = parameter(index);
+    if (blank == Blank::null || blank == Blank::now) value = "NULLIF(" + value + ", '')";
+    if (type == ColumnType::timestamp) value += "::timestamptz";
+    if (blank == Blank::now) value = "COALESCE(" + value + ", pg_catalog.now())";
+    return value;
+}
+
+std::int64_t advisory_lock_key(const std::string& table) {
+    const auto digest = sha256_hex("datamig:" + table);
+    return static_cast<std::int64_t>(std::stoull(digest.substr(0, 16), nullptr, 16));
+}
+
+// A bigint advisory key shows in pg_locks as classid = high and objid = low 32 bits, objsubid = 1.
+const char* const advisory_lock_holder_query =
+    "SELECT a.pid, a.application_name, a.usename, "
+    "pg_catalog.to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+    "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+    "AND l.classid = $1::oid AND l.objid = $2::oid "
+    "AND l.database = "
+    "(SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) "
+    "LIMIT 1";
+
+}  // namespace datamig

@@ -1,0 +1,24 @@
+#include "datamig/driver.hpp"
+
+namespace datamig {
+
+std::string Dialect::upsert(const std::string& insert, const std::string& key,
+                            const std::vector<std::string>& updated) const {
+    std::string sql = insert + " ON CONFLICT (" + key + ") DO UPDATE SET ";
+    for (const auto& column : updated) {
+        if (&column != &updated.front()) sql += ", ";
+        sql += column + " = excluded." + column;
+    }
+    return sql;
+}
+
+std::string Dialect::quote(std::string_view identifier) {
+    std::string quoted = "\"";
+    for (const char c : identifier) {
+        quoted += c;
+        if (c == '"') quoted += '"';
+    }
+    return quoted + "\"";
+}
+
+}  // namespace datamig

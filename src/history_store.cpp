@@ -1,0 +1,224 @@
+#include "datamig/history_store.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+#include "datamig/error.hpp"
+#include "datamig/history_columns.hpp"
+
+namespace datamig {
+namespace {
+
+constexpr const char* save_row_statement = "datamig_save_row";
+constexpr const char* append_event_statement = "datamig_append_event";
+constexpr const char* remove_row_statement = "datamig_remove_row";
+// One statement each where the dialect chains writes: the event's values first, then the row's.
+constexpr const char* record_statement = "datamig_record";
+constexpr const char* record_removal_statement = "datamig_record_removal";
+
+// Rolls back unless committed, so a failed ensure_history leaves nothing half-done.
+class TransactionGuard {
+public:
+    explicit TransactionGuard(Driver& driver) : driver_(driver) { driver_.begin(); }
+    TransactionGuard(const TransactionGuard&) = delete;
+    TransactionGuard& operator=(const TransactionGuard&) = delete;
+    ~TransactionGuard() {
+        if (!committed_) driver_.rollback();
+    }
+    void commit() {
+        driver_.commit();
+        committed_ = true;
+    }
+
+private:
+    Driver& driver_;
+    bool committed_ = false;
+};
+
+TableName split_table(Driver& driver, const std::string& table) {
+    const auto dot = table.find('.');
+    const std::optional<std::string> named =
+        dot == std::string::npos ? std::nullopt : std::optional<std::string>(table.substr(0, dot));
+    const std::string name = dot == std::string::npos ? table : table.substr(dot + 1);
+    return {driver.resolve_schema(table, named), name};
+}
+
+template <typename Record, std::size_t N>
+std::string create_table_sql(const Dialect& dialect, const TableName& table, const std::array<Column<Record>, N>& columns) {
+    std::string sql = "CREATE TABLE IF NOT EXISTS " + table.quoted() + " (";
+    for (const auto& column : columns) {
+        if (&column != &columns.front()) sql += ", ";
+        sql += Dialect::quote(column.name) + " " + dialect.type_name(column.type);
+        if (!column.constraint.empty()) sql += " " + std::string(column.constraint);
+    }
+    return sql + ")";
+}
+
+// INSERT of the columns the record fills (not a serial key), parameters from `first` on.
+template <typename Record, std::size_t N>
+std::string insert_sql(const Dialect& dialect, const TableName& table, const std::array<Column<Record>, N>& columns,
+                       int first) {
+    std::string names;
+    std::string values;
+    int parameter = first;
+    for (const auto& column : columns) {
+        if (column.encode == nullptr) continue;
+        if (!names.empty()) {
+            names += ", ";
+            values += ", ";
+        }
+        names += Dialect::quote(column.name);
+        values += dialect.write(column.type, column.blank, parameter++);
+    }
+    return "INSERT INTO " + table.quoted() + " (" + names + ") VALUES (" + values + ")";
+}
+
+std::string upsert_row_sql(const Dialect& dialect, const TableName& table, int first) {
+    std::vector<std::string> updated;
+    for (const auto& column : history_columns) {
+        if (column.name != "version") updated.push_back(Dialect::quote(column.name));
+    }
+    return dialect.upsert(insert_sql(dialect, table, history_columns, first), Dialect::quote("version"), updated);
+}
+
+template <typename Record, std::size_t N>
+std::vector<Value> values_of(const Record& record, const std::array<Column<Record>, N>& columns) {
+    std::vector<Value> values;
+    values.reserve(N);
+    for (const auto& column : columns) {
+        if (column.encode != nullptr) values.push_back(column.encode(record));
+    }
+    return values;
+}
+
+std::vector<Value> joined(std::vector<Value> first, const std::vector<Value>& second) {
+    first.insert(first.end(), second.begin(), second.end());
+    return first;
+}
+
+}  // namespace
+
+HistoryStore::HistoryStore(std::unique_ptr<Driver> driver, const std::string& table, bool read_only)
+    : driver_(std::move(driver)),
+      read_only_(read_only),
+      history_(split_table(*driver_, table)),
+      events_{history_.schema, history_.table + "_events"} {
+    prepare_writes();
+}
+
+void HistoryStore::prepare_writes() {
+    const Dialect& dialect = driver_->dialect();
+    const std::string insert_event = insert_sql(dialect, events_, event_columns, 1);
+    driver_->prepare(save_row_statement, upsert_row_sql(dialect, history_, 1));
+    driver_->prepare(append_event_statement, insert_event);
+    driver_->prepare(remove_row_statement,
+                     "DELETE FROM " + history_.quoted() + " WHERE \"version\" = " + dialect.parameter(1));
+    if (!dialect.chains_writes()) return;
+    // A data-modifying WITH runs whether or not its result is read. The event's values come
+    // first, so record_removal's first parameter is the event's version.
+    const int row_first = static_cast<int>(event_columns.size());  // the serial id takes none
+    driver_->prepare(record_statement, "WITH event AS (" + insert_event + ") " + upsert_row_sql(dialect, history_, row_first));
+    driver_->prepare(record_removal_statement, "WITH event AS (" + insert_event + ") DELETE FROM " + history_.quoted() +
+                                                   " WHERE \"version\" = " + dialect.parameter(1));
+}
+
+void HistoryStore::ensure_history() {
+    if (read_only_) return;
+    // Every run after the first finds both tables complete: one catalog query, nothing else.
+    const auto existing = driver_->table_columns(history_, events_);
+    std::set<std::string> complete;
+    for (const auto& column : history_columns) complete.emplace(column.name);
+    const bool history_complete = std::all_of(complete.begin(), complete.end(), [&](const std::string& name) {
+        return std::find(existing.history.begin(), existing.history.end(), name) != existing.history.end();
+    });
+    if (existing.events.empty() || !history_complete) create_or_upgrade();
+    ensured_columns_ = complete;
+}
+
+// Creates what is missing, or adopts an older or legacy table by adding the columns it lacks
+// (only those, so an up-to-date table is not locked exclusively by ALTER). The runner holds its
+// lock before it gets here, so two processes never race on CREATE TABLE IF NOT EXISTS.
+void HistoryStore::create_or_upgrade() {
+    const Dialect& dialect = driver_->dialect();
+    TransactionGuard transaction(*driver_);
+    const auto existing = driver_->table_columns(history_, events_).history;
+    const auto has = [&](std::string_view name) { return std::find(existing.begin(), existing.end(), name) != existing.end(); };
+    if (existing.empty()) {
+        driver_->run(create_table_sql(dialect, history_, history_columns));
+    } else if (!has("version")) {
+        throw UsageError("--table: " + history_.schema + "." + history_.table +
+                         " exists but has no version column; it is not a migration history table");
+    } else {
+        for (const auto& column : history_columns) {
+            if (has(column.name)) continue;
+            std::string definition = Dialect::quote(column.name) + " " + dialect.type_name(column.type);
+            if (!column.constraint.empty()) definition += " " + std::string(column.constraint);
+            driver_->run("ALTER TABLE " + history_.quoted() + " ADD COLUMN " + definition);
+        }
+    }
+    driver_->run(create_table_sql(dialect, events_, event_columns));
+    transaction.commit();
+}
+
+std::vector<HistoryRow> HistoryStore::read_rows(Detail detail) {
+    std::set<std::string> existing = ensured_columns_;
+    if (existing.empty()) {
+        const auto columns = driver_->table_columns(history_, events_).history;
+        existing.insert(columns.begin(), columns.end());
+    }
+    std::vector<HistoryRow> rows;
+    if (existing.empty()) return rows;
+    const auto reader = driver_->query(select_history(existing, detail), {});
+    while (reader->next()) {
+        HistoryRow& row = rows.emplace_back();
+        int index = 0;
+        for (const auto& column : history_columns) column.decode(row, *reader, index++);
+    }
+    return rows;
+}
+
+// Reads the columns that exist (a legacy table may have only `version`), NULL for the rest, so
+// every row has the same shape, in the order of history_columns, whatever the table's age. A
+// plan reads the other columns of running rows only.
+std::string HistoryStore::select_history(const std::set<std::string>& existing, Detail detail) const {
+    const Dialect& dialect = driver_->dialect();
+    std::string select;
+    for (const auto& column : history_columns) {
+        const std::string value = dialect.read(column.type, Dialect::quote(column.name));
+        if (!select.empty()) select += ", ";
+        switch (column_read(column.name, detail, existing)) {
+            case ColumnRead::value: select += value; break;
+            case ColumnRead::null: select += "NULL"; break;
+            case ColumnRead::value_if_running: select += "CASE WHEN \"status\" = 'running' THEN " + value + " END"; break;
+        }
+    }
+    return "SELECT " + select + " FROM " + history_.quoted() + " ORDER BY \"version\"";
+}
+
+void HistoryStore::save_row(const HistoryRow& row) {
+    driver_->write({{save_row_statement, values_of(row, history_columns)}});
+}
+
+void HistoryStore::append_event(const Event& event) {
+    driver_->write({{append_event_statement, values_of(event, event_columns)}});
+}
+
+void HistoryStore::record(const HistoryRow& row, const Event& event) {
+    if (driver_->dialect().chains_writes()) {
+        driver_->write({{record_statement, joined(values_of(event, event_columns), values_of(row, history_columns))}});
+        return;
+    }
+    driver_->write({{save_row_statement, values_of(row, history_columns)},
+                    {append_event_statement, values_of(event, event_columns)}});
+}
+
+void HistoryStore::record_removal(const Event& event) {
+    if (driver_->dialect().chains_writes()) {
+        driver_->write({{record_removal_statement, values_of(event, event_columns)}});
+        return;
+    }
+    driver_->write({{remove_row_statement, {event.version}}, {append_event_statement, values_of(event, event_columns)}});
+}
+
+}  // namespace datamig
