@@ -1,10 +1,6 @@
 #include "datamig/migration.hpp"
 
-// OpenSSL's SHA-256 functions rather than its EVP interface: EVP's first call sets up OpenSSL's
-// provider machinery and reads openssl.cnf, about 1 ms of every status and check, and links in
-// most of libcrypto. OpenSSL 3 deprecates these functions but keeps them.
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
@@ -360,16 +356,16 @@ std::string normalize_text(std::string_view raw) {
 }
 
 std::string sha256_hex(std::string_view text) {
-    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-    SHA256_CTX context;
-    if (SHA256_Init(&context) != 1 || SHA256_Update(&context, text.data(), text.size()) != 1 ||
-        SHA256_Final(digest.data(), &context) != 1) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int length = 0;
+    if (EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
         throw Error(Exit::failed, "cannot compute a SHA-256 checksum (OpenSSL failed)");
     }
     static constexpr std::string_view hex_digits = "0123456789abcdef";
     std::string hex;
-    hex.reserve(2 * digest.size());
-    for (const unsigned char byte : digest) {
+    hex.reserve(2 * std::size_t{length});
+    for (std::size_t i = 0; i < length; ++i) {
+        const unsigned char byte = digest[i];
         hex += hex_digits[static_cast<std::size_t>(byte >> 4)];
         hex += hex_digits[static_cast<std::size_t>(byte & 0x0F)];
     }
