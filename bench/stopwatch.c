@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-extern char **environ;
+extern char** environ;
 
 static long long now_us(void) {
     struct timespec now;
@@ -27,7 +27,7 @@ static long long now_us(void) {
     return (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: stopwatch OUT COMMAND [ARG...]\n");
         return 2;
@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
     }
     const long long elapsed = now_us() - start;
 
-    FILE *out = fopen(argv[1], "w");
+    FILE* out = fopen(argv[1], "w");
     if (out == NULL || fprintf(out, "%lld %ld\n", elapsed, usage.ru_maxrss) < 0 || fclose(out) != 0) {
         fprintf(stderr, "stopwatch: cannot write %s: %s\n", argv[1], strerror(errno));
         return 2;

@@ -12,7 +12,7 @@ packages=(build-essential cmake ninja-build pkg-config libcli11-dev libpqxx-dev 
           libtomlplusplus-dev)
 for option in "$@"; do
   case "$option" in
-    --test) packages+=(postgresql postgresql-client iproute2 procps) ;;
+    --test) packages+=(postgresql postgresql-client iproute2 procps clang-format) ;;
     --demo) packages+=(sqlite3) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     *) echo "usage: $0 [--test] [--demo] [--fuzz]" >&2; exit 2 ;;

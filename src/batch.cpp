@@ -43,7 +43,8 @@ std::int64_t parse_key(const std::string& text, const std::string& what) {
     std::int64_t key = 0;
     const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), key);
     if (status != std::errc() || end != text.data() + text.size()) {
-        throw MigrationFailed(fmt::format("{} is '{}', not a whole number: batch:range needs an integer key", what, text));
+        throw MigrationFailed(
+            fmt::format("{} is '{}', not a whole number: batch:range needs an integer key", what, text));
     }
     return key;
 }
@@ -61,7 +62,8 @@ std::string describe(const BatchProgress& progress) {
         text += fmt::format(", {:.0f}%", *progress.done * 100.0);
         // An estimate needs some progress to extrapolate from; at 100% there is nothing left.
         if (progress.end == BatchEnd::running && *progress.done > 0 && *progress.done < 1) {
-            const double left_ms = static_cast<double>(progress.elapsed.count()) * (1.0 - *progress.done) / *progress.done;
+            const double left_ms =
+                static_cast<double>(progress.elapsed.count()) * (1.0 - *progress.done) / *progress.done;
             text += ", ETA " + format_duration(std::chrono::milliseconds(static_cast<std::int64_t>(left_ms)));
         }
     }

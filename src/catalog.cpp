@@ -43,8 +43,7 @@ bool is_within(const fs::path& path, const fs::path& root) {
 }
 
 bool is_executable(fs::perms permissions) {
-    return (permissions & (fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec)) !=
-           fs::perms::none;
+    return (permissions & (fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec)) != fs::perms::none;
 }
 
 Finding file_error(std::string path, std::string code, std::string message) {
@@ -125,7 +124,7 @@ std::vector<PhaseEntry> phase_entries(const fs::path& folder, Findings& findings
 // A phase folder and where it really is: a file that is no symlink is where its folder is.
 struct PhaseFolder {
     std::string phase;
-    fs::path path;           // root / phase, as files are named to the user
+    fs::path path;  // root / phase, as files are named to the user
     fs::path canonical;
     bool inside_root = true;
 };
@@ -154,9 +153,9 @@ std::optional<MigrationFile> to_migration_file(const PhaseFolder& folder, const 
             return std::nullopt;
         }
         if (!is_within(target, canonical_root)) {
-            findings.push_back(file_error(path, "symlink-outside-root",
-                                          "leads outside the migrations directory (to " + target.string() +
-                                              "); keep migrations inside it"));
+            findings.push_back(file_error(
+                path, "symlink-outside-root",
+                "leads outside the migrations directory (to " + target.string() + "); keep migrations inside it"));
             return std::nullopt;
         }
     }
@@ -195,13 +194,13 @@ std::optional<MigrationFile> to_migration_file(const PhaseFolder& folder, const 
 
 Finding version_conflict(const MigrationFile& first, const MigrationFile& second) {
     if (first.phase == second.phase) {
-        return file_error(second.path, "duplicate-version",
-                          "version " + second.version + " is also used by " + first.path +
-                              "; give one of them a new timestamp");
+        return file_error(
+            second.path, "duplicate-version",
+            "version " + second.version + " is also used by " + first.path + "; give one of them a new timestamp");
     }
     return file_error(second.path, "phase-collision",
-                      "version " + second.version + " is used in phase " + first.phase + " (" +
-                          first.path + ") and in phase " + second.phase + " (" + second.path +
+                      "version " + second.version + " is used in phase " + first.phase + " (" + first.path +
+                          ") and in phase " + second.phase + " (" + second.path +
                           "); a version must be unique across phases");
 }
 
@@ -229,7 +228,7 @@ class FileOpener {
 public:
     // The file opened for reading, or -1 with errno set, also when its folder cannot be opened.
     int open(const std::string& path) {
-        const std::size_t name_start = path.rfind('/') + 1;  // 0 for a bare name (npos + 1)
+        const std::size_t name_start = path.rfind('/') + 1;                            // 0 for a bare name (npos + 1)
         const std::string_view folder = std::string_view(path).substr(0, name_start);  // with its '/': "/" for "/x"
         if (folder != folder_path_ || folder_.get() < 0) {
             folder_path_ = folder;
@@ -302,8 +301,8 @@ LoadedMigration load_migration(FileOpener& opener, MigrationFile file, Load load
     const std::string& label = loaded.file.path;
     int bad_line = 0;
     if (!is_valid_utf8(raw, bad_line)) {
-        loaded.findings.push_back({Severity::error, label, bad_line, "invalid-utf8",
-                                   "not valid UTF-8; save the file as UTF-8"});
+        loaded.findings.push_back(
+            {Severity::error, label, bad_line, "invalid-utf8", "not valid UTF-8; save the file as UTF-8"});
     }
     ParsedSql parsed = parse_sql_migration(text, label);
     for (Finding& finding : parsed.findings) {

@@ -40,13 +40,15 @@ void check_schema_dir(const std::filesystem::path& schema_dir, const std::vector
     for (const auto& file : files) {
         const MigrationFile& migration = file.file;
         if (const auto clash = by_version.find(migration.version); clash != by_version.end()) {
-            findings.push_back({Severity::error, migration.path, 0, "schema-version-collision",
-                                fmt::format("version {} is also used by schema migration {}", migration.version, clash->second)});
+            findings.push_back(
+                {Severity::error, migration.path, 0, "schema-version-collision",
+                 fmt::format("version {} is also used by schema migration {}", migration.version, clash->second)});
         }
         // Rails loads data and schema migrations as classes named after the file: one name, one class.
         if (const auto clash = by_name.find(migration.name); clash != by_name.end()) {
-            findings.push_back({Severity::error, migration.path, 0, "schema-name-collision",
-                                fmt::format("name {} is also used by schema migration {}", migration.name, clash->second)});
+            findings.push_back(
+                {Severity::error, migration.path, 0, "schema-name-collision",
+                 fmt::format("name {} is also used by schema migration {}", migration.name, clash->second)});
         }
     }
 }
@@ -77,13 +79,13 @@ Findings check_history(const std::vector<StatusEntry>& status) {
         };
         switch (entry.state) {
             case State::changed:
-                warn("checksum-drift", fmt::format("{} was changed after it was applied (recorded checksum {})", entry.version,
-                                                   entry.row->checksum.value_or("")));
+                warn("checksum-drift", fmt::format("{} was changed after it was applied (recorded checksum {})",
+                                                   entry.version, entry.row->checksum.value_or("")));
                 break;
             case State::missing:
                 if (!entry.row->adopted()) {
-                    warn("missing-file", fmt::format("{} {}/{} is applied but its file is gone", entry.version, entry.phase,
-                                                     entry.name));
+                    warn("missing-file", fmt::format("{} {}/{} is applied but its file is gone", entry.version,
+                                                     entry.phase, entry.name));
                 }
                 break;
             case State::running:

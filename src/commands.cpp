@@ -1,13 +1,13 @@
 #include "datamig/commands.hpp"
 
+#include <unistd.h>
 #include <algorithm>
 #include <functional>
 #include <iostream>
-#include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "datamig/catalog.hpp"
 #include "datamig/check.hpp"
@@ -41,8 +41,8 @@ std::unique_ptr<Database> open_database(const Settings& settings, Access access)
         } catch (const Unavailable& error) {
             if (!settings.wait || SteadyClock::now() >= deadline) throw;
             if (SteadyClock::now() >= next_report) {
-                spdlog::info("database not reachable yet, retrying for up to {}: {}", format_duration(settings.wait_timeout),
-                             error.what());
+                spdlog::info("database not reachable yet, retrying for up to {}: {}",
+                             format_duration(settings.wait_timeout), error.what());
                 next_report = SteadyClock::now() + std::chrono::seconds(10);
             }
             sleep_unless_stopped(std::chrono::milliseconds(500));
@@ -96,12 +96,14 @@ bool resumes(const MigrationFile& file) { return is_resumable(load_migration(fil
 // succeeded before it is still printed, and JSON output is always one document: a script
 // reading it must learn what happened.
 using Step = std::function<Outcome(const LoadedMigration&)>;
-void run_in_order(const std::vector<LoadedMigration>& plan, const Step& step, Direction direction, OutputFormat format) {
+void run_in_order(const std::vector<LoadedMigration>& plan, const Step& step, Direction direction,
+                  OutputFormat format) {
     std::vector<Outcome> outcomes;
     try {
         for (const auto& migration : plan) outcomes.push_back(step(migration));
     } catch (const Error&) {
-        if (!outcomes.empty() || format == OutputFormat::json) print_outcomes(std::cout, outcomes, direction, false, format);
+        if (!outcomes.empty() || format == OutputFormat::json)
+            print_outcomes(std::cout, outcomes, direction, false, format);
         throw;
     }
     print_outcomes(std::cout, outcomes, direction, false, format);
@@ -110,7 +112,7 @@ void run_in_order(const std::vector<LoadedMigration>& plan, const Step& step, Di
 Exit run_generate(const Invocation& invocation) {
     const CommandOptions& options = invocation.options;
     const GenerateRequest request{options.name, options.phase, options.kind == "exec" ? Kind::exec : Kind::sql,
-                                  !options.batch ? BatchMode::none
+                                  !options.batch             ? BatchMode::none
                                   : *options.batch == "loop" ? BatchMode::loop
                                                              : BatchMode::range};
     std::cout << generate_migration(invocation.settings, request, std::chrono::system_clock::now()).string() << '\n';
@@ -177,11 +179,13 @@ Exit run_status(const Invocation& invocation) {
     const std::vector<HistoryRow> history = db->read_history();
     auto status = compute_status(files, history, settings.phases);
     if (const auto& phase = invocation.options.phase) {
-        status.erase(std::remove_if(status.begin(), status.end(), [&](const StatusEntry& e) { return e.phase != *phase; }),
-                     status.end());
+        status.erase(
+            std::remove_if(status.begin(), status.end(), [&](const StatusEntry& e) { return e.phase != *phase; }),
+            status.end());
     }
-    print_status(std::cout, status, settings.format, settings.format == OutputFormat::text && isatty(STDOUT_FILENO) != 0 &&
-                                                        std::getenv("NO_COLOR") == nullptr);
+    print_status(
+        std::cout, status, settings.format,
+        settings.format == OutputFormat::text && isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr);
 
     const bool unfinished = std::any_of(status.begin(), status.end(), [](const StatusEntry& e) {
         return e.state == State::pending || e.state == State::partial;
@@ -224,8 +228,9 @@ Exit run_rollback(const Invocation& invocation) {
 
     // 3. Roll back, latest applied first.
     Runner runner(session.db(), settings);
-    run_in_order(plan, [&](const LoadedMigration& migration) { return runner.roll_back(migration); }, Direction::down,
-                 settings.format);
+    run_in_order(
+        plan, [&](const LoadedMigration& migration) { return runner.roll_back(migration); }, Direction::down,
+        settings.format);
     return Exit::ok;
 }
 
@@ -266,7 +271,6 @@ Exit run_resolve(const Invocation& invocation) {
     print_resolution(std::cout, version, invocation.options.mark_applied, settings.format);
     return Exit::ok;
 }
-
 
 // --- the command table -----------------------------------------------------------------------
 

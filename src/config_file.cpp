@@ -27,15 +27,12 @@ struct KnownSetting {
 };
 
 constexpr KnownSetting known_settings[] = {
-    {"database_url", ValueKind::scalar},      {"dir", ValueKind::scalar},
-    {"table", ValueKind::scalar},             {"phases", ValueKind::string_array},
-    {"format", ValueKind::scalar},            {"log_format", ValueKind::scalar},
-    {"verbose", ValueKind::boolean},          {"quiet", ValueKind::boolean},
-    {"wait", ValueKind::boolean},             {"wait_timeout", ValueKind::scalar},
-    {"lock_wait", ValueKind::scalar},         {"statement_timeout", ValueKind::scalar},
-    {"operator", ValueKind::scalar},          {"context", ValueKind::string_array},
-    {"exec_timeout", ValueKind::scalar},      {"batch_size", ValueKind::scalar},
-    {"pause", ValueKind::scalar},             {"schema_dir", ValueKind::scalar},
+    {"database_url", ValueKind::scalar}, {"dir", ValueKind::scalar},           {"table", ValueKind::scalar},
+    {"phases", ValueKind::string_array}, {"format", ValueKind::scalar},        {"log_format", ValueKind::scalar},
+    {"verbose", ValueKind::boolean},     {"quiet", ValueKind::boolean},        {"wait", ValueKind::boolean},
+    {"wait_timeout", ValueKind::scalar}, {"lock_wait", ValueKind::scalar},     {"statement_timeout", ValueKind::scalar},
+    {"operator", ValueKind::scalar},     {"context", ValueKind::string_array}, {"exec_timeout", ValueKind::scalar},
+    {"batch_size", ValueKind::scalar},   {"pause", ValueKind::scalar},         {"schema_dir", ValueKind::scalar},
 };
 
 const KnownSetting* find_known_setting(std::string_view key) {
@@ -73,8 +70,9 @@ std::vector<std::string> values_of(const toml::node& node, const KnownSetting& k
         throw UsageError(where + ": '" + written_key + "' " + what);
     };
     if (node.is_floating_point() || node.is_date() || node.is_time() || node.is_date_time()) {
-        throw UsageError(where + ": fractional numbers, dates and times are not supported; write durations as "
-                                 "strings, e.g. \"1.5s\"");
+        throw UsageError(where +
+                         ": fractional numbers, dates and times are not supported; write durations as "
+                         "strings, e.g. \"1.5s\"");
     }
     switch (known.kind) {
         case ValueKind::boolean:
@@ -82,9 +80,9 @@ std::vector<std::string> values_of(const toml::node& node, const KnownSetting& k
             return {*node.value<bool>() ? "true" : "false"};
         case ValueKind::string_array: {
             const toml::array* array = node.as_array();
-            const bool strings_only = array != nullptr && std::all_of(array->begin(), array->end(), [](const toml::node& item) {
-                                          return item.is_string();
-                                      });
+            const bool strings_only =
+                array != nullptr &&
+                std::all_of(array->begin(), array->end(), [](const toml::node& item) { return item.is_string(); });
             if (!strings_only) return refuse("must be an array of strings, e.g. [\"a\", \"b\"]");
             std::vector<std::string> items;
             for (const toml::node& item : *array) items.push_back(text_of(item, where));

@@ -21,8 +21,7 @@ constexpr std::int64_t milliseconds_per_minute = 60'000;
 constexpr std::int64_t milliseconds_per_hour = 3'600'000;
 
 [[noreturn]] void reject_duration(std::string_view text, const std::string& setting) {
-    throw UsageError("invalid duration '" + std::string(text) + "' for " + setting +
-                     ": use e.g. 200ms, 2s, 5m");
+    throw UsageError("invalid duration '" + std::string(text) + "' for " + setting + ": use e.g. 200ms, 2s, 5m");
 }
 
 [[noreturn]] void reject_too_long(std::string_view text, const std::string& setting) {
@@ -58,8 +57,7 @@ std::optional<std::int64_t> parse_digits(std::string_view digits) {
 
 // The fraction's share in whole milliseconds, computed exactly in integers so "1.1s" is
 // 1100ms and not 1099ms. nullopt when it is not a whole number of milliseconds ("0.5ms").
-std::optional<std::int64_t> fraction_milliseconds(std::string_view fraction_digits,
-                                                  std::int64_t per_unit) {
+std::optional<std::int64_t> fraction_milliseconds(std::string_view fraction_digits, std::int64_t per_unit) {
     const auto last_significant = fraction_digits.find_last_not_of('0');
     if (last_significant == std::string_view::npos) return 0;
     const std::string_view significant = fraction_digits.substr(0, last_significant + 1);
@@ -116,8 +114,8 @@ std::chrono::milliseconds parse_duration(std::string_view text, const std::strin
 std::string format_duration(std::chrono::milliseconds duration) {
     const std::int64_t count = duration.count();
     // Unsigned magnitude: negating the most negative count would overflow.
-    const std::uint64_t magnitude = count < 0 ? 0 - static_cast<std::uint64_t>(count)
-                                              : static_cast<std::uint64_t>(count);
+    const std::uint64_t magnitude =
+        count < 0 ? 0 - static_cast<std::uint64_t>(count) : static_cast<std::uint64_t>(count);
     const std::string sign = count < 0 ? "-" : "";
     if (magnitude < milliseconds_per_second) return sign + std::to_string(magnitude) + "ms";
 

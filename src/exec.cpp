@@ -1,15 +1,15 @@
 #include "datamig/exec.hpp"
 
-#include <cerrno>
-#include <csignal>
-#include <cstring>
 #include <fcntl.h>
-#include <map>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <map>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -61,7 +61,8 @@ ChildImage child_image(const ExecRequest& request) {
 class Pipe {
 public:
     Pipe() {
-        if (pipe2(ends_, O_CLOEXEC) != 0) throw MigrationFailed(std::string("cannot create a pipe: ") + std::strerror(errno));
+        if (pipe2(ends_, O_CLOEXEC) != 0)
+            throw MigrationFailed(std::string("cannot create a pipe: ") + std::strerror(errno));
     }
     ~Pipe() {
         close_read();
@@ -242,8 +243,10 @@ ExecResult run_process(const ExecRequest& request) {
             pollfd readable{output.read_end(), POLLIN, 0};
             if (poll(&readable, 1, 100) > 0) {
                 const ssize_t count = read(output.read_end(), buffer, sizeof buffer);
-                if (count > 0) logger.feed(buffer, static_cast<std::size_t>(count));
-                else if (count == 0 || errno != EINTR) output_open = false;
+                if (count > 0)
+                    logger.feed(buffer, static_cast<std::size_t>(count));
+                else if (count == 0 || errno != EINTR)
+                    output_open = false;
             } else if (child.exited()) {
                 // Nothing left to read and the program is gone: whatever it started in the
                 // background may hold the pipe open for hours, and is not ours to wait for.
@@ -255,13 +258,16 @@ ExecResult run_process(const ExecRequest& request) {
         if (!keep_going()) return result;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (WIFSIGNALED(child.status())) result.killed_by_signal = WTERMSIG(child.status());
-    else result.exit_status = WEXITSTATUS(child.status());
+    if (WIFSIGNALED(child.status()))
+        result.killed_by_signal = WTERMSIG(child.status());
+    else
+        result.exit_status = WEXITSTATUS(child.status());
     return result;
 }
 
 std::string describe(const ExecResult& result, const ExecRequest& request) {
-    if (result.timed_out && request.timeout) return "timed out after " + format_duration(*request.timeout) + " and was killed";
+    if (result.timed_out && request.timeout)
+        return "timed out after " + format_duration(*request.timeout) + " and was killed";
     const std::string stop = signal_name(result.stop_signal);
     if (result.outlived_grace) {
         return fmt::format("still running {} after {} and was killed", format_duration(request.stop_grace), stop);

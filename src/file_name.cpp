@@ -55,8 +55,8 @@ bool is_valid_version(std::string_view version) {
     const int hour = decimal_value(version.substr(8, 2));
     const int minute = decimal_value(version.substr(10, 2));
     const int second = decimal_value(version.substr(12, 2));
-    return month >= 1 && month <= 12 && day >= 1 && day <= days_in_month(year, month) && hour < 24 &&
-           minute < 60 && second < 60;
+    return month >= 1 && month <= 12 && day >= 1 && day <= days_in_month(year, month) && hour < 24 && minute < 60 &&
+           second < 60;
 }
 
 std::optional<FileName> parse_file_name(std::string_view file_name, FileNameProblem& problem) {

@@ -22,7 +22,8 @@ bool version_in_use(const Settings& settings, const std::string& version) {
 
 std::string template_name(const GenerateRequest& request) {
     if (request.kind == Kind::exec) {
-        if (request.batch != BatchMode::none) throw UsageError("--batch applies to SQL migrations only, not --kind exec");
+        if (request.batch != BatchMode::none)
+            throw UsageError("--batch applies to SQL migrations only, not --kind exec");
         return "exec.sh";
     }
     switch (request.batch) {

@@ -45,7 +45,8 @@ TableName split_table(Driver& driver, const std::string& table) {
 }
 
 template <typename Record, std::size_t N>
-std::string create_table_sql(const Dialect& dialect, const TableName& table, const std::array<Column<Record>, N>& columns) {
+std::string create_table_sql(const Dialect& dialect, const TableName& table,
+                             const std::array<Column<Record>, N>& columns) {
     std::string sql = "CREATE TABLE IF NOT EXISTS " + table.quoted() + " (";
     for (const auto& column : columns) {
         if (&column != &columns.front()) sql += ", ";
@@ -118,7 +119,8 @@ void HistoryStore::prepare_writes() {
     // A data-modifying WITH runs whether or not its result is read. The event's values come
     // first, so record_removal's first parameter is the event's version.
     const int row_first = static_cast<int>(event_columns.size());  // the serial id takes none
-    driver_->prepare(record_statement, "WITH event AS (" + insert_event + ") " + upsert_row_sql(dialect, history_, row_first));
+    driver_->prepare(record_statement,
+                     "WITH event AS (" + insert_event + ") " + upsert_row_sql(dialect, history_, row_first));
     driver_->prepare(record_removal_statement, "WITH event AS (" + insert_event + ") DELETE FROM " + history_.quoted() +
                                                    " WHERE \"version\" = " + dialect.parameter(1));
 }
@@ -143,7 +145,9 @@ void HistoryStore::create_or_upgrade() {
     const Dialect& dialect = driver_->dialect();
     TransactionGuard transaction(*driver_);
     const auto existing = driver_->table_columns(history_, events_).history;
-    const auto has = [&](std::string_view name) { return std::find(existing.begin(), existing.end(), name) != existing.end(); };
+    const auto has = [&](std::string_view name) {
+        return std::find(existing.begin(), existing.end(), name) != existing.end();
+    };
     if (existing.empty()) {
         driver_->run(create_table_sql(dialect, history_, history_columns));
     } else if (!has("version")) {
@@ -190,7 +194,9 @@ std::string HistoryStore::select_history(const std::set<std::string>& existing, 
         switch (column_read(column.name, detail, existing)) {
             case ColumnRead::value: select += value; break;
             case ColumnRead::null: select += "NULL"; break;
-            case ColumnRead::value_if_running: select += "CASE WHEN \"status\" = 'running' THEN " + value + " END"; break;
+            case ColumnRead::value_if_running:
+                select += "CASE WHEN \"status\" = 'running' THEN " + value + " END";
+                break;
         }
     }
     return "SELECT " + select + " FROM " + history_.quoted() + " ORDER BY \"version\"";
@@ -218,7 +224,8 @@ void HistoryStore::record_removal(const Event& event) {
         driver_->write({{record_removal_statement, values_of(event, event_columns)}});
         return;
     }
-    driver_->write({{remove_row_statement, {event.version}}, {append_event_statement, values_of(event, event_columns)}});
+    driver_->write(
+        {{remove_row_statement, {event.version}}, {append_event_statement, values_of(event, event_columns)}});
 }
 
 }  // namespace datamig

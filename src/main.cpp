@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
         const Exit code = invocation->run(*invocation);
         // A signal that came during the last unit of work, which finished all the same (an exec
         // program that trapped SIGTERM), still stopped the run (SPEC §7).
-        if (const int signal = datamig::stop_signal(); signal != 0) return static_cast<int>(datamig::Stopped(signal).code());
+        if (const int signal = datamig::stop_signal(); signal != 0)
+            return static_cast<int>(datamig::Stopped(signal).code());
         return static_cast<int>(code);
     } catch (const datamig::Error& error) {
         // After a stop signal, whatever was under way fails on its way out ("canceled: datamig is

@@ -22,10 +22,9 @@ bool is_ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 bool is_identifier(std::string_view text) {
-    return !text.empty() && !is_ascii_digit(text.front()) &&
-           std::all_of(text.begin(), text.end(), [](char c) {
-               return is_ascii_lower(c) || is_ascii_upper(c) || is_ascii_digit(c) || c == '_';
-           });
+    return !text.empty() && !is_ascii_digit(text.front()) && std::all_of(text.begin(), text.end(), [](char c) {
+        return is_ascii_lower(c) || is_ascii_upper(c) || is_ascii_digit(c) || c == '_';
+    });
 }
 
 std::vector<std::string_view> split_words(std::string_view text) {
@@ -222,7 +221,8 @@ private:
             }
         } else {
             error(line, "unknown-option",
-                  "unknown option \"" + std::string(key) + "\"; known options: transaction, batch, key, batch_size, pause");
+                  "unknown option \"" + std::string(key) +
+                      "\"; known options: transaction, batch, key, batch_size, pause");
         }
     }
 
@@ -231,7 +231,8 @@ private:
             error(line, "invalid-option", "batch:range needs key:<table>.<column>, e.g. key:users.id");
         }
         if (options.batch != BatchMode::range && key_given) {
-            error(line, "invalid-option", "key:" + options.key_table + "." + options.key_column + " only applies to batch:range");
+            error(line, "invalid-option",
+                  "key:" + options.key_table + "." + options.key_column + " only applies to batch:range");
         }
         if (options.batch == BatchMode::none && (options.batch_size || options.pause)) {
             error(line, "invalid-option", "batch_size and pause only apply to batch:loop or batch:range");

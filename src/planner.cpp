@@ -54,8 +54,7 @@ bool in_phase(const std::optional<std::string>& wanted, const std::optional<std:
 
 // Interrupted rows of exec and transaction:false migrations need an operator's judgement
 // (SPEC §6); a batch migration's row resumes instead.
-void refuse_interrupted(const Catalog& catalog, const std::vector<HistoryRow>& history,
-                        const MigrateRequest& request) {
+void refuse_interrupted(const Catalog& catalog, const std::vector<HistoryRow>& history, const MigrateRequest& request) {
     std::vector<std::string> blocking;
     for (const auto& row : running_rows(history, request.phase)) {
         const MigrationFile* file = find_version(catalog.files, row.version);
@@ -64,9 +63,10 @@ void refuse_interrupted(const Catalog& catalog, const std::vector<HistoryRow>& h
                                        row.name.value_or("?"), row.started_at));
     }
     if (blocking.empty()) return;
-    throw Blocked(fmt::format("interrupted migration{} must be settled first: {}. Check what it did, then run "
-                              "`datamig resolve VERSION --applied` (it finished) or `--pending` (run it again)",
-                              blocking.size() == 1 ? "" : "s", fmt::join(blocking, "; ")));
+    throw Blocked(
+        fmt::format("interrupted migration{} must be settled first: {}. Check what it did, then run "
+                    "`datamig resolve VERSION --applied` (it finished) or `--pending` (run it again)",
+                    blocking.size() == 1 ? "" : "s", fmt::join(blocking, "; ")));
 }
 
 }  // namespace
@@ -102,23 +102,26 @@ std::vector<HistoryRow> plan_rollback(const std::vector<HistoryRow>& history, co
     // Apply order, latest first: rollback undoes what was done last, whatever its version.
     std::vector<HistoryRow> applied;
     for (const auto& row : history) {
-        if (row.status == RowStatus::applied && !row.adopted() && in_phase(request.phase, row.phase)) applied.push_back(row);
+        if (row.status == RowStatus::applied && !row.adopted() && in_phase(request.phase, row.phase))
+            applied.push_back(row);
     }
     std::sort(applied.begin(), applied.end(), [](const HistoryRow& a, const HistoryRow& b) {
         return a.finished_at != b.finished_at ? a.finished_at > b.finished_at : a.version > b.version;
     });
 
     const auto find_applied = [&](const std::string& version, const char* flag) {
-        const auto found = std::find_if(applied.begin(), applied.end(),
-                                        [&](const HistoryRow& row) { return row.version == version; });
+        const auto found =
+            std::find_if(applied.begin(), applied.end(), [&](const HistoryRow& row) { return row.version == version; });
         if (found != applied.end()) return found;
-        const bool adopted = std::any_of(history.begin(), history.end(),
-                                         [&](const HistoryRow& row) { return row.version == version && row.adopted(); });
-        throw InvalidInput(adopted ? fmt::format("{}: {} was adopted from a legacy table; its migration is unknown, so it "
-                                                 "cannot be rolled back",
-                                                 flag, version)
-                                   : fmt::format("{}: {} is not an applied migration{}", flag, version,
-                                                 request.phase ? " of phase " + *request.phase : ""));
+        const bool adopted = std::any_of(history.begin(), history.end(), [&](const HistoryRow& row) {
+            return row.version == version && row.adopted();
+        });
+        throw InvalidInput(adopted
+                               ? fmt::format("{}: {} was adopted from a legacy table; its migration is unknown, so it "
+                                             "cannot be rolled back",
+                                             flag, version)
+                               : fmt::format("{}: {} is not an applied migration{}", flag, version,
+                                             request.phase ? " of phase " + *request.phase : ""));
     };
 
     if (request.only) return {*find_applied(*request.only, "--only")};

@@ -1,8 +1,8 @@
 #include "datamig/progress.hpp"
 
+#include <unistd.h>
 #include <iostream>
 #include <memory>
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 

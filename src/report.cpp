@@ -10,8 +10,12 @@ namespace {
 
 using nlohmann::ordered_json;
 
-ordered_json optional_json(const std::optional<std::string>& value) { return value ? ordered_json(*value) : ordered_json(); }
-ordered_json optional_json(const std::optional<std::int64_t>& value) { return value ? ordered_json(*value) : ordered_json(); }
+ordered_json optional_json(const std::optional<std::string>& value) {
+    return value ? ordered_json(*value) : ordered_json();
+}
+ordered_json optional_json(const std::optional<std::int64_t>& value) {
+    return value ? ordered_json(*value) : ordered_json();
+}
 
 void print_json(std::ostream& out, const ordered_json& document) {
     out << document.dump(2, ' ', false, ordered_json::error_handler_t::replace) << '\n';
@@ -22,7 +26,9 @@ std::string applied_at(const StatusEntry& entry) {
     return entry.row->finished_at.empty() ? entry.row->started_at : entry.row->finished_at;
 }
 
-bool counts_as_applied(State state) { return state == State::applied || state == State::changed || state == State::missing; }
+bool counts_as_applied(State state) {
+    return state == State::applied || state == State::changed || state == State::missing;
+}
 
 const char* state_color(State state) {
     switch (state) {
@@ -67,13 +73,16 @@ ordered_json finding_json(const Finding& finding) {
 }  // namespace
 
 void print_status(std::ostream& out, const std::vector<StatusEntry>& status, OutputFormat format, bool color) {
-    const auto pending = std::count_if(status.begin(), status.end(), [](const StatusEntry& e) { return e.state == State::pending; });
-    const auto applied = std::count_if(status.begin(), status.end(), [](const StatusEntry& e) { return counts_as_applied(e.state); });
+    const auto pending =
+        std::count_if(status.begin(), status.end(), [](const StatusEntry& e) { return e.state == State::pending; });
+    const auto applied =
+        std::count_if(status.begin(), status.end(), [](const StatusEntry& e) { return counts_as_applied(e.state); });
     if (format == OutputFormat::json) {
         ordered_json migrations = ordered_json::array();
         for (const auto& entry : status) {
-            const std::optional<std::string> checksum =
-                entry.file ? std::optional<std::string>(entry.file->checksum) : entry.row ? entry.row->checksum : std::nullopt;
+            const std::optional<std::string> checksum = entry.file  ? std::optional<std::string>(entry.file->checksum)
+                                                        : entry.row ? entry.row->checksum
+                                                                    : std::nullopt;
             const std::string when = applied_at(entry);
             migrations.push_back({{"version", entry.version},
                                   {"name", entry.name.empty() ? ordered_json() : ordered_json(entry.name)},
@@ -94,7 +103,8 @@ void print_status(std::ostream& out, const std::vector<StatusEntry>& status, Out
     }
     std::size_t phase_width = 5;
     for (const auto& entry : status) phase_width = std::max(phase_width, entry.phase.size());
-    out << fmt::format("{:<{}}  {:<14}  {:<7}  {:<19}  {}\n", "PHASE", phase_width, "VERSION", "STATE", "APPLIED AT", "NAME");
+    out << fmt::format("{:<{}}  {:<14}  {:<7}  {:<19}  {}\n", "PHASE", phase_width, "VERSION", "STATE", "APPLIED AT",
+                       "NAME");
     for (const auto& entry : status) {
         const std::string state(to_string(entry.state));
         const std::string shown_state =
@@ -104,14 +114,16 @@ void print_status(std::ostream& out, const std::vector<StatusEntry>& status, Out
     }
     out << fmt::format("\n{} applied, {} pending", applied, pending);
     for (const State state : {State::running, State::partial, State::changed, State::missing}) {
-        const auto count = std::count_if(status.begin(), status.end(), [state](const StatusEntry& e) { return e.state == state; });
+        const auto count =
+            std::count_if(status.begin(), status.end(), [state](const StatusEntry& e) { return e.state == state; });
         if (count > 0) out << fmt::format(", {} {}", count, to_string(state));
     }
     out << '\n';
 }
 
 void print_findings(std::ostream& out, const Findings& findings, OutputFormat format, std::size_t files_checked) {
-    const auto errors = std::count_if(findings.begin(), findings.end(), [](const Finding& f) { return f.severity == Severity::error; });
+    const auto errors =
+        std::count_if(findings.begin(), findings.end(), [](const Finding& f) { return f.severity == Severity::error; });
     const auto warnings = static_cast<long>(findings.size()) - errors;
     switch (format) {
         case OutputFormat::json: {
@@ -126,19 +138,23 @@ void print_findings(std::ostream& out, const Findings& findings, OutputFormat fo
             for (const auto& finding : findings) {
                 const char* level = finding.severity == Severity::error ? "error" : "warning";
                 const std::string location =
-                    finding.file.empty() ? "" : fmt::format(" file={},line={}", github_escape(finding.file, true), std::max(finding.line, 1));
-                out << fmt::format("::{}{}::{} ({})\n", level, location, github_escape(finding.message, false), finding.code);
+                    finding.file.empty()
+                        ? ""
+                        : fmt::format(" file={},line={}", github_escape(finding.file, true), std::max(finding.line, 1));
+                out << fmt::format("::{}{}::{} ({})\n", level, location, github_escape(finding.message, false),
+                                   finding.code);
             }
             return;
         case OutputFormat::text:
             for (const auto& finding : findings) {
-                out << fmt::format("{}: {}: {} [{}]\n", finding.file.empty() ? "database" : finding.file,
-                                   finding.severity == Severity::error ? "error" : "warning",
-                                   finding.line > 0 ? fmt::format("line {}: {}", finding.line, finding.message) : finding.message,
-                                   finding.code);
+                out << fmt::format(
+                    "{}: {}: {} [{}]\n", finding.file.empty() ? "database" : finding.file,
+                    finding.severity == Severity::error ? "error" : "warning",
+                    finding.line > 0 ? fmt::format("line {}: {}", finding.line, finding.message) : finding.message,
+                    finding.code);
             }
-            out << fmt::format("{} files checked: {} error{}, {} warning{}\n", files_checked, errors, errors == 1 ? "" : "s",
-                               warnings, warnings == 1 ? "" : "s");
+            out << fmt::format("{} files checked: {} error{}, {} warning{}\n", files_checked, errors,
+                               errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
             return;
     }
 }

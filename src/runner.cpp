@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <limits>
 
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -12,6 +11,7 @@
 #include "datamig/exec.hpp"
 #include "datamig/sql_text.hpp"
 #include "datamig/stop.hpp"
+#include "datamig/verify.hpp"
 
 namespace datamig {
 namespace {
@@ -24,16 +24,6 @@ std::int64_t elapsed_ms(SteadyClock::time_point since) {
 
 std::string label(const MigrationFile& file) { return fmt::format("{}/{}_{}", file.phase, file.version, file.name); }
 
-// A boolean or integer cell as text; SPEC §2: false, 0, NULL or no row fail the migration.
-bool is_truthy(const std::optional<std::string>& value) {
-    if (!value) return false;
-    const std::string& text = *value;
-    if (text == "t" || text == "true" || text == "TRUE") return true;
-    if (text == "f" || text == "false" || text == "FALSE" || text.empty()) return false;
-    const auto first_digit = text.find_first_not_of("+-0.");
-    return first_digit != std::string::npos;
-}
-
 }  // namespace
 
 RunnerLock::RunnerLock(Database& db, std::chrono::milliseconds wait) : db_(db) {
@@ -42,9 +32,10 @@ RunnerLock::RunnerLock(Database& db, std::chrono::milliseconds wait) : db_(db) {
     while (!db_.try_lock()) {
         const auto now = SteadyClock::now();
         if (now >= deadline) {
-            throw Unavailable(fmt::format("runner lock not acquired within {} (held by {}); retry later or raise "
-                                          "--lock-wait",
-                                          format_duration(wait), db_.lock_holder()));
+            throw Unavailable(
+                fmt::format("runner lock not acquired within {} (held by {}); retry later or raise "
+                            "--lock-wait",
+                            format_duration(wait), db_.lock_holder()));
         }
         // Say who holds the lock now and then, not on every attempt: a Job's log should show
         // why it waits without being flooded.
@@ -83,11 +74,11 @@ Outcome Runner::apply(const LoadedMigration& migration, const std::optional<Hist
     } else {
         spdlog::info("applying {}", label(migration.file));
         const Section& up = migration.script->up;
-        outcome = up.options.transaction ? run_transactional(migration, up, true)
-                                         : run_outside_transaction(migration, true);
+        outcome =
+            up.options.transaction ? run_transactional(migration, up, true) : run_outside_transaction(migration, true);
     }
     spdlog::debug("applied {} in {}ms{}", label(migration.file), outcome.duration_ms,
-                 outcome.rows_affected ? fmt::format(", {} rows", *outcome.rows_affected) : "");
+                  outcome.rows_affected ? fmt::format(", {} rows", *outcome.rows_affected) : "");
     return outcome;
 }
 
@@ -102,15 +93,22 @@ Outcome Runner::roll_back(const LoadedMigration& migration) {
 
 void Runner::require_reversible(const LoadedMigration& migration) {
     if (migration.file.kind == Kind::sql && !migration.script->down) {
-        throw MigrationFailed(fmt::format("{}: irreversible: it has no '-- migrate:down' section; nothing was rolled back",
-                                          migration.file.path));
+        throw MigrationFailed(fmt::format(
+            "{}: irreversible: it has no '-- migrate:down' section; nothing was rolled back", migration.file.path));
     }
 }
 
 void Runner::resolve(const HistoryRow& row, bool applied) {
     const std::string now = clock_.next();
-    const Event event{row.version, row.phase.value_or(""), EventKind::resolve, now, settings_.operator_name, context_,
-                      std::nullopt, std::nullopt, applied ? "resolved as applied" : "resolved as pending"};
+    const Event event{row.version,
+                      row.phase.value_or(""),
+                      EventKind::resolve,
+                      now,
+                      settings_.operator_name,
+                      context_,
+                      std::nullopt,
+                      std::nullopt,
+                      applied ? "resolved as applied" : "resolved as pending"};
     if (applied) {
         HistoryRow settled = row;
         settled.status = RowStatus::applied;
@@ -130,7 +128,8 @@ Outcome Runner::run_transactional(const LoadedMigration& migration, const Sectio
         if (up) verify(migration);
         // A signal seen before commit wins: the work is rolled back, never half-recorded.
         throw_if_stopped();
-        const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start), rows};
+        const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start),
+                              rows};
         finish(migration, outcome, up, started_at, std::nullopt);
         transaction.commit();
         return outcome;
@@ -164,9 +163,10 @@ Outcome Runner::run_outside_transaction(const LoadedMigration& migration, bool u
         // program got the signal midway), so the row stays for `datamig resolve` (SPEC §3, §6).
         const bool known = stop_signal() == 0;
         if (up && !known) {
-            spdlog::warn("{} was stopped midway and its effect is unknown: it stays `running`; check what it did, "
-                         "then run `datamig resolve {} --applied` or `--pending`",
-                         label(migration.file), migration.file.version);
+            spdlog::warn(
+                "{} was stopped midway and its effect is unknown: it stays `running`; check what it did, "
+                "then run `datamig resolve {} --applied` or `--pending`",
+                label(migration.file), migration.file.version);
         }
         record_failure(migration, elapsed_ms(start), error, up && known);
     }
@@ -246,9 +246,9 @@ void Runner::run_ranges(const LoadedMigration& migration, const BatchSettings& b
         from = parse_key(*row.batch_cursor, fmt::format("{}: the checkpoint (batch_cursor)", migration.file.path));
     }
     if (last && *last > std::numeric_limits<std::int64_t>::max() - batch.size) {
-        throw MigrationFailed(fmt::format("{}:{}: key {}.{} reaches {}, too close to the 64-bit limit for batch_size {}",
-                                          migration.file.path, migration.script->up.marker_line,
-                                          options.key_table, options.key_column, *last, batch.size));
+        throw MigrationFailed(fmt::format(
+            "{}:{}: key {}.{} reaches {}, too close to the 64-bit limit for batch_size {}", migration.file.path,
+            migration.script->up.marker_line, options.key_table, options.key_column, *last, batch.size));
     }
     std::optional<std::int64_t> first;
     while (last) {
@@ -260,7 +260,8 @@ void Runner::run_ranges(const LoadedMigration& migration, const BatchSettings& b
                                    std::to_string(range.end));
         progress.batches += 1;
         progress.elapsed = std::chrono::milliseconds(elapsed_ms(start));
-        progress.done = std::min(1.0, static_cast<double>(range.end - *first) / static_cast<double>(*last - *first + 1));
+        progress.done =
+            std::min(1.0, static_cast<double>(range.end - *first) / static_cast<double>(*last - *first + 1));
         if (progress_) progress_(progress);
         if (range.end > *last) return;
         from = range.end;
@@ -306,8 +307,9 @@ std::optional<std::int64_t> Runner::query_key(const LoadedMigration& migration, 
 void Runner::finish(const LoadedMigration& migration, const Outcome& outcome, bool up, const std::string& started_at,
                     const std::optional<std::string>& batch_cursor) {
     const std::string finished_at = clock_.next();
-    const Event event{outcome.version, outcome.phase, up ? EventKind::apply : EventKind::rollback, finished_at,
-                      settings_.operator_name, context_, outcome.duration_ms, outcome.rows_affected, std::nullopt};
+    const Event event{outcome.version,     outcome.phase,           up ? EventKind::apply : EventKind::rollback,
+                      finished_at,         settings_.operator_name, context_,
+                      outcome.duration_ms, outcome.rows_affected,   std::nullopt};
     if (!up) {
         db_.record_removal(event);
         return;
@@ -345,34 +347,16 @@ void Runner::verify(const LoadedMigration& migration) {
     } catch (const SqlError& error) {
         throw MigrationFailed(fmt::format("{}:{}: verify: {}", migration.file.path, line, error.what()));
     }
-    // SPEC §2: one boolean or integer cell. Anything else (SELECT 'yes', a list of rows) would
-    // pass or fail by accident, so it fails, saying what came back.
-    std::string wrong;
-    if (answer.columns != 1) {
-        wrong = answer.columns == 0 ? "no column" : fmt::format("{} columns", answer.columns);
-    } else if (answer.rows > 1) {
-        wrong = fmt::format("{} rows", answer.rows);
-    } else if (answer.rows == 1 && answer.value && answer.type == QueryAnswer::Type::other) {
-        const std::string& value = *answer.value;
-        wrong = fmt::format("a {} value '{}{}'", answer.type_name, value.substr(0, 60), value.size() > 60 ? "..." : "");
-    }
-    if (!wrong.empty()) {
-        throw MigrationFailed(fmt::format("{}:{}: verify failed: the query returned {}; verify must return one "
-                                          "boolean or integer cell",
-                                          migration.file.path, line, wrong));
-    }
-    if (!is_truthy(answer.value)) {
-        throw MigrationFailed(fmt::format("{}:{}: verify failed: the query returned {}", migration.file.path, line,
-                                          answer.value ? "'" + *answer.value + "'"
-                                          : answer.rows == 0 ? std::string("no row")
-                                                             : std::string("NULL")));
+    if (const auto failure = verify_failure(answer)) {
+        throw MigrationFailed(fmt::format("{}:{}: verify failed: {}", migration.file.path, line, *failure));
     }
 }
 
 void Runner::run_program(const LoadedMigration& migration, bool up) {
     const ExecRequest request = migration_request(migration.file, up, settings_);
     const ExecResult result = run_process(request);
-    if (!succeeded(result)) throw MigrationFailed(fmt::format("{}: {}", migration.file.path, describe(result, request)));
+    if (!succeeded(result))
+        throw MigrationFailed(fmt::format("{}: {}", migration.file.path, describe(result, request)));
 }
 
 HistoryRow Runner::row_for(const LoadedMigration& migration, const std::string& started_at) const {
@@ -390,8 +374,9 @@ HistoryRow Runner::row_for(const LoadedMigration& migration, const std::string& 
 void Runner::record_failure(const LoadedMigration& migration, std::int64_t duration_ms, const Error& error,
                             bool delete_row) {
     const MigrationFile& file = migration.file;
-    const Event event{file.version, file.phase, EventKind::fail, clock_.next(), settings_.operator_name, context_,
-                      duration_ms, std::nullopt, std::string(error.what())};
+    const Event event{
+        file.version, file.phase,   EventKind::fail,          clock_.next(), settings_.operator_name, context_,
+        duration_ms,  std::nullopt, std::string(error.what())};
     if (delete_row) {
         db_.record_removal(event);
     } else {

@@ -21,9 +21,7 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-[[noreturn]] void reject(const RawSetting& raw, const std::string& what) {
-    throw UsageError(raw.origin + ": " + what);
-}
+[[noreturn]] void reject(const RawSetting& raw, const std::string& what) { throw UsageError(raw.origin + ": " + what); }
 
 const std::string& single_value(const RawSetting& raw) {
     if (raw.values.size() != 1) reject(raw, "expects a single value");
@@ -67,9 +65,8 @@ std::int64_t to_positive_integer(const RawSetting& raw, const std::string& what)
 }
 
 bool is_phase_name(const std::string& name) {
-    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || is_digit(c) || c == '_';
-    });
+    return !name.empty() && std::all_of(name.begin(), name.end(),
+                                        [](char c) { return (c >= 'a' && c <= 'z') || is_digit(c) || c == '_'; });
 }
 
 std::vector<std::string> to_phases(const RawSetting& raw) {
@@ -104,8 +101,7 @@ std::vector<std::pair<std::string, std::string>> to_context(const RawSetting& ra
 // The three sources in precedence order (SPEC §4: flag > environment > config file).
 class SettingSources {
 public:
-    SettingSources(const RawSettings& flags, const RawSettings& environment,
-                   const RawSettings& config_file)
+    SettingSources(const RawSettings& flags, const RawSettings& environment, const RawSettings& config_file)
         : flags_(flags), environment_(environment), config_file_(config_file) {}
 
     const RawSetting* find(const std::string& key) const {
@@ -178,8 +174,7 @@ RawSettings settings_from_environment(GetEnv get_variable) {
     return settings;
 }
 
-std::optional<std::filesystem::path> choose_config_file(const std::optional<std::string>& flag,
-                                                        GetEnv get_variable) {
+std::optional<std::filesystem::path> choose_config_file(const std::optional<std::string>& flag, GetEnv get_variable) {
     if (flag) return std::filesystem::path(*flag);
     if (const char* variable = get_variable("DATAMIG_CONFIG"); variable && *variable != '\0') {
         return std::filesystem::path(variable);
@@ -190,8 +185,7 @@ std::optional<std::filesystem::path> choose_config_file(const std::optional<std:
     return std::nullopt;
 }
 
-Settings resolve_settings(const RawSettings& flags, const RawSettings& environment,
-                          const RawSettings& config_file) {
+Settings resolve_settings(const RawSettings& flags, const RawSettings& environment, const RawSettings& config_file) {
     const SettingSources sources(flags, environment, config_file);
     Settings settings;
     const auto duration = [&](const std::string& key) -> std::optional<std::chrono::milliseconds> {
@@ -213,14 +207,13 @@ Settings resolve_settings(const RawSettings& flags, const RawSettings& environme
     }
     if (const auto* raw = sources.find("phases")) settings.phases = to_phases(*raw);
     if (const auto* raw = sources.find("format")) {
-        settings.format = to_choice<OutputFormat>(*raw, "format",
-                                                  {{"text", OutputFormat::text},
-                                                   {"json", OutputFormat::json},
-                                                   {"github", OutputFormat::github}});
+        settings.format = to_choice<OutputFormat>(
+            *raw, "format",
+            {{"text", OutputFormat::text}, {"json", OutputFormat::json}, {"github", OutputFormat::github}});
     }
     if (const auto* raw = sources.find("log_format")) {
-        settings.log_format = to_choice<LogFormat>(
-            *raw, "log format", {{"text", LogFormat::text}, {"json", LogFormat::json}});
+        settings.log_format =
+            to_choice<LogFormat>(*raw, "log format", {{"text", LogFormat::text}, {"json", LogFormat::json}});
     }
     settings.verbosity = sources.verbosity();
     if (const auto* raw = sources.find("wait")) settings.wait = to_bool(*raw);

@@ -8,9 +8,7 @@
 namespace datamig {
 namespace {
 
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
@@ -266,8 +264,8 @@ std::string leading_keyword(std::string_view statement) {
 }
 
 bool is_ddl(std::string_view statement) {
-    static constexpr std::array<std::string_view, 7> ddl_keywords = {
-        "CREATE", "ALTER", "DROP", "TRUNCATE", "RENAME", "GRANT", "REVOKE"};
+    static constexpr std::array<std::string_view, 7> ddl_keywords = {"CREATE", "ALTER", "DROP",  "TRUNCATE",
+                                                                     "RENAME", "GRANT", "REVOKE"};
     std::size_t pos = 0;
     const std::string keyword = read_keyword(statement, pos);
     if (keyword == "COMMENT") return read_keyword(statement, pos) == "ON";

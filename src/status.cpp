@@ -16,9 +16,7 @@ std::string_view to_string(State state) {
     return "unknown";
 }
 
-bool is_resumable(const LoadedMigration& file) {
-    return file.batch != BatchMode::none;
-}
+bool is_resumable(const LoadedMigration& file) { return file.batch != BatchMode::none; }
 
 namespace {
 
@@ -33,7 +31,8 @@ std::string_view text_or_empty(const std::optional<std::string>& text) { return 
 
 }  // namespace
 
-std::vector<StatusEntry> compute_status(const std::vector<LoadedMigration>& files, const std::vector<HistoryRow>& history,
+std::vector<StatusEntry> compute_status(const std::vector<LoadedMigration>& files,
+                                        const std::vector<HistoryRow>& history,
                                         const std::vector<std::string>& phases) {
     // Rows sorted by version for a binary search per file; the rows no file claims follow the
     // files, in version order.
@@ -41,13 +40,15 @@ std::vector<StatusEntry> compute_status(const std::vector<LoadedMigration>& file
     rows.reserve(history.size());
     for (const auto& row : history) rows.push_back(&row);
     const auto precedes = [](const HistoryRow* row, const std::string& version) { return row->version < version; };
-    std::sort(rows.begin(), rows.end(), [&](const HistoryRow* a, const HistoryRow* b) { return precedes(a, b->version); });
+    std::sort(rows.begin(), rows.end(),
+              [&](const HistoryRow* a, const HistoryRow* b) { return precedes(a, b->version); });
     std::vector<bool> claimed(rows.size());
 
     std::vector<StatusEntry> entries;
     entries.reserve(files.size() + history.size());
     for (const auto& file : files) {
-        StatusEntry entry{file.file.version, file.file.name, file.file.phase, file.file.kind, State::pending, nullptr, &file};
+        StatusEntry entry{file.file.version, file.file.name, file.file.phase, file.file.kind, State::pending,
+                          nullptr,           &file};
         const auto found = std::lower_bound(rows.begin(), rows.end(), file.file.version, precedes);
         if (found != rows.end() && (*found)->version == file.file.version) {
             entry.state = state_of(**found, file);

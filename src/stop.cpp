@@ -1,10 +1,10 @@
 #include "datamig/stop.hpp"
 
+#include <pthread.h>
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
-#include <pthread.h>
 #include <thread>
 #include <utility>
 

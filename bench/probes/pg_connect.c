@@ -11,18 +11,18 @@
 
 #include <libpq-fe.h>
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: pg_connect URL\n");
         return 2;
     }
-    PGconn *conn = PQconnectdb(argv[1]);
+    PGconn* conn = PQconnectdb(argv[1]);
     if (PQstatus(conn) != CONNECTION_OK) {
         fprintf(stderr, "pg_connect: %s", PQerrorMessage(conn));
         PQfinish(conn);
         return 1;
     }
-    PGresult *result = PQexec(conn, "SELECT 1");
+    PGresult* result = PQexec(conn, "SELECT 1");
     const int ok = PQresultStatus(result) == PGRES_TUPLES_OK;
     if (!ok) fprintf(stderr, "pg_connect: SELECT 1: %s", PQerrorMessage(conn));
     PQclear(result);

@@ -22,14 +22,14 @@
 
 static char buffer[1 << 16];
 
-static int fail(const char *what, const char *phase, const char *name) {
+static int fail(const char* what, const char* phase, const char* name) {
     fprintf(stderr, "read_tree: cannot %s %s%s%s: %s\n", what, phase, name ? "/" : "", name ? name : "",
             strerror(errno));
     return 1;
 }
 
 /* Reads one file to its end; the bytes are dropped. */
-static int read_file(int folder, const char *phase, const char *name) {
+static int read_file(int folder, const char* phase, const char* name) {
     const int fd = openat(folder, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail("open", phase, name);
     ssize_t n;
@@ -39,16 +39,16 @@ static int read_file(int folder, const char *phase, const char *name) {
     return failed;
 }
 
-static int walk_phase(int root, const char *phase, int stat_only) {
+static int walk_phase(int root, const char* phase, int stat_only) {
     const int folder = openat(root, phase, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (folder < 0) return fail("open", phase, NULL);
-    DIR *listing = fdopendir(folder);
+    DIR* listing = fdopendir(folder);
     if (!listing) {
         close(folder);
         return fail("list", phase, NULL);
     }
     int failed = 0;
-    const struct dirent *entry;
+    const struct dirent* entry;
     errno = 0; /* readdir() tells an error from the end only by errno */
     while (!failed && (entry = readdir(listing)) != NULL) {
         struct stat info;
@@ -60,8 +60,10 @@ static int walk_phase(int root, const char *phase, int stat_only) {
             failed = read_file(folder, phase, entry->d_name);
         } else if (entry->d_type == DT_LNK || entry->d_type == DT_UNKNOWN) {
             /* only these cost a stat(), as in datamig: is it (or does it lead to) a regular file? */
-            if (fstatat(folder, entry->d_name, &info, 0) != 0) failed = fail("stat", phase, entry->d_name);
-            else if (S_ISREG(info.st_mode)) failed = read_file(folder, phase, entry->d_name);
+            if (fstatat(folder, entry->d_name, &info, 0) != 0)
+                failed = fail("stat", phase, entry->d_name);
+            else if (S_ISREG(info.st_mode))
+                failed = read_file(folder, phase, entry->d_name);
         }
         errno = 0;
     }
@@ -70,7 +72,7 @@ static int walk_phase(int root, const char *phase, int stat_only) {
     return failed;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     int first = 1;
     const int stat_only = argc > 1 && strcmp(argv[1], "--stat") == 0;
     if (stat_only) first++;

@@ -24,7 +24,7 @@ struct QueryAnswer {
     std::int64_t columns = 0;
     // Of the first cell (a typeless SQLite value: of the value; PostgreSQL: of its column).
     Type type = Type::other;
-    std::string type_name;  // the database's name for an `other` type ("text", "numeric"), for messages
+    std::string type_name;             // the database's name for an `other` type ("text", "numeric"), for messages
     std::optional<std::string> value;  // the first cell as text; nullopt for NULL or no row
 };
 

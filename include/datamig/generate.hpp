@@ -18,7 +18,6 @@ struct GenerateRequest {
 
 // Writes a new migration from its template and returns its path. The version is `now`,
 // moved forward a second at a time until no phase folder has a file with it.
-std::filesystem::path generate_migration(const Settings& settings, const GenerateRequest& request,
-                                         TimePoint now);
+std::filesystem::path generate_migration(const Settings& settings, const GenerateRequest& request, TimePoint now);
 
 }  // namespace datamig

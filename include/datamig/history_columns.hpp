@@ -15,8 +15,8 @@ template <typename Record>
 struct Column {
     std::string_view name;
     ColumnType type;
-    std::string_view constraint;  // portable SQL after the type ("PRIMARY KEY", "NOT NULL")
-    Blank blank;                  // what an empty text field is stored as
+    std::string_view constraint;     // portable SQL after the type ("PRIMARY KEY", "NOT NULL")
+    Blank blank;                     // what an empty text field is stored as
     Value (*encode)(const Record&);  // nullptr: the database fills it in (a serial key)
     // Sets the field from the reader's `index`th field; a NULL keeps HistoryRow's default.
     void (*decode)(Record&, RowReader&, int index);

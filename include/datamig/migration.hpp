@@ -33,7 +33,7 @@ enum class BatchMode { none, loop, range };
 struct SectionOptions {
     bool transaction = true;
     BatchMode batch = BatchMode::none;
-    std::string key_table;   // batch:range key:<table>.<column>
+    std::string key_table;  // batch:range key:<table>.<column>
     std::string key_column;
     std::optional<std::int64_t> batch_size;
     std::optional<std::chrono::milliseconds> pause;

@@ -28,8 +28,7 @@ struct MigrateRequest {
 // transaction:false migration that died midway is never re-run silently (SPEC §6). Files with a
 // `running` row that resumes are planned again.
 std::vector<MigrationFile> plan_migrate(const Catalog& catalog, const std::vector<HistoryRow>& history,
-                                        const std::vector<std::string>& phases,
-                                        const MigrateRequest& request);
+                                        const std::vector<std::string>& phases, const MigrateRequest& request);
 
 struct RollbackRequest {
     std::optional<std::string> phase;
@@ -43,7 +42,6 @@ struct RollbackRequest {
 std::vector<HistoryRow> plan_rollback(const std::vector<HistoryRow>& history, const RollbackRequest& request);
 
 // Rows that are in `running` state within the phases of this run (all phases when nullopt).
-std::vector<HistoryRow> running_rows(const std::vector<HistoryRow>& history,
-                                     const std::optional<std::string>& phase);
+std::vector<HistoryRow> running_rows(const std::vector<HistoryRow>& history, const std::optional<std::string>& phase);
 
 }  // namespace datamig

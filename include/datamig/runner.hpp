@@ -73,7 +73,8 @@ private:
     Outcome run_transactional(const LoadedMigration& migration, const Section& section, bool up);
     Outcome run_outside_transaction(const LoadedMigration& migration, bool up);
     Outcome run_batched(const LoadedMigration& migration, const std::optional<HistoryRow>& interrupted);
-    void run_loop(const LoadedMigration& migration, const BatchSettings& batch, HistoryRow& row, BatchProgress& progress);
+    void run_loop(const LoadedMigration& migration, const BatchSettings& batch, HistoryRow& row,
+                  BatchProgress& progress);
     void run_ranges(const LoadedMigration& migration, const BatchSettings& batch, HistoryRow& row,
                     BatchProgress& progress);
     // One batch and its checkpoint in one transaction: `row` gains its rows and `cursor` (range

@@ -56,13 +56,11 @@ std::string login_name();
 
 // Which config file to read: --config, else DATAMIG_CONFIG, else "datamig.toml" when it
 // exists in the working directory. nullopt: none.
-std::optional<std::filesystem::path> choose_config_file(const std::optional<std::string>& flag,
-                                                        GetEnv getenv);
+std::optional<std::filesystem::path> choose_config_file(const std::optional<std::string>& flag, GetEnv getenv);
 
 // Merges flag > env > config over the defaults and converts. Throws UsageError naming the
 // origin of the first bad value (unknown format, bad duration, bad table name, ...).
-Settings resolve_settings(const RawSettings& flags, const RawSettings& environment,
-                          const RawSettings& config_file);
+Settings resolve_settings(const RawSettings& flags, const RawSettings& environment, const RawSettings& config_file);
 
 // Throws UsageError naming the known phases when `phase` (a --phase value) is set and not one
 // of `phases`.

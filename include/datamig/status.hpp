@@ -27,8 +27,8 @@ struct StatusEntry {
 
 // One entry per version known from files or rows, ordered by phase (in `phases` order,
 // unknown phases last) then version. `files` and `history` must outlive the result.
-std::vector<StatusEntry> compute_status(const std::vector<LoadedMigration>& files, const std::vector<HistoryRow>& history,
-                                        const std::vector<std::string>& phases);
+std::vector<StatusEntry> compute_status(const std::vector<LoadedMigration>& files,
+                                        const std::vector<HistoryRow>& history, const std::vector<std::string>& phases);
 // The entries would point into temporaries.
 std::vector<StatusEntry> compute_status(std::vector<LoadedMigration>&& files, const std::vector<HistoryRow>& history,
                                         const std::vector<std::string>& phases) = delete;

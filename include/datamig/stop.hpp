@@ -2,9 +2,9 @@
 // SIGINT/SIGTERM handling. Signals are blocked in every thread and taken by one watcher
 // thread with sigwait(), so the reaction (cancel the running statement, stop the exec
 // child) runs as ordinary code, not in an async-signal context.
+#include <sys/types.h>
 #include <chrono>
 #include <functional>
-#include <sys/types.h>
 
 namespace datamig {
 

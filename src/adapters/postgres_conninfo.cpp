@@ -78,8 +78,9 @@ void refuse_ambiguous_credentials(std::string_view url) {
     const bool ambiguous = at != std::string_view::npos &&
                            url.substr(authority, at - authority).find_first_of("@/") != std::string_view::npos;
     if (!ambiguous) return;
-    throw UsageError("--database-url: the user name or password contains an unencoded '@' or '/', which libpq reads as "
-                     "the start of the host or database name; percent-encode '@' as %40 and '/' as %2F");
+    throw UsageError(
+        "--database-url: the user name or password contains an unencoded '@' or '/', which libpq reads as "
+        "the start of the host or database name; percent-encode '@' as %40 and '/' as %2F");
 }
 
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
@@ -119,9 +120,13 @@ std::vector<PasswordSpan> keyword_password_spans(std::string_view text) {
 
 // Settings libpq reads as integers only while connecting; "port" holds one per host
 // ("5432,5433"), an empty one meaning the default.
-constexpr std::array<std::string_view, 7> integer_settings{
-    "port", "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
-    "tcp_user_timeout"};
+constexpr std::array<std::string_view, 7> integer_settings{"port",
+                                                           "connect_timeout",
+                                                           "keepalives",
+                                                           "keepalives_idle",
+                                                           "keepalives_interval",
+                                                           "keepalives_count",
+                                                           "tcp_user_timeout"};
 
 // Throws UsageError for a value libpq would refuse (as its parse_int_param reads an int).
 void check_setting(const std::string& keyword, const std::string& value) {
@@ -154,7 +159,7 @@ void validate_conninfo(const std::string& conninfo) {
     const auto parse = [](const std::string& text, std::string& error) {
         char* message = nullptr;
         std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(PQconninfoParse(text.c_str(), &message),
-                                                                              &PQconninfoFree);
+                                                                               &PQconninfoFree);
         if (message != nullptr) error = single_line(message);
         PQfreemem(message);
         return options;
@@ -166,8 +171,9 @@ void validate_conninfo(const std::string& conninfo) {
         if (option->val != nullptr) check_setting(option->keyword, option->val);
     }
     if (!parse(conninfo, error)) {
-        throw UsageError("--database-url: libpq cannot read the password: in a URL percent-encode special characters "
-                         "('%' as %25), in key=value form quote it and escape ' and \\ with a backslash");
+        throw UsageError(
+            "--database-url: libpq cannot read the password: in a URL percent-encode special characters "
+            "('%' as %25), in key=value form quote it and escape ' and \\ with a backslash");
     }
 }
 
@@ -180,8 +186,8 @@ bool is_postgres_conninfo(std::string_view url) {
 
 std::string redact_conninfo(const std::string& conninfo) {
     std::string result = conninfo;
-    const auto spans =
-        conninfo.find(uri_separator) != std::string::npos ? uri_password_spans(conninfo) : keyword_password_spans(conninfo);
+    const auto spans = conninfo.find(uri_separator) != std::string::npos ? uri_password_spans(conninfo)
+                                                                         : keyword_password_spans(conninfo);
     // Back to front, so the earlier offsets stay valid.
     for (auto span = spans.rbegin(); span != spans.rend(); ++span) {
         result.replace(span->begin, span->end - span->begin, redacted);

@@ -71,7 +71,8 @@ public:
         if (connection_->server_version() >= 140000) setup += "; SET client_connection_check_interval = '1s'";
         // One message, so one round trip for all of them; the last one's result is the schema
         // the history tables live in unless --table names one (resolve_schema).
-        const auto schema = guarded(0, [&] { return run_simple(setup + "; SELECT pg_catalog.current_schema()"); })[0][0];
+        const auto schema =
+            guarded(0, [&] { return run_simple(setup + "; SELECT pg_catalog.current_schema()"); })[0][0];
         if (!schema.is_null()) current_schema_ = schema.c_str();
     }
 
@@ -85,8 +86,10 @@ public:
     std::string resolve_schema(const std::string& table, const std::optional<std::string>& named) override {
         if (named) return *named;
         if (current_schema_) return *current_schema_;
-        throw UsageError("--table: " + table + " names no schema and the session has none (search_path names no "
-                         "existing schema); name it as schema." + table + " or fix search_path");
+        throw UsageError("--table: " + table +
+                         " names no schema and the session has none (search_path names no "
+                         "existing schema); name it as schema." +
+                         table + " or fix search_path");
     }
 
     // What exists of both tables, in one catalog query.
@@ -99,7 +102,8 @@ public:
                 history.quoted(), events.quoted());
         });
         Columns columns;
-        for (const auto& record : result) (record[0].as<bool>() ? columns.events : columns.history).emplace_back(record[1].c_str());
+        for (const auto& record : result)
+            (record[0].as<bool>() ? columns.events : columns.history).emplace_back(record[1].c_str());
         return columns;
     }
 
@@ -109,7 +113,8 @@ public:
 
     std::unique_ptr<RowReader> query(const std::string& sql, const std::vector<Value>& values) override {
         return std::make_unique<PostgresRows>(guarded(0, [&] {
-            return values.empty() ? run_simple(sql) : run_params(sql, pqxx::prepare::make_dynamic_params(parameters_of(values)));
+            return values.empty() ? run_simple(sql)
+                                  : run_params(sql, pqxx::prepare::make_dynamic_params(parameters_of(values)));
         }));
     }
 
@@ -171,9 +176,8 @@ public:
 
     bool try_lock() override {
         if (lock_held_) return true;  // session advisory locks count; take ours once
-        lock_held_ = guarded(0, [&] {
-            return run_params("SELECT pg_catalog.pg_try_advisory_lock($1)", lock_key_)[0][0].as<bool>();
-        });
+        lock_held_ = guarded(
+            0, [&] { return run_params("SELECT pg_catalog.pg_try_advisory_lock($1)", lock_key_)[0][0].as<bool>(); });
         return lock_held_;
     }
 
@@ -294,8 +298,8 @@ private:
     template <typename Fn>
     pqxx::result in_session(Fn&& fn) {
         if (transaction_ == Transaction::failed) {
-            throw pqxx::sql_error("current transaction is aborted, commands ignored until end of transaction block",
-                                  "", transaction_aborted);
+            throw pqxx::sql_error("current transaction is aborted, commands ignored until end of transaction block", "",
+                                  transaction_aborted);
         }
         try {
             pqxx::nontransaction session(*connection_);

@@ -46,7 +46,8 @@ int error_line_within_statement(std::string_view text) {
 }
 
 bool only_reads(std::string_view statement) {
-    static const std::set<std::string> reading_keywords{"SELECT", "VALUES", "TABLE", "SHOW", "EXPLAIN", "FETCH", "MOVE"};
+    static const std::set<std::string> reading_keywords{"SELECT",  "VALUES", "TABLE", "SHOW",
+                                                        "EXPLAIN", "FETCH",  "MOVE"};
     return reading_keywords.count(leading_keyword(statement)) > 0;
 }
 }  // namespace datamig

@@ -257,7 +257,8 @@ private:
     // Rows whose errors (a busy database, an interrupt) arrive translated.
     class TranslatingRows final : public RowReader {
     public:
-        TranslatingRows(SqliteDriver& driver, const std::string& sql) : driver_(driver), rows_(driver.connection_, sql) {}
+        TranslatingRows(SqliteDriver& driver, const std::string& sql)
+            : driver_(driver), rows_(driver.connection_, sql) {}
         SQLite::Statement& statement() { return rows_.statement(); }
         bool next() override {
             return driver_.translated(0, [&] { return rows_.next(); });
@@ -290,7 +291,8 @@ private:
             PreparedStatement statement(raw);
             // An error names the line of the statement's first word, past blanks and comments
             // (SQLite skips them itself); counted from the last statement on, not from the top.
-            const std::size_t consumed = result == SQLITE_OK ? static_cast<std::size_t>(tail - rest.data()) : rest.size();
+            const std::size_t consumed =
+                result == SQLITE_OK ? static_cast<std::size_t>(tail - rest.data()) : rest.size();
             const std::size_t skipped = std::min(first_statement_offset(rest.substr(0, consumed)), consumed);
             const int line = at.line + lines_in(rest.substr(0, skipped));
             if (result != SQLITE_OK) translated(line, [&] { throw SQLite::Exception(handle(), result); });
@@ -309,7 +311,7 @@ private:
                 if (!parent.empty()) std::filesystem::create_directories(parent);
             }
             const int flags = read_only && path != in_memory_path ? SQLite::OPEN_READONLY
-                                                                   : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
+                                                                  : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
             SQLite::Database connection(path, flags);
             // A handler of our own, not SQLiteCpp's setBusyTimeout: it waits up to --lock-wait and
             // gives up at once when the run is stopping.

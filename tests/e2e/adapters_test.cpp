@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "e2e/harness.hpp"
 
@@ -66,8 +66,9 @@ void write_redirecting_migrations(Project& project) {
     project.write_sql("pre_sync", "20240101000002", "outside_transaction",
                       "-- migrate:up transaction:false\n" + redirect(false) + index + bump(2, 1) +
                           "-- migrate:down transaction:false\n" + redirect(true) + drop + bump(2, -1));
-    const std::string verify = on_postgres() ? "SELECT pg_catalog.set_config('search_path', 'decoy', false) = 'decoy';\n"
-                                             : "SELECT count(*) = 0 FROM temp.data_migrations;\n";
+    const std::string verify = on_postgres()
+                                   ? "SELECT pg_catalog.set_config('search_path', 'decoy', false) = 'decoy';\n"
+                                   : "SELECT count(*) = 0 FROM temp.data_migrations;\n";
     project.write_sql("pre_sync", "20240101000003", "in_verify",
                       "-- migrate:up\n" + bump(3, 1) + "-- migrate:down\n" + bump(3, -1) +  //
                           "-- migrate:verify\n" + verify);
@@ -78,13 +79,15 @@ void write_redirecting_migrations(Project& project) {
 TEST_CASE("history rows and events land in the history tables whatever a migration does to name lookup",
           "[e2e][adapters]") {
     Project project;
-    project.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
-                    "INSERT INTO items (id, n) VALUES (1, 0), (2, 0), (3, 0);");
+    project.execute(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+        "INSERT INTO items (id, n) VALUES (1, 0), (2, 0), (3, 0);");
     REQUIRE(project.run({"migrate"}).exit_code == 0);  // creates the history tables
     if (on_postgres()) {
-        project.execute("CREATE SCHEMA decoy;"
-                        "CREATE TABLE decoy.data_migrations (LIKE public.data_migrations INCLUDING ALL);"
-                        "CREATE TABLE decoy.data_migrations_events (LIKE public.data_migrations_events);");
+        project.execute(
+            "CREATE SCHEMA decoy;"
+            "CREATE TABLE decoy.data_migrations (LIKE public.data_migrations INCLUDING ALL);"
+            "CREATE TABLE decoy.data_migrations_events (LIKE public.data_migrations_events);");
     }
     write_redirecting_migrations(project);
 
@@ -233,8 +236,9 @@ TEST_CASE("a SQLite database held by another writer is waited for up to --lock-w
 
 TEST_CASE("verify must return one boolean or integer cell, and says what came back", "[e2e][adapters]") {
     Project project;
-    project.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);"
-                    "INSERT INTO items (id) VALUES (1), (2), (3);");
+    project.execute(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);"
+        "INSERT INTO items (id) VALUES (1), (2), (3);");
     const std::pair<std::string, std::string> cases[] = {
         {"SELECT 'yes'", "a text value 'yes'"},
         {"SELECT id FROM items", "3 rows"},

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "e2e/harness.hpp"
 
@@ -43,9 +43,10 @@ void create_tables(const Project& project) {
 // `key_of_i` maps i = 0 .. item_count - 1 to an id; the cast keeps PostgreSQL from
 // overflowing a 32-bit integer when ids are large.
 void fill_items(const Project& project, const std::string& key_of_i = "i + 1") {
-    project.execute(fmt::format("WITH RECURSIVE seq(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM seq "
-                                "WHERE i < {})\nINSERT INTO items (id) SELECT {} FROM seq;\n",
-                                item_count - 1, key_of_i));
+    project.execute(
+        fmt::format("WITH RECURSIVE seq(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM seq "
+                    "WHERE i < {})\nINSERT INTO items (id) SELECT {} FROM seq;\n",
+                    item_count - 1, key_of_i));
     REQUIRE(project.count("SELECT count(*) FROM items") == item_count);
 }
 
@@ -79,9 +80,8 @@ fs::path write_batched(Project& project, const std::string& content) {
 
 // "status|rows_affected|batch_cursor" of the migration's history row.
 std::string history_row(const Project& project) {
-    const auto rows =
-        project.rows(fmt::format("SELECT status, rows_affected, batch_cursor FROM data_migrations WHERE version = '{}'",
-                                 version));
+    const auto rows = project.rows(
+        fmt::format("SELECT status, rows_affected, batch_cursor FROM data_migrations WHERE version = '{}'", version));
     REQUIRE(rows.size() == 1);
     return rows.front();
 }
@@ -170,7 +170,8 @@ TEST_CASE("a batched migration processes every row exactly once in batches of ba
     CHECK(result.err.find(fmt::format("datamig: info: {}: ", label)) != std::string::npos);
     CHECK(result.err.find("10010 rows") != std::string::npos);
     CHECK(result.err.find("done in") != std::string::npos);
-    if (mode == Mode::range) CHECK(result.err.find(fmt::format("{}: 10 batches, 10010 rows", label)) != std::string::npos);
+    if (mode == Mode::range)
+        CHECK(result.err.find(fmt::format("{}: 10 batches, 10010 rows", label)) != std::string::npos);
 }
 
 TEST_CASE("--batch-size and --pause override the file's batch_size and pause", "[e2e][batch]") {
@@ -258,8 +259,8 @@ TEST_CASE("a batched migration stopped midway resumes where it stopped and proce
     CHECK(processed < item_count);
     check_checkpoint_matches_work(project);
     check_partial(project);
-    const std::string cursor = project.value(fmt::format("SELECT batch_cursor FROM data_migrations WHERE version = '{}'",
-                                                         version));
+    const std::string cursor =
+        project.value(fmt::format("SELECT batch_cursor FROM data_migrations WHERE version = '{}'", version));
     if (mode == Mode::range) {
         CHECK(cursor == project.value("SELECT max(end_key) FROM batches"));
     } else {
@@ -272,8 +273,8 @@ TEST_CASE("a batched migration stopped midway resumes where it stopped and proce
     const RunResult rerun = project.run({"migrate", "--pause", "0s"});
     INFO("rerun stderr: " << rerun.err);
     REQUIRE(rerun.exit_code == 0);
-    const std::string resumed = mode == Mode::range ? fmt::format("resuming {} from key {}", label, cursor)
-                                                    : fmt::format("resuming {}", label);
+    const std::string resumed =
+        mode == Mode::range ? fmt::format("resuming {} from key {}", label, cursor) : fmt::format("resuming {}", label);
     CHECK(rerun.err.find(resumed) != std::string::npos);
     check_completed(project, mode);
 }
@@ -332,8 +333,8 @@ TEST_CASE("an SQL error in a later batch keeps the earlier batches and their che
     check_contiguous_batches(project, 1, 5001);
     CHECK(history_row(project) == "running|5005|" + std::string(mode == Mode::range ? "5001" : "<null>"));
     CHECK(project.events("fail") == 1);
-    CHECK(project.count("SELECT count(*) FROM data_migrations_events WHERE event = 'fail' AND error LIKE '%tripwire%'") ==
-          1);
+    CHECK(project.count(
+              "SELECT count(*) FROM data_migrations_events WHERE event = 'fail' AND error LIKE '%tripwire%'") == 1);
 
     write_batched(project, batched_up(mode, "batch_size:1000"));
     const RunResult fixed = project.run({"migrate"});

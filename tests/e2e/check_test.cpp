@@ -93,7 +93,8 @@ TEST_CASE("check reports each kind of invalid file", "[check]") {
         code = "unknown-marker";
     }
     SECTION("an unknown option") {
-        project.write_sql("pre_sync", "20240101000001", "odd_option", "-- migrate:up frobnicate:yes\nUPDATE items SET v = 'x';\n");
+        project.write_sql("pre_sync", "20240101000001", "odd_option",
+                          "-- migrate:up frobnicate:yes\nUPDATE items SET v = 'x';\n");
         code = "unknown-option";
     }
     SECTION("a non-SQL file without the executable bit") {
@@ -118,7 +119,8 @@ TEST_CASE("check names the line of an unknown marker", "[check]") {
 TEST_CASE("check lists all findings at once", "[check]") {
     Project project;
     project.write_sql("pre_sync", "20240101000001", "no_up", "-- migrate:down\nSELECT 1;\n");
-    project.write_sql("pre_sync", "20240101000002", "odd_option", "-- migrate:up frobnicate:yes\nUPDATE items SET v = 'x';\n");
+    project.write_sql("pre_sync", "20240101000002", "odd_option",
+                      "-- migrate:up frobnicate:yes\nUPDATE items SET v = 'x';\n");
     project.write("db/data_migrations/post_sync/20240101000003_enqueue.sh", "#!/bin/sh\nexit 0\n", false);
     const auto document = check_json(project, {}, 1);
     CHECK(codes(document.at("errors")) == std::multiset<std::string>{"missing-up", "unknown-option", "not-executable"});
@@ -195,7 +197,8 @@ TEST_CASE("check --db warns about drift, missing files and out-of-order pending 
     CHECK(result.exit_code == 0);
     const auto document = result.json();
     CHECK(document.at("errors").empty());
-    CHECK(codes(document.at("warnings")) == std::multiset<std::string>{"checksum-drift", "missing-file", "out-of-order"});
+    CHECK(codes(document.at("warnings")) ==
+          std::multiset<std::string>{"checksum-drift", "missing-file", "out-of-order"});
 
     CHECK(project.run({"check"}).exit_code == 0);
     CHECK(project.run({"check", "--db", "--strict"}).exit_code == 1);

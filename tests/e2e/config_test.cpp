@@ -95,7 +95,8 @@ TEST_CASE("--config and DATAMIG_CONFIG name the config file", "[config]") {
     project.write("datamig.toml", "table = \"from_default_file\"\n");
 
     SECTION("--config") {
-        REQUIRE(project.run({"migrate", "--config", "deploy/flag.toml"}, {{"DATAMIG_CONFIG", "deploy/env.toml"}}).exit_code == 0);
+        REQUIRE(project.run({"migrate", "--config", "deploy/flag.toml"}, {{"DATAMIG_CONFIG", "deploy/env.toml"}})
+                    .exit_code == 0);
         CHECK(project.table_exists("from_flag_file"));
     }
     SECTION("DATAMIG_CONFIG") {
@@ -119,7 +120,8 @@ TEST_CASE("the config file may declare other phases, run in its order", "[config
     project.write_sql("pre_sync", "20240101000003", "first", log("pre_sync"));
 
     REQUIRE(project.run({"migrate"}).exit_code == 0);
-    CHECK(project.rows("SELECT v FROM run_log ORDER BY id") == std::vector<std::string>{"pre_sync", "post_sync", "cleanup"});
+    CHECK(project.rows("SELECT v FROM run_log ORDER BY id") ==
+          std::vector<std::string>{"pre_sync", "post_sync", "cleanup"});
     CHECK(project.value("SELECT phase FROM data_migrations WHERE version = '20240101000001'") == "cleanup");
     const auto generated = project.run({"generate", "more_cleanup", "--phase", "cleanup"});
     CHECK(generated.exit_code == 0);
@@ -133,7 +135,8 @@ TEST_CASE("DATAMIG_OPERATOR beats USER, --operator beats both", "[config]") {
     project.write_sql("pre_sync", "20240101000002", "two", touch_items);
     REQUIRE(project.run({"migrate", "--limit", "1"}, {{"DATAMIG_OPERATOR", "argo"}}).exit_code == 0);
     REQUIRE(project.run({"migrate", "--operator", "alice"}, {{"DATAMIG_OPERATOR", "argo"}}).exit_code == 0);
-    CHECK(project.rows("SELECT operator FROM data_migrations ORDER BY version") == std::vector<std::string>{"argo", "alice"});
+    CHECK(project.rows("SELECT operator FROM data_migrations ORDER BY version") ==
+          std::vector<std::string>{"argo", "alice"});
 }
 
 TEST_CASE("-q leaves only warnings and errors on stderr", "[config]") {
@@ -194,12 +197,8 @@ TEST_CASE("bad settings are usage errors", "[config]") {
         CHECK(result.exit_code == 2);
         CHECK(result.err.find("x;drop") != std::string::npos);
     }
-    SECTION("an unknown flag") {
-        CHECK(project.run({"migrate", "--frobnicate"}).exit_code == 2);
-    }
-    SECTION("an unknown command") {
-        CHECK(project.run({"frobnicate"}).exit_code == 2);
-    }
+    SECTION("an unknown flag") { CHECK(project.run({"migrate", "--frobnicate"}).exit_code == 2); }
+    SECTION("an unknown command") { CHECK(project.run({"frobnicate"}).exit_code == 2); }
     SECTION("an unknown key in datamig.toml, named with file and line") {
         project.write("datamig.toml", "dir = \"db/data_migrations\"\nfrobnicate = true\n");
         const auto result = project.run({"migrate"});
@@ -210,15 +209,9 @@ TEST_CASE("bad settings are usage errors", "[config]") {
     SECTION("an unsupported URL scheme") {
         CHECK(project.run({"migrate", "--database-url", "mysql://localhost/x"}).exit_code == 2);
     }
-    SECTION("a malformed --context") {
-        CHECK(project.run({"migrate", "--context", "no-equals-sign"}).exit_code == 2);
-    }
-    SECTION("--format github outside check") {
-        CHECK(project.run({"migrate", "--format", "github"}).exit_code == 2);
-    }
-    SECTION("--limit 0") {
-        CHECK(project.run({"migrate", "--limit", "0"}).exit_code == 2);
-    }
+    SECTION("a malformed --context") { CHECK(project.run({"migrate", "--context", "no-equals-sign"}).exit_code == 2); }
+    SECTION("--format github outside check") { CHECK(project.run({"migrate", "--format", "github"}).exit_code == 2); }
+    SECTION("--limit 0") { CHECK(project.run({"migrate", "--limit", "0"}).exit_code == 2); }
     SECTION("a duration too long to represent, which once wrapped around to none") {
         for (const auto& [flag, value] : {std::pair{"--pause", "2562048h"}, {"--lock-wait", "9223372036854775807ms"}}) {
             const auto result = project.run({"migrate", flag, value});

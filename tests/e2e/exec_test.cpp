@@ -5,8 +5,8 @@
 #include <sstream>
 #include <thread>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "e2e/harness.hpp"
 
@@ -35,9 +35,8 @@ bool is_running(int pid) {
 
 // The pid a script wrote to `file` (relative to the project root), once it is complete.
 int pid_written_to(const Project& project, const std::string& file) {
-    REQUIRE(eventually([&] {
-        return fs::exists(project.root() / file) && project.read(file).find('\n') != std::string::npos;
-    }));
+    REQUIRE(eventually(
+        [&] { return fs::exists(project.root() / file) && project.read(file).find('\n') != std::string::npos; }));
     return std::stoi(project.read(file));
 }
 
@@ -52,8 +51,7 @@ std::string log_line_with(const std::string& log, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("an exec migration runs as `<file> up` in the start directory with the DATAMIG_ environment",
-          "[e2e][exec]") {
+TEST_CASE("an exec migration runs as `<file> up` in the start directory with the DATAMIG_ environment", "[e2e][exec]") {
     Project project;
     // Relative output path: the file lands in the working directory the program was given.
     project.write(script_path,

@@ -7,8 +7,8 @@
 #include <sstream>
 #include <thread>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "e2e/harness.hpp"
 
@@ -26,7 +26,8 @@ bool on_postgres() { return datamig::test::suite_database_kind() == "postgres"; 
 
 std::size_t occurrences(const std::string& text, const std::string& fragment) {
     std::size_t count = 0;
-    for (auto at = text.find(fragment); at != std::string::npos; at = text.find(fragment, at + fragment.size())) ++count;
+    for (auto at = text.find(fragment); at != std::string::npos; at = text.find(fragment, at + fragment.size()))
+        ++count;
     return count;
 }
 
@@ -63,9 +64,9 @@ void write_slow_migration(Project& project) {
     create_effects(project);
     project.execute("CREATE TABLE slowness (amount INTEGER NOT NULL);");
     set_slowness(project, true);
-    project.write_sql("pre_sync", slow_version, "slow_effect",
-                      fmt::format("-- migrate:up\nINSERT INTO effects (version) VALUES ('{}');\n{}", slow_version,
-                                  slow_statement()));
+    project.write_sql(
+        "pre_sync", slow_version, "slow_effect",
+        fmt::format("-- migrate:up\nINSERT INTO effects (version) VALUES ('{}');\n{}", slow_version, slow_statement()));
 }
 
 // "applying" is logged just before the transaction starts; a signal only tests stopping a
@@ -74,9 +75,10 @@ void wait_until_inside_slow_statement(const Project& project, int pid) {
     wait_for_log(project, pid, "applying");
     if (on_postgres()) {
         REQUIRE(eventually([&] {
-            return project.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
-                                  "state = 'active' AND query LIKE '%pg_sleep((SELECT amount%' AND "
-                                  "pid <> pg_backend_pid()") > 0;
+            return project.count(
+                       "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                       "state = 'active' AND query LIKE '%pg_sleep((SELECT amount%' AND "
+                       "pid <> pg_backend_pid()") > 0;
         }));
     } else {
         // SQLite creates its rollback journal when the transaction first writes, i.e. once the
@@ -217,13 +219,14 @@ void leave_interrupted_exec_migration(Project& project) {
     project.write("hang", "");
     const int pid = project.spawn({"migrate"});
     const fs::path pid_file = project.root() / "child.pid";
-    REQUIRE(eventually([&] { return fs::exists(pid_file) && project.read("child.pid").find('\n') != std::string::npos; }));
+    REQUIRE(
+        eventually([&] { return fs::exists(pid_file) && project.read("child.pid").find('\n') != std::string::npos; }));
     kill(pid, SIGKILL);
     CHECK(project.wait(pid).exit_code == 128 + SIGKILL);
     kill(std::stoi(project.read("child.pid")), SIGKILL);
     fs::remove(project.root() / "hang");
-    REQUIRE(project.value(fmt::format("SELECT status FROM data_migrations WHERE version = '{}'", interrupted_version)) ==
-            "running");
+    REQUIRE(project.value(fmt::format("SELECT status FROM data_migrations WHERE version = '{}'",
+                                      interrupted_version)) == "running");
 }
 
 }  // namespace
@@ -294,7 +297,8 @@ TEST_CASE("file names that almost match are check errors and stop migrate", "[e2
     create_effects(project);
     const std::vector<std::string> bad_names = {"2026112209300_short_version.sql", "20261122093000_with space.sql",
                                                 "20261122093001missing_underscore.sql"};
-    for (const auto& name : bad_names) project.write("db/data_migrations/pre_sync/" + name, "-- migrate:up\nSELECT 1;\n");
+    for (const auto& name : bad_names)
+        project.write("db/data_migrations/pre_sync/" + name, "-- migrate:up\nSELECT 1;\n");
     project.write_sql("pre_sync", "20261122093002", "valid",
                       "-- migrate:up\nINSERT INTO effects (version) VALUES ('valid');\n");
 
@@ -434,10 +438,9 @@ namespace {
 
 // A text column read back as hex, so quotes, semicolons and newlines survive the trip intact.
 std::string column_text(const Project& project, const std::string& column, const std::string& table) {
-    const std::string hex = project.value(on_postgres()
-                                              ? fmt::format("SELECT encode(convert_to({}, 'UTF8'), 'hex') FROM {}",
-                                                            column, table)
-                                              : fmt::format("SELECT hex({}) FROM {}", column, table));
+    const std::string hex =
+        project.value(on_postgres() ? fmt::format("SELECT encode(convert_to({}, 'UTF8'), 'hex') FROM {}", column, table)
+                                    : fmt::format("SELECT hex({}) FROM {}", column, table));
     std::string text;
     for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
         text += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
@@ -470,8 +473,8 @@ TEST_CASE("operator and context values with quotes, semicolons and newlines are 
 TEST_CASE("a symlink leading outside the migrations root is refused", "[e2e][faults][input]") {
     Project project;
     create_effects(project);
-    const fs::path outside =
-        project.write("elsewhere/20261122093000_outside.sql", "-- migrate:up\nINSERT INTO effects (version) VALUES ('x');\n");
+    const fs::path outside = project.write("elsewhere/20261122093000_outside.sql",
+                                           "-- migrate:up\nINSERT INTO effects (version) VALUES ('x');\n");
     const fs::path link = project.root() / "db/data_migrations/pre_sync/20261122093000_outside.sql";
     fs::create_symlink(fs::absolute(outside), link);
 

@@ -27,7 +27,8 @@ std::string version_of(const fs::path& path) { return path.filename().string().s
 
 std::size_t files_in(const fs::path& folder) {
     std::size_t count = 0;
-    for (const auto& entry : fs::recursive_directory_iterator(folder)) if (entry.is_regular_file()) ++count;
+    for (const auto& entry : fs::recursive_directory_iterator(folder))
+        if (entry.is_regular_file()) ++count;
     return count;
 }
 
@@ -66,7 +67,8 @@ TEST_CASE("generate --phase writes into that phase folder", "[generate]") {
 
 TEST_CASE("generate --kind exec writes an executable script", "[generate]") {
     Project project;
-    const auto path = printed_path(project, project.run({"generate", "enqueue_jobs", "--kind", "exec", "--phase", "post_sync"}));
+    const auto path =
+        printed_path(project, project.run({"generate", "enqueue_jobs", "--kind", "exec", "--phase", "post_sync"}));
     CHECK(std::regex_match(path.filename().string(), std::regex(R"(\d{14}_enqueue_jobs\.sh)")));
     REQUIRE(fs::is_regular_file(path));
     CHECK((fs::status(path).permissions() & fs::perms::owner_exec) != fs::perms::none);

@@ -33,7 +33,9 @@ constexpr const char* output_folder = ".datamig-e2e";
 constexpr std::chrono::seconds default_wait(120);
 constexpr uid_t nobody = 65534;  // "nobody" and "nogroup" on Debian
 
-[[noreturn]] void fail_system(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
+[[noreturn]] void fail_system(const std::string& what) {
+    throw std::system_error(errno, std::generic_category(), what);
+}
 
 std::string read_whole_file(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -87,8 +89,9 @@ fs::path output_file(const fs::path& folder, int pid, const char* stream) {
 // The child leads its own process group so a timeout can kill whatever it started too.
 // `as_nobody` (when the tests run as root) drops to the unprivileged user, for tests of
 // permissions that root would bypass.
-int start_process(const std::string& program, const std::vector<std::string>& args, std::vector<std::string> environment,
-                  const fs::path& working_dir, const fs::path& folder, bool as_nobody = false) {
+int start_process(const std::string& program, const std::vector<std::string>& args,
+                  std::vector<std::string> environment, const fs::path& working_dir, const fs::path& folder,
+                  bool as_nobody = false) {
     fs::create_directories(folder);
     static std::atomic<int> counter{0};
     const std::string unique = std::to_string(getpid()) + "-" + std::to_string(++counter);
@@ -244,7 +247,8 @@ RunResult Project::run_as_nobody(const std::vector<std::string>& args) const {
     const fs::path binary = root_ / ".datamig-e2e-binary";
     fs::copy_file(DATAMIG_BINARY, binary, fs::copy_options::overwrite_existing);
     fs::permissions(binary, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-    const int pid = start_process(binary.string(), args, child_environment(url_, {}), root_, root_ / output_folder, true);
+    const int pid =
+        start_process(binary.string(), args, child_environment(url_, {}), root_, root_ / output_folder, true);
     return finish_process(pid, root_ / output_folder, default_wait);
 }
 
@@ -254,7 +258,9 @@ int Project::spawn(const std::vector<std::string>& args, const std::map<std::str
 
 RunResult Project::wait(int pid) const { return finish_process(pid, root_ / output_folder, default_wait); }
 
-std::string Project::stderr_so_far(int pid) const { return read_whole_file(output_file(root_ / output_folder, pid, "err")); }
+std::string Project::stderr_so_far(int pid) const {
+    return read_whole_file(output_file(root_ / output_folder, pid, "err"));
+}
 
 std::vector<std::string> Project::rows(const std::string& sql) const { return query_rows(url_, sql); }
 
@@ -267,7 +273,8 @@ bool Project::table_exists(const std::string& table) const {
     const auto dot = table.find('.');
     const std::string schema = dot == std::string::npos ? "main" : table.substr(0, dot);
     const std::string name = dot == std::string::npos ? table : table.substr(dot + 1);
-    return value("SELECT count(*) FROM " + schema + ".sqlite_master WHERE type = 'table' AND name = '" + name + "'") != "0";
+    return value("SELECT count(*) FROM " + schema + ".sqlite_master WHERE type = 'table' AND name = '" + name + "'") !=
+           "0";
 }
 
 int Project::history_rows() const {

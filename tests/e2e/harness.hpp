@@ -16,9 +16,9 @@
 namespace datamig::test {
 
 struct RunResult {
-    int exit_code = -1;  // 128 + signal when killed by a signal
-    std::string out;     // stdout
-    std::string err;     // stderr
+    int exit_code = -1;           // 128 + signal when killed by a signal
+    std::string out;              // stdout
+    std::string err;              // stderr
     nlohmann::json json() const;  // parses `out`; fails the test (Catch2 FAIL) when it is not JSON
 };
 

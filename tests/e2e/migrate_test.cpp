@@ -21,8 +21,10 @@ void create_items(const Project& project) {
 
 // An up that appends `label` to run_log, with a down that removes it.
 std::string logging_migration(const std::string& label) {
-    return "-- migrate:up\nINSERT INTO run_log (id, v) SELECT count(*) + 1, '" + label + "' FROM run_log;\n\n"
-           "-- migrate:down\nDELETE FROM run_log WHERE v = '" + label + "';\n";
+    return "-- migrate:up\nINSERT INTO run_log (id, v) SELECT count(*) + 1, '" + label +
+           "' FROM run_log;\n\n"
+           "-- migrate:down\nDELETE FROM run_log WHERE v = '" +
+           label + "';\n";
 }
 
 std::vector<std::string> run_order(const Project& project) { return project.rows("SELECT v FROM run_log ORDER BY id"); }
@@ -70,7 +72,8 @@ TEST_CASE("migrate records the history row of SPEC §5", "[migrate]") {
                                         "INSERT INTO items (id, v) VALUES (10, 'z');\n"
                                         "UPDATE items SET v = 'y' WHERE id = 3;\n");
 
-    const auto result = project.run({"migrate", "--operator", "alice", "--context", "team=data", "--context", "ticket=42"});
+    const auto result =
+        project.run({"migrate", "--operator", "alice", "--context", "team=data", "--context", "ticket=42"});
     REQUIRE(result.exit_code == 0);
     CHECK(project.rows("SELECT version, phase, name, status, operator, rows_affected FROM data_migrations") ==
           std::vector<std::string>{"20240101000001|pre_sync|touch_items|applied|alice|4"});
@@ -179,7 +182,8 @@ TEST_CASE("a failing statement rolls its migration back and stops the run", "[mi
     CHECK(recorded_versions(project) == std::vector<std::string>{"20240101000001"});
     CHECK(project.rows("SELECT event, version FROM data_migrations_events ORDER BY id") ==
           std::vector<std::string>{"apply|20240101000001", "fail|20240101000002"});
-    CHECK(project.value("SELECT count(*) FROM data_migrations_events WHERE event = 'fail' AND error LIKE '%no_such_table%'") ==
+    CHECK(project.value(
+              "SELECT count(*) FROM data_migrations_events WHERE event = 'fail' AND error LIKE '%no_such_table%'") ==
           "1");
 }
 
@@ -294,7 +298,8 @@ TEST_CASE("--only and --target must name a migration file", "[migrate]") {
 TEST_CASE("a transaction:false migration is applied and recorded", "[migrate]") {
     Project project;
     create_items(project);
-    project.write_sql("pre_sync", "20240101000001", "no_txn", "-- migrate:up transaction:false\nUPDATE items SET v = 'nt';\n");
+    project.write_sql("pre_sync", "20240101000001", "no_txn",
+                      "-- migrate:up transaction:false\nUPDATE items SET v = 'nt';\n");
     const auto result = project.run({"migrate", "--format", "json"});
     REQUIRE(result.exit_code == 0);
     CHECK(result.json().at("applied").at(0).at("rows_affected") == 3);

@@ -12,8 +12,10 @@ namespace {
 
 // Each migration adds its label to `marks` on the way up and removes it on the way down.
 std::string reversible(const std::string& label) {
-    return "-- migrate:up\nINSERT INTO marks (v) VALUES ('" + label + "');\n\n"
-           "-- migrate:down\nDELETE FROM marks WHERE v = '" + label + "';\n";
+    return "-- migrate:up\nINSERT INTO marks (v) VALUES ('" + label +
+           "');\n\n"
+           "-- migrate:down\nDELETE FROM marks WHERE v = '" +
+           label + "';\n";
 }
 
 std::string irreversible(const std::string& label) {
@@ -155,7 +157,8 @@ TEST_CASE("a failing down keeps the migration applied and records a failure", "[
     CHECK(result.err.find("20240101000001_bad_down.sql:6") != std::string::npos);
     CHECK(marks(project) == std::vector<std::string>{"bad_down"});
     CHECK(recorded(project) == std::vector<std::string>{"20240101000001"});
-    CHECK(project.rows("SELECT event FROM data_migrations_events ORDER BY id") == std::vector<std::string>{"apply", "fail"});
+    CHECK(project.rows("SELECT event FROM data_migrations_events ORDER BY id") ==
+          std::vector<std::string>{"apply", "fail"});
 }
 
 TEST_CASE("rollback refuses conflicting selectors", "[rollback]") {

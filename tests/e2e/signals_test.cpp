@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <string>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "e2e/harness.hpp"
 
@@ -104,8 +104,9 @@ TEST_CASE("SIGTERM to datamig: an exec program it kills, or that fails after it,
     INFO(what);
     Project project;
     project.write(exec_path,
-                  "#!/bin/sh\n" + on_term + "echo first-half >> effects.log\ntouch started\n"
-                                            "while [ -f hold ]; do sleep 0.05; done\n",
+                  "#!/bin/sh\n" + on_term +
+                      "echo first-half >> effects.log\ntouch started\n"
+                      "while [ -f hold ]; do sleep 0.05; done\n",
                   true);
     const int pid = spawn_until_program_runs(project);
 

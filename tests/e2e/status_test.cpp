@@ -11,7 +11,8 @@
 namespace datamig::test {
 namespace {
 
-const std::string touch_items = "-- migrate:up\nUPDATE items SET v = 'x';\n\n-- migrate:down\nUPDATE items SET v = 'a';\n";
+const std::string touch_items =
+    "-- migrate:up\nUPDATE items SET v = 'x';\n\n-- migrate:down\nUPDATE items SET v = 'a';\n";
 
 void create_items(const Project& project) {
     project.execute("CREATE TABLE items (id integer primary key, v text); INSERT INTO items (id, v) VALUES (1, 'a');");
@@ -55,9 +56,9 @@ TEST_CASE("status shows applied, pending, changed and missing", "[status]") {
 
     const auto document = status_json(project);
     CHECK(states(document) == std::map<std::string, std::string>{{"20240101000001", "changed"},
-                                                                {"20240101000002", "missing"},
-                                                                {"20240101000003", "applied"},
-                                                                {"20240101000004", "pending"}});
+                                                                 {"20240101000002", "missing"},
+                                                                 {"20240101000003", "applied"},
+                                                                 {"20240101000004", "pending"}});
     CHECK(document.at("pending") == 1);
     CHECK(document.at("applied") == 3);
     CHECK(document.size() == 3);
@@ -83,7 +84,8 @@ TEST_CASE("status shows applied, pending, changed and missing", "[status]") {
 
     const auto text = project.run({"status"});
     CHECK(text.exit_code == 0);
-    for (const char* state : {"applied", "pending", "changed", "missing"}) CHECK(text.out.find(state) != std::string::npos);
+    for (const char* state : {"applied", "pending", "changed", "missing"})
+        CHECK(text.out.find(state) != std::string::npos);
 }
 
 TEST_CASE("status text is aligned and has no colour codes when stdout is no terminal", "[status]") {

@@ -13,7 +13,8 @@ namespace datamig::test {
 inline LoadedMigration loaded_sql(const std::string& phase, const std::string& version, const std::string& name,
                                   BatchMode batch = BatchMode::none) {
     LoadedMigration loaded;
-    loaded.file = {version, name, phase, "db/data_migrations/" + phase + "/" + version + "_" + name + ".sql", Kind::sql};
+    loaded.file = {version, name, phase, "db/data_migrations/" + phase + "/" + version + "_" + name + ".sql",
+                   Kind::sql};
     loaded.checksum = "sum-" + version;
     SqlScript script;
     script.up.options.batch = batch;
@@ -24,7 +25,8 @@ inline LoadedMigration loaded_sql(const std::string& phase, const std::string& v
 
 inline LoadedMigration loaded_exec(const std::string& phase, const std::string& version, const std::string& name) {
     LoadedMigration loaded;
-    loaded.file = {version, name, phase, "db/data_migrations/" + phase + "/" + version + "_" + name + ".sh", Kind::exec};
+    loaded.file = {version, name, phase, "db/data_migrations/" + phase + "/" + version + "_" + name + ".sh",
+                   Kind::exec};
     loaded.checksum = "sum-" + version;
     return loaded;
 }

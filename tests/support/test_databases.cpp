@@ -29,9 +29,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* null_marker = "<null>";
 
-bool is_sqlite(const std::string& url) {
-    return url.rfind("sqlite:", 0) == 0;
-}
+bool is_sqlite(const std::string& url) { return url.rfind("sqlite:", 0) == 0; }
 
 std::string sqlite_path(const std::string& url) {
     auto path = url.substr(std::string("sqlite:").size());

@@ -45,12 +45,13 @@ TEST_CASE("batch_settings: the file's options, overridden by --batch-size and --
 }
 
 TEST_CASE("batch_sql replaces the batch placeholders with integer literals", "[batch]") {
-    CHECK(datamig::batch_sql("UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT :batch_size)", 500, std::nullopt) ==
-          "UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT 500)");
+    CHECK(datamig::batch_sql("UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT :batch_size)", 500,
+                             std::nullopt) == "UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT 500)");
     CHECK(datamig::batch_sql("UPDATE t SET x = 1\n WHERE id >= :batch_start AND id < :batch_end;", 10,
                              KeyRange{-5, 5}) == "UPDATE t SET x = 1\n WHERE id >= -5 AND id < 5;");
     // Casts stay casts; without a range its placeholders are left for the database to reject.
-    CHECK(datamig::batch_sql("SELECT :batch_size::bigint, :batch_start", 7, std::nullopt) == "SELECT 7::bigint, :batch_start");
+    CHECK(datamig::batch_sql("SELECT :batch_size::bigint, :batch_start", 7, std::nullopt) ==
+          "SELECT 7::bigint, :batch_start");
 }
 
 TEST_CASE("key queries read the range's bounds from the key column", "[batch]") {

@@ -16,11 +16,11 @@
 #include "datamig/stop.hpp"
 
 namespace fs = std::filesystem;
-using datamig::test::TempDir;
-using datamig::test::write_file;
 using datamig::Catalog;
 using datamig::Kind;
 using datamig::Severity;
+using datamig::test::TempDir;
+using datamig::test::write_file;
 
 namespace {
 
@@ -107,7 +107,8 @@ TEST_CASE("list_migrations lists valid files in phase order, then version order"
 
     const Catalog catalog = datamig::list_migrations(root.path(), default_phases);
     CHECK(catalog.findings.empty());
-    CHECK(versions(catalog) == std::vector<std::string>{"20240101000000", "20270101000000", "20250101000000", "20260101000000"});
+    CHECK(versions(catalog) ==
+          std::vector<std::string>{"20240101000000", "20270101000000", "20250101000000", "20260101000000"});
     const auto& exec = catalog.files[2];
     CHECK(exec.name == "enqueue");
     CHECK(exec.phase == "post_sync");
@@ -280,7 +281,8 @@ TEST_CASE("load_migration parses SQL and checksums the normalised text", "[catal
     const std::string text = "-- migrate:up\nUPDATE t SET a = 1;\n-- migrate:down\nUPDATE t SET a = NULL;\n";
     const auto unix_path = write_file(root.path() / "unix.sql", text);
     const auto windows_path =
-        write_file(root.path() / "windows.sql", "\xEF\xBB\xBF-- migrate:up\r\nUPDATE t SET a = 1;\r\n-- migrate:down\r\nUPDATE t SET a = NULL;\r\n");
+        write_file(root.path() / "windows.sql",
+                   "\xEF\xBB\xBF-- migrate:up\r\nUPDATE t SET a = 1;\r\n-- migrate:down\r\nUPDATE t SET a = NULL;\r\n");
 
     const auto loaded = datamig::load_migration(sql_file(unix_path));
     CHECK(loaded.findings.empty());
@@ -298,8 +300,9 @@ TEST_CASE("load_migration parses SQL and checksums the normalised text", "[catal
 
 TEST_CASE("load_migration: findings and summary loads keep no script", "[catalog]") {
     TempDir root;
-    const auto batched = write_file(root.path() / "batched.sql",
-                                    "-- migrate:up batch:loop\nCREATE TABLE t (a int);\n-- migrate:down\nDROP TABLE t;\n");
+    const auto batched =
+        write_file(root.path() / "batched.sql",
+                   "-- migrate:up batch:loop\nCREATE TABLE t (a int);\n-- migrate:down\nDROP TABLE t;\n");
     const auto full = datamig::load_migration(sql_file(batched));
     CHECK(full.findings.size() == 2);  // both DDL warnings
     REQUIRE(full.script);

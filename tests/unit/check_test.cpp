@@ -51,9 +51,10 @@ TEST_CASE("check_tree --schema-dir: versions and names used by schema migrations
     datamig::test::write_file(schema.path() / "20260101000000_create_users.sql", "");
     datamig::test::write_file(schema.path() / "nested" / "20250101000000_backfill_roles.rb", "");
     datamig::test::write_file(schema.path() / "README.md", "");
-    const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "fill_users"),
-                                                datamig::test::loaded_sql("post_sync", "20260301000000", "backfill_roles"),
-                                                datamig::test::loaded_sql("post_sync", "20260302000000", "unrelated")};
+    const std::vector<LoadedMigration> files = {
+        datamig::test::loaded_sql("pre_sync", "20260101000000", "fill_users"),
+        datamig::test::loaded_sql("post_sync", "20260301000000", "backfill_roles"),
+        datamig::test::loaded_sql("post_sync", "20260302000000", "unrelated")};
 
     const Findings findings = datamig::check_tree({}, files, schema.path());
     REQUIRE(findings.size() == 2);
@@ -105,16 +106,18 @@ TEST_CASE("check_history warns about applied rows without files, but not adopted
 TEST_CASE("check_history warns about running rows, with or without a file", "[check]") {
     const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "a")};
     const LoadedMigration gone = datamig::test::loaded_sql("post_sync", "20260102000000", "gone");
-    const Findings findings = history_findings(files, {datamig::test::row_of(files[0], RowStatus::running), datamig::test::row_of(gone, RowStatus::running)});
+    const Findings findings = history_findings(
+        files, {datamig::test::row_of(files[0], RowStatus::running), datamig::test::row_of(gone, RowStatus::running)});
     CHECK(codes(findings) == std::vector<std::string>{"running-row", "running-row"});
     CHECK_THAT(findings[0].message, Catch::Contains("datamig resolve"));
 }
 
 TEST_CASE("check_history warns about pending migrations older than the newest applied of their phase", "[check]") {
-    const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("pre_sync", "20260101000000", "merged_late"),
-                                                datamig::test::loaded_sql("pre_sync", "20260102000000", "applied"),
-                                                datamig::test::loaded_sql("pre_sync", "20260103000000", "newer_pending"),
-                                                datamig::test::loaded_sql("post_sync", "20250101000000", "other_phase_pending")};
+    const std::vector<LoadedMigration> files = {
+        datamig::test::loaded_sql("pre_sync", "20260101000000", "merged_late"),
+        datamig::test::loaded_sql("pre_sync", "20260102000000", "applied"),
+        datamig::test::loaded_sql("pre_sync", "20260103000000", "newer_pending"),
+        datamig::test::loaded_sql("post_sync", "20250101000000", "other_phase_pending")};
     const Findings findings = history_findings(files, {datamig::test::row_of(files[1])});
     REQUIRE(findings.size() == 1);
     CHECK(findings[0].code == "out-of-order");

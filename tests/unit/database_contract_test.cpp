@@ -31,9 +31,7 @@ namespace {
 
 namespace test = datamig::test;
 
-std::string database_kind() {
-    return GENERATE(from_range(test::available_database_kinds()));
-}
+std::string database_kind() { return GENERATE(from_range(test::available_database_kinds())); }
 
 std::unique_ptr<Database> connect(const std::string& url, const std::string& table = "data_migrations") {
     ConnectOptions options;
@@ -268,9 +266,9 @@ TEST_CASE("contract: record saves the row and appends its event, on their own or
     check_same_row(rows[0], row);
     CHECK(event_rows(url) == std::vector<std::string>{"20261122093000|pre_sync|apply|1530|12345678901"});
     // Quotes, semicolons and newlines are bound as values, never spliced into the SQL.
-    CHECK(test::query_value(url, "SELECT count(*) FROM data_migrations_events WHERE operator = " +
-                                     sql_literal(row.operator_name) + " AND context = " + sql_literal(row.context) +
-                                     " AND at IS NOT NULL") == "1");
+    CHECK(test::query_value(
+              url, "SELECT count(*) FROM data_migrations_events WHERE operator = " + sql_literal(row.operator_name) +
+                       " AND context = " + sql_literal(row.context) + " AND at IS NOT NULL") == "1");
 
     database->begin();
     const HistoryRow later = running_row("20261122093100");
@@ -303,8 +301,8 @@ TEST_CASE("contract: record_removal deletes exactly that version and appends its
     CHECK(rows[0].version == kept.version);
     CHECK(event_rows(url) == std::vector<std::string>{"20261122093100|post_sync|fail|<null>|<null>",
                                                       "20990101000000|pre_sync|rollback|1530|12345678901"});
-    CHECK(test::query_value(url, "SELECT count(*) FROM data_migrations_events WHERE error = " +
-                                     sql_literal(*failure.error)) == "1");
+    CHECK(test::query_value(
+              url, "SELECT count(*) FROM data_migrations_events WHERE error = " + sql_literal(*failure.error)) == "1");
 
     database->begin();
     database->record_removal(event_of(kept, EventKind::rollback));
@@ -320,7 +318,8 @@ TEST_CASE("contract: record and record_removal write both or neither", "[databas
     database->save_row(row);
     test::execute_sql(url, "DROP TABLE data_migrations_events;");  // every event write fails
 
-    CHECK_THROWS_AS(database->record(running_row("20261122093100"), event_of(row, EventKind::apply)), datamig::SqlError);
+    CHECK_THROWS_AS(database->record(running_row("20261122093100"), event_of(row, EventKind::apply)),
+                    datamig::SqlError);
     CHECK_THROWS_AS(database->record_removal(event_of(row, EventKind::rollback)), datamig::SqlError);
     const auto rows = database->read_history();
     REQUIRE(rows.size() == 1);
@@ -357,10 +356,10 @@ TEST_CASE("contract: append_event adds audit rows in order", "[database][contrac
     database->append_event(apply);
     database->append_event(failure);
 
-    const auto rows = test::query_rows(
-        url,
-        "SELECT version, phase, event, operator, context, duration_ms, rows_affected, error "
-        "FROM data_migrations_events ORDER BY id");
+    const auto rows =
+        test::query_rows(url,
+                         "SELECT version, phase, event, operator, context, duration_ms, rows_affected, error "
+                         "FROM data_migrations_events ORDER BY id");
     REQUIRE(rows.size() == 2);
     CHECK(rows[0] == std::string("20261122093000|pre_sync|apply|o'brien; ops|") + tricky_context + "|1530|42|<null>");
     CHECK(rows[1] == "20261122093100|post_sync|fail|deploy|{}|<null>|<null>|exit status 3; said 'no'");
@@ -400,8 +399,9 @@ TEST_CASE("contract: a legacy version-only table is adopted", "[database][contra
             CHECK(row.started_at.empty());
             CHECK_FALSE(row.rows_affected);
         }
-        CHECK(test::query_rows(url, "SELECT version, status, phase, name, batch_cursor FROM data_migrations "
-                                    "ORDER BY version") ==
+        CHECK(test::query_rows(url,
+                               "SELECT version, status, phase, name, batch_cursor FROM data_migrations "
+                               "ORDER BY version") ==
               std::vector<std::string>{"20200101000000|applied|<null>|<null>|<null>",
                                        "20200102000000|applied|<null>|<null>|<null>"});
 
@@ -517,23 +517,23 @@ TEST_CASE("contract: a trigger whose body holds statements is one statement of a
     auto [kind, url, database] = fresh_items();
     CAPTURE(kind);
     // Each body holds two statements with their own ';': SQLite's BEGIN ... END, PostgreSQL's $$.
-    const std::string trigger =
-        kind == "sqlite"
-            ? "CREATE TRIGGER items_touched AFTER UPDATE OF n ON items\n"
-              "BEGIN\n"
-              "  UPDATE items SET label = 'touched' WHERE id = NEW.id;\n"
-              "  INSERT INTO audit (id) VALUES (NEW.id);\n"
-              "END;\n"
-            : "CREATE FUNCTION items_touched() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-              "BEGIN\n"
-              "  UPDATE items SET label = 'touched' WHERE id = NEW.id;\n"
-              "  INSERT INTO audit (id) VALUES (NEW.id);\n"
-              "  RETURN NEW;\n"
-              "END $$;\n"
-              "CREATE TRIGGER items_touched AFTER UPDATE OF n ON items\n"
-              "FOR EACH ROW WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION items_touched();\n";
+    const std::string trigger = kind == "sqlite"
+                                    ? "CREATE TRIGGER items_touched AFTER UPDATE OF n ON items\n"
+                                      "BEGIN\n"
+                                      "  UPDATE items SET label = 'touched' WHERE id = NEW.id;\n"
+                                      "  INSERT INTO audit (id) VALUES (NEW.id);\n"
+                                      "END;\n"
+                                    : "CREATE FUNCTION items_touched() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                                      "BEGIN\n"
+                                      "  UPDATE items SET label = 'touched' WHERE id = NEW.id;\n"
+                                      "  INSERT INTO audit (id) VALUES (NEW.id);\n"
+                                      "  RETURN NEW;\n"
+                                      "END $$;\n"
+                                      "CREATE TRIGGER items_touched AFTER UPDATE OF n ON items\n"
+                                      "FOR EACH ROW WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION items_touched();\n";
     // A statement after the trigger fails at its own line of the script.
-    const std::string script = "CREATE TABLE audit (id INTEGER);\n" + trigger + "UPDATE items SET n = 1 WHERE id = 2;\n";
+    const std::string script =
+        "CREATE TABLE audit (id INTEGER);\n" + trigger + "UPDATE items SET n = 1 WHERE id = 2;\n";
     const int bad_line = 1 + static_cast<int>(std::count(script.begin(), script.end(), '\n'));
     try {
         database->execute(script + "SELEC broken;\n");
@@ -619,9 +619,10 @@ TEST_CASE("contract: bookkeeping stays in the tables found at connect, whatever 
                                        "CREATE TABLE decoy.data_migrations (LIKE public.data_migrations INCLUDING ALL);"
                                        "CREATE TABLE decoy.data_migrations_events (LIKE public.data_migrations_events);"
                                        "SET search_path TO decoy"}
-            : std::vector<std::string>{"CREATE TEMP TABLE data_migrations AS SELECT * FROM main.data_migrations;"
-                                       "CREATE TEMP TABLE data_migrations_events AS "
-                                       "SELECT * FROM main.data_migrations_events"};
+            : std::vector<std::string>{
+                  "CREATE TEMP TABLE data_migrations AS SELECT * FROM main.data_migrations;"
+                  "CREATE TEMP TABLE data_migrations_events AS "
+                  "SELECT * FROM main.data_migrations_events"};
     const auto redirection = GENERATE_COPY(from_range(redirections));
     const bool in_transaction = GENERATE(true, false);
     CAPTURE(redirection, in_transaction);

@@ -53,9 +53,9 @@ private:
 }  // namespace
 
 TEST_CASE("connect refuses a password with an unencoded '@' or '/' without showing it", "[database]") {
-    for (const std::string url : {"postgres://user:Sekr3t@zzTop@127.0.0.1:1/db",
-                                  "postgres://user:Sekr3t/zzTop@127.0.0.1:1/db",
-                                  "postgresql://us@er:Sekr3tzzTop@127.0.0.1:1/db"}) {
+    for (const std::string url :
+         {"postgres://user:Sekr3t@zzTop@127.0.0.1:1/db", "postgres://user:Sekr3t/zzTop@127.0.0.1:1/db",
+          "postgresql://us@er:Sekr3tzzTop@127.0.0.1:1/db"}) {
         CAPTURE(url);
         const auto error = connect_error(url);
         REQUIRE(error);

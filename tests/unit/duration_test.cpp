@@ -37,17 +37,14 @@ TEST_CASE("parse_duration reads fractions exactly", "[duration]") {
     CHECK(parse("2.50000000000000000000s") == milliseconds(2500));
 }
 
-TEST_CASE("parse_duration trims surrounding blanks", "[duration]") {
-    CHECK(parse("  2s\t") == milliseconds(2000));
-}
+TEST_CASE("parse_duration trims surrounding blanks", "[duration]") { CHECK(parse("  2s\t") == milliseconds(2000)); }
 
 TEST_CASE("parse_duration names the text and the setting in its error", "[duration]") {
     try {
         parse_duration("2 days", "--lock-wait");
         FAIL("expected a UsageError");
     } catch (const datamig::UsageError& error) {
-        CHECK(std::string(error.what()) ==
-              "invalid duration '2 days' for --lock-wait: use e.g. 200ms, 2s, 5m");
+        CHECK(std::string(error.what()) == "invalid duration '2 days' for --lock-wait: use e.g. 200ms, 2s, 5m");
     }
 }
 
@@ -64,8 +61,23 @@ TEST_CASE("parse_duration says a value is empty, naming the setting", "[duration
 
 TEST_CASE("parse_duration refuses anything else", "[duration]") {
     const char* const invalid[] = {
-        "",      " ",   "-1s", "+1s", "2 s",  "2x",   "s",   "ms",  "1.",  ".5s", "1.5.2s",
-        "2S",    "1e3", "1,5s", "0.5ms", "1.0001s", "0x10",
+        "",
+        " ",
+        "-1s",
+        "+1s",
+        "2 s",
+        "2x",
+        "s",
+        "ms",
+        "1.",
+        ".5s",
+        "1.5.2s",
+        "2S",
+        "1e3",
+        "1,5s",
+        "0.5ms",
+        "1.0001s",
+        "0x10",
         "99999999999999999999",   // more than 64 bits
         "9223372036854775807s",   // fits as a number, overflows as milliseconds
         "2562047788016h",         // overflows by less than an hour

@@ -27,7 +27,8 @@ namespace {
 class CapturedLog {
 public:
     CapturedLog() : saved_(spdlog::default_logger()) {
-        auto logger = std::make_shared<spdlog::logger>("captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(lines_));
+        auto logger =
+            std::make_shared<spdlog::logger>("captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(lines_));
         logger->set_pattern("%v");
         spdlog::set_default_logger(std::move(logger));
     }
@@ -130,9 +131,10 @@ TEST_CASE("run_process passes output lines to the log with the prefix", "[exec]"
     CHECK(result.exit_status == 0);
     CHECK_FALSE(result.timed_out);
     CHECK(result.killed_by_signal == 0);
-    CHECK(log.text() == "[20260101000000 program] first up\n"
-                        "[20260101000000 program] second\n"
-                        "[20260101000000 program] unterminated\n");
+    CHECK(log.text() ==
+          "[20260101000000 program] first up\n"
+          "[20260101000000 program] second\n"
+          "[20260101000000 program] unterminated\n");
 }
 
 TEST_CASE("run_process adds the requested environment to the inherited one", "[exec]") {
@@ -245,8 +247,8 @@ TEST_CASE("run_process: a program still running at the end of the stop grace is 
     CapturedLog log;
     const auto started = dir.path() / "started";
     const auto sleeper = dir.path() / "sleeper";
-    ExecRequest request = script(dir, "trap '' TERM\nsleep 30 &\necho $! > '" + sleeper.string() + "'\ntouch '" +
-                                          started.string() + "'\nwait");
+    ExecRequest request = script(
+        dir, "trap '' TERM\nsleep 30 &\necho $! > '" + sleeper.string() + "'\ntouch '" + started.string() + "'\nwait");
     request.stop_grace = std::chrono::milliseconds(300);
     const auto start = SteadyClock::now();
     datamig::ExecResult result;

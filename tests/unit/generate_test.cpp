@@ -20,7 +20,9 @@ public:
         settings.dir = dir.path() / "db" / "data_migrations";
         fs::create_directories(settings.dir);
     }
-    fs::path generate(const GenerateRequest& request) const { return datamig::generate_migration(settings, request, now); }
+    fs::path generate(const GenerateRequest& request) const {
+        return datamig::generate_migration(settings, request, now);
+    }
 
     TempDir dir;
     datamig::Settings settings;
@@ -87,7 +89,8 @@ TEST_CASE("generate uses the project's template override", "[generate]") {
     datamig::test::write_file(project.settings.dir / "templates" / "sql.sql",
                               "-- ours: {{name}} in {{phase}} as {{version}} {{unknown}}\n-- migrate:up\n");
     const fs::path path = project.generate(named("custom"));
-    CHECK(datamig::test::read_file(path) == "-- ours: custom in pre_sync as 20261122093000 {{unknown}}\n-- migrate:up\n");
+    CHECK(datamig::test::read_file(path) ==
+          "-- ours: custom in pre_sync as 20261122093000 {{unknown}}\n-- migrate:up\n");
 }
 
 TEST_CASE("generate refuses what it cannot write", "[generate]") {

@@ -46,7 +46,7 @@ private:
 class FakeDriver final : public datamig::Driver {
 public:
     FakeDialect fake_dialect;
-    Columns columns;  // what table_columns() answers
+    Columns columns;                                            // what table_columns() answers
     std::vector<std::vector<std::optional<std::string>>> rows;  // what a query answers
     std::vector<std::string> log;  // run() statements, queries, writes and transaction calls
     std::vector<std::vector<datamig::Write>> writes;
@@ -110,7 +110,8 @@ TEST_CASE("history store: missing tables are created in one transaction from the
     store->ensure_history();
     REQUIRE(driver->log.size() == 6);
     CHECK(driver->log[1] == "begin");
-    CHECK(driver->log[3].find("CREATE TABLE IF NOT EXISTS \"main\".\"data_migrations\" (\"version\" TXT PRIMARY KEY, ") == 0);
+    CHECK(driver->log[3].find(
+              "CREATE TABLE IF NOT EXISTS \"main\".\"data_migrations\" (\"version\" TXT PRIMARY KEY, ") == 0);
     CHECK(driver->log[3].find("\"duration_ms\" INT") != std::string::npos);
     CHECK(driver->log[4].find("CREATE TABLE IF NOT EXISTS \"main\".\"data_migrations_events\"") == 0);
     CHECK(driver->log[5] == "commit");
@@ -161,7 +162,8 @@ TEST_CASE("history store: an outcome and its event are one write, one statement 
         store->record(row, event);
         REQUIRE(driver->writes.size() == 1);
         REQUIRE(driver->writes[0].size() == 1);
-        CHECK(driver->writes[0][0].values.size() == datamig::history_columns.size() + datamig::event_columns.size() - 1);
+        CHECK(driver->writes[0][0].values.size() ==
+              datamig::history_columns.size() + datamig::event_columns.size() - 1);
     }
     SECTION("two statements in one write") {
         auto [driver, store] = make_store({});

@@ -9,7 +9,8 @@
 
 TEST_CASE("lock file: one holder at a time, who is named while holding", "[lock_file]") {
     const std::string path =
-        (std::filesystem::temp_directory_path() / ("datamig-lock-test-" + std::to_string(::getpid()) + ".lock")).string();
+        (std::filesystem::temp_directory_path() / ("datamig-lock-test-" + std::to_string(::getpid()) + ".lock"))
+            .string();
     {
         datamig::LockFile first(path);
         datamig::LockFile second(path);  // flock() locks per open file: a second one conflicts

@@ -2,11 +2,11 @@
 
 #include <catch2/catch.hpp>
 
-#include <cstdio>
 #include <unistd.h>
+#include <cstdio>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "support/temp_dir.hpp"
 
@@ -54,7 +54,6 @@ std::string logged(datamig::LogFormat format, int verbosity, const std::function
 
 }  // namespace
 
-
 TEST_CASE("configure_logging: text lines on stderr, database URL redacted", "[logging]") {
     const std::string text = logged(datamig::LogFormat::text, 0, [] {
         spdlog::info("connecting to postgres://app:s3cret@db/app");
@@ -82,9 +81,8 @@ TEST_CASE("configure_logging: -q keeps warnings, -v adds debug", "[logging]") {
 }
 
 TEST_CASE("configure_logging: JSON lines, one object each, message escaped and redacted", "[logging]") {
-    const std::string text = logged(datamig::LogFormat::json, 0, [] {
-        spdlog::error("program said \"postgres://app:s3cret@db/app\"\tand \xff");
-    });
+    const std::string text = logged(datamig::LogFormat::json, 0,
+                                    [] { spdlog::error("program said \"postgres://app:s3cret@db/app\"\tand \xff"); });
     REQUIRE(text.back() == '\n');
     REQUIRE(text.find('\n') == text.size() - 1);
     const auto line = nlohmann::json::parse(text);

@@ -94,8 +94,8 @@ TEST_CASE("parse_sql_migration accepts dbmate files unchanged", "[migration]") {
 }
 
 TEST_CASE("parse_sql_migration tolerates whitespace around markers, warning about indented ones", "[migration]") {
-    const ParsedSql parsed =
-        parse_sql_migration("  -- migrate:up \t transaction:true  \t\nSELECT 1;\n\t--   migrate:down\t\nSELECT 2;\n", label);
+    const ParsedSql parsed = parse_sql_migration(
+        "  -- migrate:up \t transaction:true  \t\nSELECT 1;\n\t--   migrate:down\t\nSELECT 2;\n", label);
     CHECK(codes(parsed) == std::vector<std::string>{"indented-marker", "indented-marker"});
     CHECK(lines(parsed) == std::vector<int>{1, 3});
     for (const auto& finding : parsed.findings) {
@@ -115,7 +115,8 @@ TEST_CASE("parse_sql_migration: space after -- is no indentation", "[migration]"
 TEST_CASE("parse_sql_migration reads batch options", "[migration]") {
     SECTION("loop with size and pause") {
         const ParsedSql parsed = parse_sql_migration(
-            "-- migrate:up batch:loop batch_size:500 pause:200ms\nDELETE FROM t WHERE id IN (SELECT id FROM t LIMIT :batch_size);\n",
+            "-- migrate:up batch:loop batch_size:500 pause:200ms\nDELETE FROM t WHERE id IN (SELECT id FROM t LIMIT "
+            ":batch_size);\n",
             label);
         CHECK(parsed.findings.empty());
         const auto& options = parsed.script.up.options;
@@ -125,7 +126,8 @@ TEST_CASE("parse_sql_migration reads batch options", "[migration]") {
     }
     SECTION("range with a key") {
         const ParsedSql parsed = parse_sql_migration(
-            "-- migrate:up batch:range key:users.id\nUPDATE users SET a = 1 WHERE id >= :batch_start AND id < :batch_end;\n",
+            "-- migrate:up batch:range key:users.id\nUPDATE users SET a = 1 WHERE id >= :batch_start AND id < "
+            ":batch_end;\n",
             label);
         CHECK(parsed.findings.empty());
         const auto& options = parsed.script.up.options;
@@ -187,10 +189,12 @@ TEST_CASE("parse_sql_migration: a bad pause keeps parse_duration's message", "[m
 }
 
 TEST_CASE("parse_sql_migration: batching is only for up", "[migration]") {
-    const ParsedSql down = parse_sql_migration("-- migrate:up\nSELECT 1;\n-- migrate:down batch:loop\nSELECT 2;\n", label);
+    const ParsedSql down =
+        parse_sql_migration("-- migrate:up\nSELECT 1;\n-- migrate:down batch:loop\nSELECT 2;\n", label);
     CHECK(only_finding(down).code == "invalid-option");
     CHECK(only_finding(down).line == 3);
-    const ParsedSql verify = parse_sql_migration("-- migrate:up\nSELECT 1;\n-- migrate:verify batch:range key:t.id\nSELECT 2;\n", label);
+    const ParsedSql verify =
+        parse_sql_migration("-- migrate:up\nSELECT 1;\n-- migrate:verify batch:range key:t.id\nSELECT 2;\n", label);
     CHECK(codes(verify) == std::vector<std::string>{"invalid-option"});
 }
 
@@ -203,11 +207,10 @@ TEST_CASE("parse_sql_migration: structural errors", "[migration]") {
         CHECK(finding.file == label);
     }
     SECTION("only a down section") {
-        CHECK(codes(parse_sql_migration("-- migrate:down\nSELECT 1;\n", label)) == std::vector<std::string>{"missing-up"});
+        CHECK(codes(parse_sql_migration("-- migrate:down\nSELECT 1;\n", label)) ==
+              std::vector<std::string>{"missing-up"});
     }
-    SECTION("an empty file") {
-        CHECK(codes(parse_sql_migration("", label)) == std::vector<std::string>{"missing-up"});
-    }
+    SECTION("an empty file") { CHECK(codes(parse_sql_migration("", label)) == std::vector<std::string>{"missing-up"}); }
     SECTION("unknown marker") {
         const ParsedSql parsed = parse_sql_migration("-- migrate:up\nSELECT 1;\n-- migrate:donw\nSELECT 2;\n", label);
         const auto& finding = only_finding(parsed);
@@ -230,8 +233,8 @@ TEST_CASE("parse_sql_migration: structural errors", "[migration]") {
         CHECK(parsed.script.up.sql == "SELECT 1;\n");
     }
     SECTION("SQL before the first marker") {
-        const ParsedSql parsed =
-            parse_sql_migration("-- a comment is fine\n/* so is\n this */\n\nDELETE FROM t;\n-- migrate:up\nSELECT 1;\n", label);
+        const ParsedSql parsed = parse_sql_migration(
+            "-- a comment is fine\n/* so is\n this */\n\nDELETE FROM t;\n-- migrate:up\nSELECT 1;\n", label);
         const auto& finding = only_finding(parsed);
         CHECK(finding.code == "text-before-marker");
         CHECK(finding.line == 5);
@@ -257,14 +260,15 @@ TEST_CASE("parse_sql_migration: structural errors", "[migration]") {
         CHECK(parsed.script.down->sql == "-- nothing to undo\n");
     }
     SECTION("markers are case-sensitive: other comments are plain comments") {
-        const ParsedSql parsed = parse_sql_migration("-- Migrate:up is how dbmate marks it\n-- migrate:up\nSELECT 1;\n", label);
+        const ParsedSql parsed =
+            parse_sql_migration("-- Migrate:up is how dbmate marks it\n-- migrate:up\nSELECT 1;\n", label);
         CHECK(parsed.findings.empty());
     }
 }
 
 TEST_CASE("normalize_text drops a BOM and CRLF line ends", "[migration]") {
     CHECK(datamig::normalize_text("\xEF\xBB\xBFSELECT 1;\r\nSELECT 2;\r\n") == "SELECT 1;\nSELECT 2;\n");
-    CHECK(datamig::normalize_text("a\rb\n") == "a\rb\n");  // a lone CR is content
+    CHECK(datamig::normalize_text("a\rb\n") == "a\rb\n");                // a lone CR is content
     CHECK(datamig::normalize_text("x\xEF\xBB\xBF") == "x\xEF\xBB\xBF");  // only a leading BOM
     CHECK(datamig::normalize_text("").empty());
     CHECK(datamig::normalize_text("a\r\r\nb\r\n\r\nc\r") == "a\r\nb\n\nc\r");  // only the CR before an LF goes
@@ -273,7 +277,8 @@ TEST_CASE("normalize_text drops a BOM and CRLF line ends", "[migration]") {
 TEST_CASE("sha256_hex is the lower-case hex SHA-256", "[migration]") {
     CHECK(datamig::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     CHECK(datamig::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    CHECK(datamig::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");  // again, after "abc"
+    CHECK(datamig::sha256_hex("") ==
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");  // again, after "abc"
     CHECK(datamig::sha256_hex(std::string(1000, 'a')) ==
           "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
 }
@@ -299,17 +304,17 @@ TEST_CASE("is_valid_utf8 rejects malformed sequences and names the line", "[migr
         int line;
     };
     for (const Case& bad : std::vector<Case>{
-             {"a\nb\n\xFF", 3},                  // never valid
-             {"\xC3", 1},                        // truncated
-             {"\xC3(", 1},                       // bad continuation
-             {"\x80", 1},                        // lone continuation
-             {"\xC0\xAF", 1},                    // overlong '/'
-             {"\xE0\x80\xAF", 1},                // overlong 3-byte
-             {"\xF0\x80\x80\xAF", 1},            // overlong 4-byte
-             {"x\n\xED\xA0\x80", 2},             // UTF-16 surrogate
-             {"\xF4\x90\x80\x80", 1},            // above U+10FFFF
+             {"a\nb\n\xFF", 3},        // never valid
+             {"\xC3", 1},              // truncated
+             {"\xC3(", 1},             // bad continuation
+             {"\x80", 1},              // lone continuation
+             {"\xC0\xAF", 1},          // overlong '/'
+             {"\xE0\x80\xAF", 1},      // overlong 3-byte
+             {"\xF0\x80\x80\xAF", 1},  // overlong 4-byte
+             {"x\n\xED\xA0\x80", 2},   // UTF-16 surrogate
+             {"\xF4\x90\x80\x80", 1},  // above U+10FFFF
              {"\xF5\x80\x80\x80", 1},
-             {"ok\n\xC3\xA9\nthen \xE2\x82", 3},  // truncated at the end
+             {"ok\n\xC3\xA9\nthen \xE2\x82", 3},                        // truncated at the end
              {"SELECT 1;\nSELECT 2;\nSELECT 'caf\xE9 au lait';\n", 3},  // after ASCII read eight bytes at a time
          }) {
         INFO(bad.text);

@@ -24,10 +24,8 @@ MigrationFile file(const std::string& phase, const std::string& version, const s
 
 // As list_migrations returns it: phase order, then version.
 Catalog tree() {
-    return {{file("pre_sync", "20260301000000", "third_pre"),
-             file("pre_sync", "20260302000000", "fourth_pre"),
-             file("post_sync", "20260101000000", "first_post"),
-             file("post_sync", "20260102000000", "second_post")},
+    return {{file("pre_sync", "20260301000000", "third_pre"), file("pre_sync", "20260302000000", "fourth_pre"),
+             file("post_sync", "20260101000000", "first_post"), file("post_sync", "20260102000000", "second_post")},
             {}};
 }
 
@@ -59,9 +57,8 @@ TEST_CASE("plan_migrate: pending files in phase order, then version order", "[pl
 }
 
 TEST_CASE("plan_migrate skips applied versions and plans running ones again (batches resume)", "[planner]") {
-    const std::vector<HistoryRow> history = {
-        row("pre_sync", "20260301000000", "third_pre"),
-        row("post_sync", "20260101000000", "first_post", "", RowStatus::running)};
+    const std::vector<HistoryRow> history = {row("pre_sync", "20260301000000", "third_pre"),
+                                             row("post_sync", "20260101000000", "first_post", "", RowStatus::running)};
     MigrateRequest request;
     request.resumable = [](const MigrationFile& file) { return file.version == "20260101000000"; };
     CHECK(versions(datamig::plan_migrate(tree(), history, phases, request)) ==
@@ -128,7 +125,8 @@ TEST_CASE("plan_migrate --limit applies at most N pending", "[planner]") {
     MigrateRequest request;
     request.limit = 2;
     const std::vector<HistoryRow> history = {row("pre_sync", "20260301000000", "third_pre")};
-    CHECK(versions(datamig::plan_migrate(tree(), history, phases, request)) == Versions{"20260302000000", "20260101000000"});
+    CHECK(versions(datamig::plan_migrate(tree(), history, phases, request)) ==
+          Versions{"20260302000000", "20260101000000"});
     request.limit = 0;
     CHECK_THROWS_AS(datamig::plan_migrate(tree(), history, phases, request), datamig::UsageError);
 }
@@ -154,7 +152,8 @@ TEST_CASE("plan_migrate refuses files whose version is recorded under another ph
 }
 
 TEST_CASE("plan_migrate: adopted legacy rows collide with nothing and count as applied", "[planner]") {
-    const std::vector<HistoryRow> history = {datamig::test::adopted_row("20260301000000"), datamig::test::adopted_row("20260101000000")};
+    const std::vector<HistoryRow> history = {datamig::test::adopted_row("20260301000000"),
+                                             datamig::test::adopted_row("20260101000000")};
     CHECK(versions(datamig::plan_migrate(tree(), history, phases, {})) == Versions{"20260302000000", "20260102000000"});
 }
 
@@ -176,10 +175,10 @@ TEST_CASE("plan_rollback: latest applied first, version breaking ties", "[planne
 }
 
 TEST_CASE("plan_rollback ignores running and adopted rows and other phases", "[planner]") {
-    const std::vector<HistoryRow> history = {
-        row("pre_sync", "20260301000000", "a", "2026-05-01T00:00:00.000001Z"),
-        row("post_sync", "20260101000000", "b", "2026-05-01T00:00:00.000002Z"),
-        row("post_sync", "20260102000000", "c", "", RowStatus::running), datamig::test::adopted_row("20250101000000")};
+    const std::vector<HistoryRow> history = {row("pre_sync", "20260301000000", "a", "2026-05-01T00:00:00.000001Z"),
+                                             row("post_sync", "20260101000000", "b", "2026-05-01T00:00:00.000002Z"),
+                                             row("post_sync", "20260102000000", "c", "", RowStatus::running),
+                                             datamig::test::adopted_row("20250101000000")};
     RollbackRequest request;
     request.steps = 10;
     CHECK(versions(datamig::plan_rollback(history, request)) == Versions{"20260101000000", "20260301000000"});
@@ -240,10 +239,9 @@ TEST_CASE("plan_rollback refuses more than one of --steps, --to and --only", "[p
 }
 
 TEST_CASE("running_rows lists running rows of the phase (or all phases)", "[planner]") {
-    const std::vector<HistoryRow> history = {row("pre_sync", "20260101000000", "a", "", RowStatus::running),
-                                             row("pre_sync", "20260102000000", "b"),
-                                             row("post_sync", "20260103000000", "c", "", RowStatus::running),
-                                             datamig::test::adopted_row("20250101000000")};
+    const std::vector<HistoryRow> history = {
+        row("pre_sync", "20260101000000", "a", "", RowStatus::running), row("pre_sync", "20260102000000", "b"),
+        row("post_sync", "20260103000000", "c", "", RowStatus::running), datamig::test::adopted_row("20250101000000")};
     CHECK(versions(datamig::running_rows(history, std::nullopt)) == Versions{"20260101000000", "20260103000000"});
     CHECK(versions(datamig::running_rows(history, std::string("post_sync"))) == Versions{"20260103000000"});
     CHECK(datamig::running_rows({history[1], history[3]}, std::nullopt).empty());

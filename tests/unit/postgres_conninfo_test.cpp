@@ -13,9 +13,11 @@ TEST_CASE("postgres conninfo: which URLs are PostgreSQL's", "[postgres_conninfo]
     CHECK_FALSE(datamig::is_postgres_conninfo("db.sqlite3"));
 }
 
-TEST_CASE("postgres conninfo: a bad port or parameter is a usage error that hides the password", "[postgres_conninfo]") {
+TEST_CASE("postgres conninfo: a bad port or parameter is a usage error that hides the password",
+          "[postgres_conninfo]") {
     using Catch::Contains;
-    CHECK_THROWS_WITH(datamig::validate_conninfo("postgres://u:Secret1@h:abc/db"), Contains("port") && !Contains("Secret1"));
+    CHECK_THROWS_WITH(datamig::validate_conninfo("postgres://u:Secret1@h:abc/db"),
+                      Contains("port") && !Contains("Secret1"));
     CHECK_THROWS_AS(datamig::validate_conninfo("postgres://u:Secret1@h/db?frob=1"), datamig::UsageError);
     CHECK_THROWS_AS(datamig::validate_conninfo("postgres://u:pa@ss@h/db"), datamig::UsageError);
     CHECK_NOTHROW(datamig::validate_conninfo("host=h port=5432,5433 password='a b' dbname=db"));

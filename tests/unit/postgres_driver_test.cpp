@@ -44,10 +44,10 @@ std::unique_ptr<datamig::Database> open(const std::string& url, datamig::Connect
 
 }  // namespace
 
-#define SKIP_WITHOUT_POSTGRES(url)                                                       \
-    if (!(url)) {                                                                        \
-        WARN("no PostgreSQL test cluster (DATAMIG_TEST_PG_URL_FILE); test skipped");    \
-        return;                                                                          \
+#define SKIP_WITHOUT_POSTGRES(url)                                                   \
+    if (!(url)) {                                                                    \
+        WARN("no PostgreSQL test cluster (DATAMIG_TEST_PG_URL_FILE); test skipped"); \
+        return;                                                                      \
     }
 
 TEST_CASE("postgres: the runner lock is held by one session and names its holder", "[postgres]") {

@@ -27,7 +27,8 @@ BatchProgress at(milliseconds elapsed, std::int64_t batches, datamig::BatchEnd e
 class CapturedLog {
 public:
     CapturedLog() : saved_(spdlog::default_logger()) {
-        auto logger = std::make_shared<spdlog::logger>("captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(text));
+        auto logger =
+            std::make_shared<spdlog::logger>("captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(text));
         logger->set_pattern("%v");
         spdlog::set_default_logger(logger);
     }
@@ -46,7 +47,7 @@ private:
 TEST_CASE("ProgressDisplay on a terminal redraws one line, at most every 100ms, and ends it", "[progress]") {
     std::ostringstream terminal;
     ProgressDisplay display(&terminal, milliseconds(5000));
-    display.show(at(milliseconds(20), 1));   // too soon to be worth drawing
+    display.show(at(milliseconds(20), 1));  // too soon to be worth drawing
     display.show(at(milliseconds(120), 2));
     display.show(at(milliseconds(150), 3));  // within 100ms of the last one
     display.show(at(milliseconds(260), 4));

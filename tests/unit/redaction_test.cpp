@@ -36,7 +36,8 @@ TEST_CASE("redact_url leaves URLs without a password unchanged", "[redaction][da
     CHECK(redact_url("sqlite:///var/lib/user:pw@x.sqlite3") == "sqlite:///var/lib/user:pw@x.sqlite3");
 }
 
-TEST_CASE("redact_urls redacts the URLs where they stand, not the password's letters elsewhere", "[redaction][database]") {
+TEST_CASE("redact_urls redacts the URLs where they stand, not the password's letters elsewhere",
+          "[redaction][database]") {
     using datamig::redact_urls;
     const std::string url = "postgres://app:s3cret@db/app";
     CHECK(redact_urls("connecting to " + url + "; DATABASE_URL=" + url, {url}) ==

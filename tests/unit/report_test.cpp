@@ -17,7 +17,8 @@ namespace {
 
 const std::vector<std::string> phases = {"pre_sync", "post_sync"};
 
-LoadedMigration file(const std::string& phase, const std::string& version, const std::string& name, datamig::Kind kind) {
+LoadedMigration file(const std::string& phase, const std::string& version, const std::string& name,
+                     datamig::Kind kind) {
     LoadedMigration loaded;
     loaded.file = {version, name, phase, phase + "/" + version + "_" + name, kind};
     loaded.checksum = "sum-" + version;
@@ -149,7 +150,8 @@ TEST_CASE("print_findings text ends with a count", "[report]") {
     const datamig::Findings findings = {{Severity::error, "pre_sync/a.sql", 3, "unknown-option", "bad option"}};
     std::ostringstream out;
     datamig::print_findings(out, findings, OutputFormat::text, 4);
-    CHECK(out.str() == "pre_sync/a.sql: error: line 3: bad option [unknown-option]\n4 files checked: 1 error, 0 warnings\n");
+    CHECK(out.str() ==
+          "pre_sync/a.sql: error: line 3: bad option [unknown-option]\n4 files checked: 1 error, 0 warnings\n");
 }
 
 TEST_CASE("print_outcomes JSON: applied or rolled_back, and dry_run", "[report]") {
@@ -161,7 +163,8 @@ TEST_CASE("print_outcomes JSON: applied or rolled_back, and dry_run", "[report]"
     CHECK(keys_of(up) == std::vector<std::string>{"applied", "dry_run"});
     CHECK(up["dry_run"] == false);
     REQUIRE(up["applied"].size() == 2);
-    CHECK(keys_of(up["applied"][0]) == std::vector<std::string>{"version", "phase", "name", "duration_ms", "rows_affected"});
+    CHECK(keys_of(up["applied"][0]) ==
+          std::vector<std::string>{"version", "phase", "name", "duration_ms", "rows_affected"});
     CHECK(up["applied"][0]["rows_affected"] == 5);
     CHECK(up["applied"][0]["duration_ms"] == 12);
     CHECK(up["applied"][1]["rows_affected"].is_null());
@@ -187,8 +190,9 @@ TEST_CASE("print_outcomes text aligns durations and row counts", "[report]") {
                                                     {"20260101000001", "post_sync", "enqueue", 53, std::nullopt}};
     std::ostringstream out;
     datamig::print_outcomes(out, outcomes, datamig::Direction::up, false, OutputFormat::text);
-    CHECK(out.str() == "applied  pre_sync/20260101000000_backfill_roles       3ms  4 rows\n"
-                       "applied  post_sync/20260101000001_enqueue            53ms\n");
+    CHECK(out.str() ==
+          "applied  pre_sync/20260101000000_backfill_roles       3ms  4 rows\n"
+          "applied  post_sync/20260101000001_enqueue            53ms\n");
 }
 
 TEST_CASE("print_status text colours each state when asked to (a terminal)", "[report]") {

@@ -72,8 +72,10 @@ public:
     }
 
     LoadedMigration sql(const std::string& text, const std::string& name = "backfill") const {
-        const auto path = datamig::test::write_file(dir.path() / "pre_sync" / ("20260101000000_" + name + ".sql"), text);
-        LoadedMigration loaded = datamig::load_migration({"20260101000000", name, "pre_sync", path.string(), datamig::Kind::sql});
+        const auto path =
+            datamig::test::write_file(dir.path() / "pre_sync" / ("20260101000000_" + name + ".sql"), text);
+        LoadedMigration loaded =
+            datamig::load_migration({"20260101000000", name, "pre_sync", path.string(), datamig::Kind::sql});
         REQUIRE(loaded.script);
         return loaded;
     }
@@ -168,7 +170,8 @@ TEST_CASE("apply: a failing statement rolls everything back and records a fail e
 
 TEST_CASE("apply: verify decides whether the work is kept", "[runner]") {
     Fixture f;
-    const auto migration = f.sql("-- migrate:up\nUPDATE a SET x = 1;\n\n-- migrate:verify\n\nSELECT count(*) = 0 FROM a;\n");
+    const auto migration =
+        f.sql("-- migrate:up\nUPDATE a SET x = 1;\n\n-- migrate:verify\n\nSELECT count(*) = 0 FROM a;\n");
     datamig::Runner runner(f.db, f.settings);
 
     SECTION("a true/non-zero value keeps it") {
@@ -188,7 +191,8 @@ TEST_CASE("apply: verify decides whether the work is kept", "[runner]") {
         CHECK(f.db.events()[0].kind == EventKind::fail);
     }
     SECTION("a verify query the database rejects fails the migration") {
-        const auto rejected = f.sql("-- migrate:up\nUPDATE a SET x = 1;\n-- migrate:verify\nSELECT FAIL;\n", "rejected");
+        const auto rejected =
+            f.sql("-- migrate:up\nUPDATE a SET x = 1;\n-- migrate:verify\nSELECT FAIL;\n", "rejected");
         CHECK_THAT(failure_of(runner, rejected), Catch::Contains(f.path_of(rejected) + ":4: verify: boom"));
         CHECK(f.db.rows().empty());
     }
@@ -351,7 +355,8 @@ TEST_CASE("roll_back refuses an irreversible migration and changes nothing", "[r
     f.db.writes.clear();
     CHECK_THROWS_AS(datamig::Runner::require_reversible(migration), datamig::MigrationFailed);
     CHECK_THROWS_AS(runner.roll_back(migration), datamig::MigrationFailed);
-    CHECK_THROWS_WITH(runner.roll_back(migration), Catch::Contains("irreversible") && Catch::Contains(f.path_of(migration)));
+    CHECK_THROWS_WITH(runner.roll_back(migration),
+                      Catch::Contains("irreversible") && Catch::Contains(f.path_of(migration)));
     CHECK(f.db.writes.empty());
     CHECK(f.db.rows().count("20260101000000") == 1);
     CHECK(f.db.executed() == Strings{"UPDATE a SET x = 1"});
@@ -443,7 +448,8 @@ public:
             if (keys_.empty()) return std::nullopt;
             if (query.find("max(id)") != std::string::npos) return std::to_string(*keys_.rbegin());
             const auto from = query.find(">= ");
-            const auto next = from == std::string::npos ? keys_.begin() : keys_.lower_bound(std::stoll(query.substr(from + 3)));
+            const auto next =
+                from == std::string::npos ? keys_.begin() : keys_.lower_bound(std::stoll(query.substr(from + 3)));
             if (next == keys_.end()) return std::nullopt;
             return std::to_string(*next);
         };
@@ -489,8 +495,9 @@ TEST_CASE("apply batch:loop runs the section until a batch changes nothing", "[r
         answers.erase(answers.begin());
         return rows;
     };
-    const auto migration =
-        f.sql("-- migrate:up batch:loop batch_size:3\nUPDATE items SET done = 1 WHERE id IN (SELECT id LIMIT :batch_size);\n");
+    const auto migration = f.sql(
+        "-- migrate:up batch:loop batch_size:3\nUPDATE items SET done = 1 WHERE id IN (SELECT id LIMIT "
+        ":batch_size);\n");
     std::vector<datamig::BatchProgress> seen;
     datamig::Runner runner(f.db, f.settings, [&](const datamig::BatchProgress& p) { seen.push_back(p); });
 
@@ -605,8 +612,9 @@ TEST_CASE("apply batch: a failure before any batch committed deletes the row, wi
     Fixture f;
     datamig::Runner runner(f.db, f.settings);
     SECTION("the key cannot be read") {
-        const auto migration = f.sql("-- migrate:up batch:range key:FAIL.id batch_size:5\n"
-                                     "UPDATE items SET n = 1 WHERE id >= :batch_start;\n");
+        const auto migration = f.sql(
+            "-- migrate:up batch:range key:FAIL.id batch_size:5\n"
+            "UPDATE items SET n = 1 WHERE id >= :batch_start;\n");
         CHECK_THAT(failure_of(runner, migration), Catch::Contains("reading key FAIL.id"));
     }
     SECTION("keys too close to the 64-bit limit") {

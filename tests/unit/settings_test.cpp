@@ -2,11 +2,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "support/temp_dir.hpp"
+#include <stdlib.h>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <stdlib.h>
+#include "support/temp_dir.hpp"
 
 #include "datamig/error.hpp"
 
@@ -42,8 +42,7 @@ std::string resolve_error(const RawSettings& flags, const RawSettings& environme
     return usage_error_of([&] { datamig::resolve_settings(flags, environment, config); });
 }
 
-Settings resolve(const RawSettings& flags, const RawSettings& environment = {},
-                 const RawSettings& config = {}) {
+Settings resolve(const RawSettings& flags, const RawSettings& environment = {}, const RawSettings& config = {}) {
     return datamig::resolve_settings(flags, environment, config);
 }
 
@@ -72,8 +71,8 @@ private:
 // --- environment and config file choice -------------------------------------------------
 
 TEST_CASE("environment: the variables of SPEC 4, named as origins", "[settings]") {
-    fake_environment = {{"DATABASE_URL", "postgres://x"}, {"DATAMIG_DIR", "migrations"},
-                        {"DATAMIG_TABLE", "history"},     {"DATAMIG_LOG_FORMAT", "json"},
+    fake_environment = {{"DATABASE_URL", "postgres://x"},   {"DATAMIG_DIR", "migrations"},
+                        {"DATAMIG_TABLE", "history"},       {"DATAMIG_LOG_FORMAT", "json"},
                         {"DATAMIG_OPERATOR", "deploy-bot"}, {"USER", "alice"},
                         {"DATAMIG_FORMAT", "json"}};
     const RawSettings settings = datamig::settings_from_environment(fake_getenv);
@@ -112,8 +111,7 @@ TEST_CASE("choose_config_file: --config, then DATAMIG_CONFIG, then ./datamig.tom
     fake_environment = {{"DATAMIG_CONFIG", "ci/datamig.toml"}};
     CHECK(datamig::choose_config_file(std::nullopt, fake_getenv) == fs::path("ci/datamig.toml"));
 
-    CHECK(datamig::choose_config_file(std::string("other.toml"), fake_getenv) ==
-          fs::path("other.toml"));
+    CHECK(datamig::choose_config_file(std::string("other.toml"), fake_getenv) == fs::path("other.toml"));
 
     fake_environment = {{"DATAMIG_CONFIG", ""}};
     CHECK(datamig::choose_config_file(std::nullopt, fake_getenv) == fs::path("datamig.toml"));
@@ -176,10 +174,8 @@ TEST_CASE("resolve: precedence holds for converted settings too", "[settings]") 
     CHECK(resolve({}, {}, config).lock_wait == milliseconds(300'000));
 
     const RawSettings environment = one("log_format", "json", "DATAMIG_LOG_FORMAT");
-    CHECK(resolve(one("log_format", "text", "--log-format"), environment).log_format ==
-          datamig::LogFormat::text);
-    CHECK(resolve({}, environment, one("log_format", "text", "datamig.toml:1")).log_format ==
-          datamig::LogFormat::json);
+    CHECK(resolve(one("log_format", "text", "--log-format"), environment).log_format == datamig::LogFormat::text);
+    CHECK(resolve({}, environment, one("log_format", "text", "datamig.toml:1")).log_format == datamig::LogFormat::json);
 }
 
 TEST_CASE("resolve: a config operator beats $USER, DATAMIG_OPERATOR beats the config", "[settings]") {
@@ -213,8 +209,7 @@ TEST_CASE("resolve: converts every kind of setting", "[settings]") {
     CHECK(settings.batch_size == 500);
     CHECK(settings.schema_dir == fs::path("db/migrate"));
     CHECK(settings.phases == std::vector<std::string>{"pre_sync", "post_sync", "cleanup_2"});
-    CHECK(settings.context == std::vector<std::pair<std::string, std::string>>{
-                                  {"ticket", "OPS-1"}, {"query", "a=b"}});
+    CHECK(settings.context == std::vector<std::pair<std::string, std::string>>{{"ticket", "OPS-1"}, {"query", "a=b"}});
 }
 
 TEST_CASE("resolve: booleans accept true/false/1/0", "[settings]") {
@@ -230,15 +225,13 @@ TEST_CASE("resolve: verbose and quiet", "[settings]") {
     CHECK(resolve(one("quiet", "true", "--quiet")).verbosity == -1);
     CHECK(resolve({}, {}, one("verbose", "false", "datamig.toml:1")).verbosity == 0);
     // The command line overrides the config file as a whole, not flag by flag.
-    CHECK(resolve(one("quiet", "true", "--quiet"), {}, one("verbose", "true", "datamig.toml:1"))
-              .verbosity == -1);
+    CHECK(resolve(one("quiet", "true", "--quiet"), {}, one("verbose", "true", "datamig.toml:1")).verbosity == -1);
     const RawSettings both = {{"verbose", {{"true"}, "--verbose"}}, {"quiet", {{"true"}, "--quiet"}}};
     CHECK(resolve_error(both) == "--verbose, --quiet: verbose and quiet cannot be combined");
 }
 
 TEST_CASE("resolve: every bad value names its origin", "[settings]") {
-    CHECK(resolve_error(one("format", "yaml", "--format")) ==
-          "--format: unknown format 'yaml' (text, json, github)");
+    CHECK(resolve_error(one("format", "yaml", "--format")) == "--format: unknown format 'yaml' (text, json, github)");
     CHECK(resolve_error({}, one("log_format", "xml", "DATAMIG_LOG_FORMAT")) ==
           "DATAMIG_LOG_FORMAT: unknown log format 'xml' (text, json)");
     CHECK(resolve_error({}, {}, one("log_format", "github", "datamig.toml:7")) ==
@@ -247,8 +240,7 @@ TEST_CASE("resolve: every bad value names its origin", "[settings]") {
           "--table: 'x;y' is not a table name (use name or schema.name)");
     CHECK(resolve_error({}, one("table", "a.b.c", "DATAMIG_TABLE")) ==
           "DATAMIG_TABLE: 'a.b.c' is not a table name (use name or schema.name)");
-    CHECK(resolve_error(one("database_url", "", "--database-url")) ==
-          "--database-url: database URL is empty");
+    CHECK(resolve_error(one("database_url", "", "--database-url")) == "--database-url: database URL is empty");
     CHECK(resolve_error(one("dir", "", "--dir")) == "--dir: path is empty");
     CHECK(resolve_error(one("batch_size", "0", "--batch-size")) ==
           "--batch-size: batch size must be a positive integer, got '0'");
@@ -256,8 +248,7 @@ TEST_CASE("resolve: every bad value names its origin", "[settings]") {
           "datamig.toml:4: batch size must be a positive integer, got '-3'");
     CHECK(resolve_error(one("batch_size", "12abc", "--batch-size")) ==
           "--batch-size: batch size must be a positive integer, got '12abc'");
-    CHECK(resolve_error(RawSettings{{"format", {{"json", "text"}, "--format"}}}) ==
-          "--format: expects a single value");
+    CHECK(resolve_error(RawSettings{{"format", {{"json", "text"}, "--format"}}}) == "--format: expects a single value");
 }
 
 TEST_CASE("resolve: bad durations name the flag, or the key and line of the config", "[settings]") {
@@ -282,8 +273,7 @@ TEST_CASE("resolve: phases must be unique lowercase names", "[settings]") {
     CHECK(resolve_error(phases({""})) ==
           "datamig.toml:3: invalid phase name '' (use lowercase letters, digits and '_')");
     CHECK(resolve_error(phases({"a", "b", "a"})) == "datamig.toml:3: phase 'a' is listed twice");
-    CHECK(resolve_error(phases({"templates"})) ==
-          "datamig.toml:3: 'templates' is reserved for migration templates");
+    CHECK(resolve_error(phases({"templates"})) == "datamig.toml:3: 'templates' is reserved for migration templates");
 }
 
 TEST_CASE("resolve: context pairs need a key", "[settings]") {
@@ -293,8 +283,8 @@ TEST_CASE("resolve: context pairs need a key", "[settings]") {
     CHECK(resolve_error(context({"ticket"})) == "--context: context must be KEY=VALUE, got 'ticket'");
     CHECK(resolve_error(context({"=x"})) == "--context: context must be KEY=VALUE, got '=x'");
     const Settings settings = resolve(context({"empty=", "multi=line\nvalue", "q=\"x\""}));
-    CHECK(settings.context == std::vector<std::pair<std::string, std::string>>{
-                                  {"empty", ""}, {"multi", "line\nvalue"}, {"q", "\"x\""}});
+    CHECK(settings.context ==
+          std::vector<std::pair<std::string, std::string>>{{"empty", ""}, {"multi", "line\nvalue"}, {"q", "\"x\""}});
 }
 
 // --- context_json -------------------------------------------------------------------------
@@ -305,9 +295,7 @@ TEST_CASE("context_json: an empty context is an empty object", "[settings]") {
 
 TEST_CASE("context_json keeps order and escapes quotes, newlines and semicolons", "[settings]") {
     Settings settings;
-    settings.context = {{"ticket", "OPS-1"},
-                        {"note", "say \"hi\"\nthen; DROP TABLE x; --"},
-                        {"path", "C:\\tmp"}};
+    settings.context = {{"ticket", "OPS-1"}, {"note", "say \"hi\"\nthen; DROP TABLE x; --"}, {"path", "C:\\tmp"}};
     const std::string json = datamig::context_json(settings);
     CHECK(json == R"({"ticket":"OPS-1","note":"say \"hi\"\nthen; DROP TABLE x; --","path":"C:\\tmp"})");
     const auto parsed = nlohmann::json::parse(json);

@@ -40,7 +40,8 @@ TEST_CASE("split_statements drops empty and comment-only statements", "[sql_text
 }
 
 TEST_CASE("split_statements reports the line of the first non-comment character", "[sql_text]") {
-    const auto statements = split_statements("\n\n-- explain\n/* more\n text */\n  UPDATE t\n SET a = 1;\n\nDELETE FROM t;");
+    const auto statements =
+        split_statements("\n\n-- explain\n/* more\n text */\n  UPDATE t\n SET a = 1;\n\nDELETE FROM t;");
     REQUIRE(statements.size() == 2);
     CHECK(statements[0].first_line == 6);
     CHECK(statements[0].text == "UPDATE t\n SET a = 1");
@@ -69,8 +70,7 @@ TEST_CASE("split_statements ignores semicolons inside strings, identifiers and c
             "DO $body$ BEGIN PERFORM '$$;'; END $body$;\n"
             "SELECT $1;");
         CHECK(texts(statements) == std::vector<std::string>{"DO $$ BEGIN UPDATE a SET x = 1; END $$",
-                                                             "DO $body$ BEGIN PERFORM '$$;'; END $body$",
-                                                             "SELECT $1"});
+                                                            "DO $body$ BEGIN PERFORM '$$;'; END $body$", "SELECT $1"});
         CHECK(lines(statements) == std::vector<int>{1, 2, 3});
     }
     SECTION("line comments") {
@@ -94,7 +94,8 @@ TEST_CASE("first_statement_offset is where split_statements' first statement beg
     CHECK(datamig::first_statement_offset("SELECT 1") == 0);
     CHECK(datamig::first_statement_offset(";; -- x;\n  'text'") == 11);
     CHECK(datamig::first_statement_offset("-- only a note;") == none);
-    for (const std::string_view sql : {"\n\n-- explain\n/* more\n text */\n  UPDATE t;", ";;SELECT 1;;", "$$;$$", "\n ; E'x'"}) {
+    for (const std::string_view sql :
+         {"\n\n-- explain\n/* more\n text */\n  UPDATE t;", ";;SELECT 1;;", "$$;$$", "\n ; E'x'"}) {
         INFO(sql);
         const std::size_t offset = datamig::first_statement_offset(sql);
         REQUIRE(offset != none);
@@ -119,9 +120,9 @@ TEST_CASE("is_ddl recognises schema-changing statements", "[sql_text]") {
         INFO(ddl);
         CHECK(is_ddl(ddl));
     }
-    for (const char* data : {"UPDATE t SET a = 1", "INSERT INTO t VALUES (1)", "DELETE FROM t",
-                             "SELECT 'CREATE TABLE x'", "-- DROP TABLE t\nSELECT 1", "COMMENTS", "COMMIT",
-                             "WITH x AS (SELECT 1) UPDATE t SET a = 1"}) {
+    for (const char* data :
+         {"UPDATE t SET a = 1", "INSERT INTO t VALUES (1)", "DELETE FROM t", "SELECT 'CREATE TABLE x'",
+          "-- DROP TABLE t\nSELECT 1", "COMMENTS", "COMMIT", "WITH x AS (SELECT 1) UPDATE t SET a = 1"}) {
         INFO(data);
         CHECK_FALSE(is_ddl(data));
     }

@@ -61,7 +61,8 @@ TEST_CASE("compute_status: an applied row without a file is missing", "[status]"
 
 TEST_CASE("compute_status: running rows are running, or partial for batch migrations", "[status]") {
     const std::vector<LoadedMigration> files = {
-        datamig::test::loaded_sql("pre_sync", "20260101000000", "plain"), datamig::test::loaded_exec("post_sync", "20260102000000", "enqueue"),
+        datamig::test::loaded_sql("pre_sync", "20260101000000", "plain"),
+        datamig::test::loaded_exec("post_sync", "20260102000000", "enqueue"),
         datamig::test::loaded_sql("pre_sync", "20260103000000", "batched", datamig::BatchMode::range)};
     const LoadedMigration gone = datamig::test::loaded_exec("post_sync", "20260104000000", "gone");
     const std::vector<HistoryRow> history = {
@@ -75,8 +76,10 @@ TEST_CASE("compute_status: running rows are running, or partial for batch migrat
 }
 
 TEST_CASE("is_resumable: batch SQL only", "[status]") {
-    CHECK(datamig::is_resumable(datamig::test::loaded_sql("pre_sync", "20260101000000", "a", datamig::BatchMode::loop)));
-    CHECK(datamig::is_resumable(datamig::test::loaded_sql("pre_sync", "20260101000000", "a", datamig::BatchMode::range)));
+    CHECK(
+        datamig::is_resumable(datamig::test::loaded_sql("pre_sync", "20260101000000", "a", datamig::BatchMode::loop)));
+    CHECK(
+        datamig::is_resumable(datamig::test::loaded_sql("pre_sync", "20260101000000", "a", datamig::BatchMode::range)));
     CHECK_FALSE(datamig::is_resumable(datamig::test::loaded_sql("pre_sync", "20260101000000", "a")));
     CHECK_FALSE(datamig::is_resumable(datamig::test::loaded_exec("pre_sync", "20260101000000", "a")));
 }
@@ -98,7 +101,8 @@ TEST_CASE("compute_status orders by phase order, unknown phases last, then versi
     const std::vector<LoadedMigration> files = {datamig::test::loaded_sql("post_sync", "20260101000000", "early_post"),
                                                 datamig::test::loaded_sql("pre_sync", "20260301000000", "late_pre"),
                                                 datamig::test::loaded_sql("pre_sync", "20260201000000", "middle_pre")};
-    HistoryRow retired_phase = datamig::test::row_of(datamig::test::loaded_sql("cleanup", "20250101000000", "old_phase"));
+    HistoryRow retired_phase =
+        datamig::test::row_of(datamig::test::loaded_sql("cleanup", "20250101000000", "old_phase"));
     const std::vector<HistoryRow> history = {
         datamig::test::adopted_row("20190101000000"), retired_phase,
         datamig::test::row_of(datamig::test::loaded_sql("post_sync", "20260102000000", "gone"))};
@@ -106,8 +110,9 @@ TEST_CASE("compute_status orders by phase order, unknown phases last, then versi
     std::vector<std::string> order;
     for (const auto& entry : status) order.push_back(std::string(entry.phase) + ":" + std::string(entry.version));
     // Unknown phases ("cleanup" no longer configured, "" adopted) keep version order among themselves.
-    CHECK(order == std::vector<std::string>{"pre_sync:20260201000000", "pre_sync:20260301000000", "post_sync:20260101000000",
-                                            "post_sync:20260102000000", ":20190101000000", "cleanup:20250101000000"});
+    CHECK(order == std::vector<std::string>{"pre_sync:20260201000000", "pre_sync:20260301000000",
+                                            "post_sync:20260101000000", "post_sync:20260102000000", ":20190101000000",
+                                            "cleanup:20250101000000"});
 }
 
 TEST_CASE("compute_status places rows without a file among files listed in order", "[status]") {
@@ -116,13 +121,15 @@ TEST_CASE("compute_status places rows without a file among files listed in order
     const std::vector<LoadedMigration> files = {loaded_sql("pre_sync", "20260101000000", "a"),
                                                 loaded_sql("pre_sync", "20260301000000", "c"),
                                                 loaded_sql("post_sync", "20260201000000", "b")};
-    const std::vector<HistoryRow> history = {row_of(files[2]), row_of(loaded_sql("post_sync", "20260401000000", "gone_post")),
-                                             row_of(loaded_sql("pre_sync", "20260215000000", "gone_pre")), row_of(files[0]),
-                                             datamig::test::adopted_row("20190101000000")};
+    const std::vector<HistoryRow> history = {row_of(files[2]),
+                                             row_of(loaded_sql("post_sync", "20260401000000", "gone_post")),
+                                             row_of(loaded_sql("pre_sync", "20260215000000", "gone_pre")),
+                                             row_of(files[0]), datamig::test::adopted_row("20190101000000")};
     const auto status = datamig::compute_status(files, history, phases);
     std::vector<std::string> order;
     for (const auto& entry : status) {
-        order.push_back(std::string(entry.phase) + ":" + std::string(entry.version) + ":" + std::string(to_string(entry.state)));
+        order.push_back(std::string(entry.phase) + ":" + std::string(entry.version) + ":" +
+                        std::string(to_string(entry.state)));
     }
     CHECK(order == std::vector<std::string>{"pre_sync:20260101000000:applied", "pre_sync:20260215000000:missing",
                                             "pre_sync:20260301000000:pending", "post_sync:20260201000000:applied",

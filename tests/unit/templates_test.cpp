@@ -35,8 +35,10 @@ TEST_CASE("load_template: an unknown template is invalid input", "[templates]") 
 
 TEST_CASE("render_template replaces every known key and leaves the rest", "[templates]") {
     const std::map<std::string, std::string> values = {{"name", "backfill_roles"}, {"phase", "pre_sync"}};
-    CHECK(datamig::render_template("-- {{name}} ({{phase}}) {{name}}", values) == "-- backfill_roles (pre_sync) backfill_roles");
-    CHECK(datamig::render_template("{{unknown}} {{ name }} {{name}}", values) == "{{unknown}} {{ name }} backfill_roles");
+    CHECK(datamig::render_template("-- {{name}} ({{phase}}) {{name}}", values) ==
+          "-- backfill_roles (pre_sync) backfill_roles");
+    CHECK(datamig::render_template("{{unknown}} {{ name }} {{name}}", values) ==
+          "{{unknown}} {{ name }} backfill_roles");
     CHECK(datamig::render_template("open {{name and {{phase", values) == "open {{name and {{phase");
     CHECK(datamig::render_template("no keys at all", values) == "no keys at all");
     CHECK(datamig::render_template("", values).empty());

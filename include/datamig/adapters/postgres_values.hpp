@@ -21,7 +21,8 @@ Parameters parameters_of(const std::vector<Value>& values);
 // A result that has arrived whole, read one row at a time.
 class PostgresRows final : public RowReader {
 public:
-    explicit PostgresRows(pqxx::result result) : result_(std::move(result)) {}
+    // libpqxx 6's result is a shared handle with no move constructor: a copy shares the rows.
+    explicit PostgresRows(const pqxx::result& result) : result_(result) {}
     bool next() override { return ++next_ <= result_.size(); }
     std::optional<std::string> text(int column) override;
     std::optional<std::int64_t> integer(int column) override;
