@@ -374,9 +374,13 @@ HistoryRow Runner::row_for(const LoadedMigration& migration, const std::string& 
 void Runner::record_failure(const LoadedMigration& migration, std::int64_t duration_ms, const Error& error,
                             bool delete_row) {
     const MigrationFile& file = migration.file;
-    const Event event{
-        file.version, file.phase,   EventKind::fail,          clock_.next(), settings_.operator_name, context_,
-        duration_ms,  std::nullopt, std::string(error.what())};
+    // Every failure names its migration: a statement's error already does (with its line), a
+    // rejected bookkeeping write does not.
+    const std::string_view what = error.what();
+    const std::string message =
+        what.substr(0, file.path.size()) == file.path ? std::string(what) : file.path + ": " + std::string(what);
+    const Event event{file.version, file.phase,  EventKind::fail, clock_.next(), settings_.operator_name,
+                      context_,     duration_ms, std::nullopt,    message};
     if (delete_row) {
         db_.record_removal(event);
     } else {
@@ -384,8 +388,8 @@ void Runner::record_failure(const LoadedMigration& migration, std::int64_t durat
     }
     // The event is on record; a stop is reported as a stop, everything else as a failure.
     throw_if_stopped();
-    if (error.code() == Exit::failed) throw MigrationFailed(error.what());
-    throw Error(error.code(), error.what());
+    if (error.code() == Exit::failed) throw MigrationFailed(message);
+    throw Error(error.code(), message);
 }
 
 }  // namespace datamig

@@ -1,5 +1,7 @@
 #include "datamig/runner.hpp"
 
+#include <functional>
+
 #include <catch2/catch.hpp>
 
 #include <csignal>
@@ -37,7 +39,11 @@ public:
         writes.push_back(std::string("event ") + std::string(datamig::to_string(event.kind)) + where());
         MemoryDatabase::append_event(event);
     }
+    // When set, called before record() writes; it may throw, as a rejected write would.
+    std::function<void(const HistoryRow& row)> reject_record;
+
     void record(const HistoryRow& row, const datamig::Event& event) override {
+        if (reject_record) reject_record(row);
         writes.push_back(std::string("save ") + std::string(datamig::to_string(row.status)) + " + event " +
                          std::string(datamig::to_string(event.kind)) + where());
         MemoryDatabase::record(row, event);
@@ -166,6 +172,21 @@ TEST_CASE("apply: a failing statement rolls everything back and records a fail e
     CHECK(event.duration_ms.has_value());
     CHECK_FALSE(event.rows_affected.has_value());
     CHECK(f.db.writes.back() == "event fail alone");  // outside the rolled-back transaction
+}
+
+TEST_CASE("apply: a rejected bookkeeping write names the migration", "[runner]") {
+    Fixture f;
+    f.db.reject_record = [](const HistoryRow&) {
+        throw datamig::SqlError("relation \"data_migrations_events\" does not exist", 0);
+    };
+    const auto migration = f.sql("-- migrate:up\nUPDATE a ROWS 1;\n");
+    datamig::Runner runner(f.db, f.settings);
+
+    const std::string message = failure_of(runner, migration);
+    CHECK(message == f.path_of(migration) + ": relation \"data_migrations_events\" does not exist");
+    CHECK(f.db.rows().empty());
+    REQUIRE_FALSE(f.db.events().empty());
+    CHECK(f.db.events().back().error == message);
 }
 
 TEST_CASE("apply: verify decides whether the work is kept", "[runner]") {
