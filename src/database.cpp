@@ -1,6 +1,5 @@
 #include "datamig/database.hpp"
 
-#include <algorithm>
 #include <array>
 #include <memory>
 
@@ -36,17 +35,6 @@ const DriverKind* driver_kind_for(std::string_view url) {
         if (kind->claims(url)) return kind;
     }
     return nullptr;
-}
-
-Database::ColumnRead Database::column_read(std::string_view column, Detail detail,
-                                           const std::set<std::string>& existing) {
-    static constexpr std::array<std::string_view, 4> planned_with{"version", "phase", "name", "status"};
-    if (existing.count(std::string(column)) == 0) return ColumnRead::null;
-    if (detail == Detail::full || std::find(planned_with.begin(), planned_with.end(), column) != planned_with.end()) {
-        return ColumnRead::value;
-    }
-    // Without a status column every row is applied (an adopted legacy table).
-    return existing.count("status") == 0 ? ColumnRead::null : ColumnRead::value_if_running;
 }
 
 std::unique_ptr<Database> connect(const std::string& url, const ConnectOptions& options) {

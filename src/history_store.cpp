@@ -1,7 +1,10 @@
 #include "datamig/history_store.hpp"
 
 #include <algorithm>
+#include <array>
+#include <set>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 
 #include "datamig/error.hpp"
@@ -35,6 +38,21 @@ private:
     Driver& driver_;
     bool committed_ = false;
 };
+
+// What a read selects for a history column, in a table that has the `existing` columns (a
+// legacy one may lack any but `version`).
+enum class ColumnRead { value, null, value_if_running };
+
+ColumnRead column_read(std::string_view column, Database::Detail detail, const std::set<std::string>& existing) {
+    static constexpr std::array<std::string_view, 4> planned_with{"version", "phase", "name", "status"};
+    if (existing.count(std::string(column)) == 0) return ColumnRead::null;
+    if (detail == Database::Detail::full ||
+        std::find(planned_with.begin(), planned_with.end(), column) != planned_with.end()) {
+        return ColumnRead::value;
+    }
+    // Without a status column every row is applied (an adopted legacy table).
+    return existing.count("status") == 0 ? ColumnRead::null : ColumnRead::value_if_running;
+}
 
 TableName split_table(Driver& driver, const std::string& table) {
     const auto dot = table.find('.');

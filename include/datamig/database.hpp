@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,11 +86,6 @@ protected:
     // read_history() without a default argument: a virtual function's defaults follow the
     // caller's static type, not the object.
     virtual std::vector<HistoryRow> read_rows(Detail detail) = 0;
-
-    // What a read_rows(detail) selects for a history column, in a table that has the
-    // `existing` columns (a legacy one may lack any but `version`).
-    enum class ColumnRead { value, null, value_if_running };
-    static ColumnRead column_read(std::string_view column, Detail detail, const std::set<std::string>& existing);
 };
 
 struct ConnectOptions {
