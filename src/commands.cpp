@@ -32,7 +32,7 @@ enum class Access { read_only, read_write };
 // --wait: a Kubernetes Job often starts before its database accepts connections.
 std::unique_ptr<Database> open_database(const Settings& settings, Access access) {
     const ConnectOptions options{settings.table, settings.statement_timeout, access == Access::read_only,
-                                 settings.lock_wait};
+                                 settings.lock_wait, settings.lock_timeout};
     const auto deadline = SteadyClock::now() + settings.wait_timeout;
     auto next_report = SteadyClock::now();
     for (;;) {

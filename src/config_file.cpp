@@ -27,12 +27,17 @@ struct KnownSetting {
 };
 
 constexpr KnownSetting known_settings[] = {
-    {"database_url", ValueKind::scalar}, {"dir", ValueKind::scalar},           {"table", ValueKind::scalar},
-    {"phases", ValueKind::string_array}, {"format", ValueKind::scalar},        {"log_format", ValueKind::scalar},
-    {"verbose", ValueKind::boolean},     {"quiet", ValueKind::boolean},        {"wait", ValueKind::boolean},
-    {"wait_timeout", ValueKind::scalar}, {"lock_wait", ValueKind::scalar},     {"statement_timeout", ValueKind::scalar},
-    {"operator", ValueKind::scalar},     {"context", ValueKind::string_array}, {"exec_timeout", ValueKind::scalar},
-    {"batch_size", ValueKind::scalar},   {"pause", ValueKind::scalar},         {"schema_dir", ValueKind::scalar},
+    {"database_url", ValueKind::scalar},    {"dir", ValueKind::scalar},
+    {"table", ValueKind::scalar},           {"phases", ValueKind::string_array},
+    {"format", ValueKind::scalar},          {"log_format", ValueKind::scalar},
+    {"verbose", ValueKind::boolean},        {"quiet", ValueKind::boolean},
+    {"wait", ValueKind::boolean},           {"wait_timeout", ValueKind::scalar},
+    {"lock_wait", ValueKind::scalar},       {"statement_timeout", ValueKind::scalar},
+    {"operator", ValueKind::scalar},        {"context", ValueKind::string_array},
+    {"exec_timeout", ValueKind::scalar},    {"batch_size", ValueKind::scalar},
+    {"pause", ValueKind::scalar},           {"schema_dir", ValueKind::scalar},
+    {"batch_time", ValueKind::scalar},      {"lock_timeout", ValueKind::scalar},
+    {"max_replica_lag", ValueKind::scalar}, {"throttle_query", ValueKind::scalar},
 };
 
 const KnownSetting* find_known_setting(std::string_view key) {

@@ -12,6 +12,8 @@ std::string Dialect::upsert(const std::string& insert, const std::string& key,
     return sql;
 }
 
+std::optional<std::string> Dialect::replica_lag_query(std::chrono::milliseconds) const { return std::nullopt; }
+
 std::string Dialect::quote(std::string_view identifier) {
     std::string quoted = "\"";
     for (const char c : identifier) {

@@ -246,4 +246,11 @@ void HistoryStore::record_removal(const Event& event) {
         {{remove_row_statement, {event.version}}, {append_event_statement, values_of(event, event_columns)}});
 }
 
+bool HistoryStore::replicas_lag_behind(std::chrono::milliseconds limit) {
+    const auto query = driver_->dialect().replica_lag_query(limit);
+    if (!query) throw UsageError("--max-replica-lag: only PostgreSQL has standbys to measure");
+    const auto answer = driver_->query_value(*query);
+    return answer && (*answer == "t" || *answer == "true" || *answer == "1");
+}
+
 }  // namespace datamig

@@ -205,24 +205,30 @@ private:
                 options.key_table = std::string(value.substr(0, dot));
                 options.key_column = std::string(value.substr(dot + 1));
             }
-        } else if (key == "batch_size") {
-            std::int64_t size = 0;
-            const auto [end, status] = std::from_chars(value.data(), value.data() + value.size(), size);
-            if (status != std::errc() || end != value.data() + value.size() || size <= 0) {
-                invalid("expected a positive whole number");
+        } else if (key == "batch_size" || key == "batch_size_max" || key == "batch_retries") {
+            const std::int64_t least = key == "batch_retries" ? 0 : 1;
+            std::int64_t number = 0;
+            const auto [end, status] = std::from_chars(value.data(), value.data() + value.size(), number);
+            if (status != std::errc() || end != value.data() + value.size() || number < least) {
+                invalid(least == 0 ? "expected a whole number" : "expected a positive whole number");
             } else {
-                options.batch_size = size;
+                (key == "batch_size"       ? options.batch_size
+                 : key == "batch_size_max" ? options.batch_size_max
+                                           : options.batch_retries) = number;
             }
-        } else if (key == "pause") {
+        } else if (key == "pause" || key == "batch_time") {
             try {
-                options.pause = parse_duration(value, "pause");
+                const auto duration = parse_duration(value, std::string(key));
+                (key == "pause" ? options.pause : options.batch_time) = duration;
+                if (key == "batch_time" && duration.count() == 0) invalid("expected a duration above 0");
             } catch (const UsageError& bad_duration) {
                 error(line, "invalid-option", bad_duration.what());
             }
         } else {
             error(line, "unknown-option",
                   "unknown option \"" + std::string(key) +
-                      "\"; known options: transaction, batch, key, batch_size, pause");
+                      "\"; known options: transaction, batch, key, batch_size, pause, batch_time, batch_size_max, "
+                      "batch_retries");
         }
     }
 
@@ -234,8 +240,11 @@ private:
             error(line, "invalid-option",
                   "key:" + options.key_table + "." + options.key_column + " only applies to batch:range");
         }
-        if (options.batch == BatchMode::none && (options.batch_size || options.pause)) {
-            error(line, "invalid-option", "batch_size and pause only apply to batch:loop or batch:range");
+        if (options.batch == BatchMode::none && (options.batch_size || options.pause || options.batch_time ||
+                                                 options.batch_size_max || options.batch_retries)) {
+            error(line, "invalid-option",
+                  "batch_size, pause, batch_time, batch_size_max and batch_retries only apply to batch:loop or "
+                  "batch:range");
         }
         if (options.batch != BatchMode::none && !options.transaction) {
             error(line, "invalid-option",

@@ -18,11 +18,15 @@ const std::vector<SettingFlag> global_setting_flags = {
     {"--statement-timeout", "statement_timeout", "per-statement time limit (PostgreSQL statement_timeout)"},
     {"--operator", "operator", "who runs this, recorded with each run (env DATAMIG_OPERATOR, USER)"},
     {"--context", "context", "K=V recorded with each run; repeatable", false, true},
+    {"--lock-timeout", "lock_timeout", "longest wait for a lock by a migration statement, e.g. 2s"},
+    {"--max-replica-lag", "max_replica_lag", "throttle batches while a standby lags more (PostgreSQL)"},
+    {"--throttle-query", "throttle_query", "throttle batches while this query returns true"},
 };
 
 const std::vector<SettingFlag> migrate_setting_flags = {
     {"--batch-size", "batch_size", "rows per batch for batch migrations (overrides batch_size:)"},
     {"--pause", "pause", "pause between batches, e.g. 200ms (overrides pause:)"},
+    {"--batch-time", "batch_time", "adapt the batch size so a batch takes about this long (overrides batch_time:)"},
     {"--exec-timeout", "exec_timeout", "kill an exec migration that runs longer than this"},
 };
 

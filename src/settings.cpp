@@ -193,6 +193,13 @@ Settings resolve_settings(const RawSettings& flags, const RawSettings& environme
         if (raw == nullptr) return std::nullopt;
         return parse_duration(single_value(*raw), sources.describe(key, *raw));
     };
+    // A limit of 0 would stop every batch (or, for PostgreSQL's lock_timeout, mean "none"):
+    // refused rather than guessed.
+    const auto positive_duration = [&](const std::string& key) -> std::optional<std::chrono::milliseconds> {
+        const auto value = duration(key);
+        if (value && value->count() == 0) reject(*sources.find(key), "must be more than 0");
+        return value;
+    };
 
     if (const auto* raw = sources.find("database_url")) {
         settings.database_url = non_empty_value(*raw, "database URL");
@@ -230,6 +237,12 @@ Settings resolve_settings(const RawSettings& flags, const RawSettings& environme
         settings.batch_size = to_positive_integer(*raw, "batch size");
     }
     settings.pause = duration("pause");
+    settings.batch_time = positive_duration("batch_time");
+    settings.lock_timeout = positive_duration("lock_timeout");
+    settings.max_replica_lag = positive_duration("max_replica_lag");
+    if (const auto* raw = sources.find("throttle_query")) {
+        settings.throttle_query = non_empty_value(*raw, "throttle query");
+    }
     if (const auto* raw = sources.find("schema_dir")) {
         settings.schema_dir = non_empty_value(*raw, "path");
     }

@@ -82,6 +82,11 @@ public:
     // two statements is not ignored. Safe to call from another thread.
     virtual void interrupt() noexcept = 0;
 
+    // --max-replica-lag (SPEC §2, throttling): whether any standby replays more than `limit`
+    // behind, or more than 16 MB of WAL behind. Throws UsageError on a database without
+    // streaming standbys to ask (SQLite).
+    virtual bool replicas_lag_behind(std::chrono::milliseconds limit) = 0;
+
 protected:
     // read_history() without a default argument: a virtual function's defaults follow the
     // caller's static type, not the object.
@@ -98,6 +103,11 @@ struct ConnectOptions {
     // --lock-wait: how long a statement waits for a database another connection holds (a busy
     // SQLite file) before Unavailable.
     std::chrono::milliseconds lock_wait{60'000};
+    // --lock-timeout: the longest a migration statement (execute(), query_value(),
+    // query_answer()) waits for a row or table lock before SqlError with
+    // Transient::lock_timeout (PostgreSQL lock_timeout; SQLite: the busy timeout of those
+    // statements). Bookkeeping writes keep lock_wait. nullopt: no limit of its own.
+    std::optional<std::chrono::milliseconds> lock_timeout;
 };
 
 // Opens the database named by `url` (sqlite:..., postgres://..., key=value). Throws

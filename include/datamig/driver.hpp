@@ -3,6 +3,7 @@
 // database kind plus the dialect of SQL text the store writes its statements in. The store
 // owns everything about the history tables (columns, adoption, select lists, decoding); a
 // driver only runs SQL. Drivers never print or log and throw the error.hpp hierarchy.
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -59,6 +60,9 @@ public:
     // INSERT ... ON CONFLICT (key) DO UPDATE SET ...: SQLite and PostgreSQL share the syntax.
     virtual std::string upsert(const std::string& insert, const std::string& key,
                                const std::vector<std::string>& updated) const;
+    // A query whose one boolean cell says whether any streaming standby replays more than
+    // `limit` (or 16 MB of WAL) behind; nullopt where the database has no standbys to ask.
+    virtual std::optional<std::string> replica_lag_query(std::chrono::milliseconds limit) const;
 
     static std::string quote(std::string_view identifier);
 };

@@ -58,15 +58,28 @@ public:
     explicit MigrationFailed(const std::string& message) : Error(Exit::failed, message) {}
 };
 
+// Why a statement failed, when the cause passes if the same work is tried again (SPEC §2,
+// retries): the adapter classifies, the runner decides whether to retry.
+enum class Transient {
+    no,                     // any other error: retrying would fail the same way
+    lock_timeout,           // waited longer than --lock-timeout (PostgreSQL 55P03, SQLite busy)
+    deadlock,               // PostgreSQL 40P01
+    serialization_failure,  // PostgreSQL 40001
+    statement_timeout,      // --statement-timeout cancelled it (PostgreSQL 57014, not a stop)
+};
+
 // The database rejected a statement. `line` is 1-based within the SQL text handed to the
 // adapter (0 when the server did not say); the runner turns it into a file line.
 class SqlError : public Error {
 public:
-    SqlError(const std::string& message, int line) : Error(Exit::failed, message), line_(line) {}
+    SqlError(const std::string& message, int line, Transient transient = Transient::no)
+        : Error(Exit::failed, message), line_(line), transient_(transient) {}
     int line() const noexcept { return line_; }
+    Transient transient() const noexcept { return transient_; }
 
 private:
     int line_;
+    Transient transient_;
 };
 
 // SIGINT/SIGTERM arrived; the current unit of work was rolled back.

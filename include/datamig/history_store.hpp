@@ -34,6 +34,7 @@ public:
     void record(const HistoryRow& row, const Event& event) override;
     void record_removal(const Event& event) override;
     void interrupt() noexcept override { driver_->interrupt(); }
+    bool replicas_lag_behind(std::chrono::milliseconds limit) override;
 
 private:
     std::vector<HistoryRow> read_rows(Detail detail) override;

@@ -37,6 +37,9 @@ struct SectionOptions {
     std::string key_column;
     std::optional<std::int64_t> batch_size;
     std::optional<std::chrono::milliseconds> pause;
+    std::optional<std::chrono::milliseconds> batch_time;  // adaptive size (SPEC §2)
+    std::optional<std::int64_t> batch_size_max;           // default 100 x batch_size
+    std::optional<std::int64_t> batch_retries;            // default 3
 };
 
 struct Section {

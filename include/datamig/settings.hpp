@@ -34,6 +34,11 @@ struct Settings {
     std::optional<std::chrono::milliseconds> exec_timeout;
     std::optional<std::int64_t> batch_size;
     std::optional<std::chrono::milliseconds> pause;
+    std::optional<std::chrono::milliseconds> batch_time;  // --batch-time: adaptive batch size
+    // Batches under live traffic (SPEC §2).
+    std::optional<std::chrono::milliseconds> lock_timeout;
+    std::optional<std::chrono::milliseconds> max_replica_lag;
+    std::optional<std::string> throttle_query;
     std::optional<std::filesystem::path> schema_dir;
 };
 

@@ -125,4 +125,6 @@ void MemoryDatabase::record_removal(const Event& event) {
 
 void MemoryDatabase::interrupt() noexcept {}
 
+bool MemoryDatabase::replicas_lag_behind(std::chrono::milliseconds) { return lagging && lagging(); }
+
 }  // namespace datamig::test

@@ -53,6 +53,8 @@ public:
     std::function<QueryAnswer(const std::string& query)> typed_answer;
     // What lock_holder() reports.
     std::string holder = "memory session";
+    // What replicas_lag_behind() answers, asked once per call (unset: never behind).
+    std::function<bool()> lagging;
 
     void ensure_history() override;
     bool try_lock() override;
@@ -69,6 +71,7 @@ public:
     void record(const HistoryRow& row, const Event& event) override;
     void record_removal(const Event& event) override;
     void interrupt() noexcept override;
+    bool replicas_lag_behind(std::chrono::milliseconds limit) override;
 
 protected:
     std::vector<HistoryRow> read_rows(Detail detail) override;

@@ -115,7 +115,8 @@ TEST_CASE("config: unknown settings list the known ones", "[config_file]") {
     CHECK(config_error("\n\ndatabase-uri = 'x'") ==
           "datamig.toml:3: unknown setting 'database-uri' (known: database_url, dir, table, phases, "
           "format, log_format, verbose, quiet, wait, wait_timeout, lock_wait, statement_timeout, "
-          "operator, context, exec_timeout, batch_size, pause, schema_dir)");
+          "operator, context, exec_timeout, batch_size, pause, schema_dir, batch_time, lock_timeout, "
+          "max_replica_lag, throttle_query)");
 }
 
 TEST_CASE("config: a key set twice is refused, whichever spelling, naming the later line", "[config_file]") {
