@@ -15,36 +15,60 @@ BatchSettings batch_settings(const SectionOptions& options, const Settings& sett
     batch.mode = options.batch;
     batch.size = settings.batch_size.value_or(options.batch_size.value_or(batch.size));
     batch.pause = settings.pause.value_or(options.pause.value_or(batch.pause));
+    batch.batch_time = settings.batch_time ? settings.batch_time : options.batch_time;
+    batch.size_max = options.batch_size_max.value_or(100 * batch.size);
+    batch.retries = options.batch_retries.value_or(batch.retries);
     return batch;
 }
 
-std::string batch_sql(const std::string& sql, std::int64_t size, const std::optional<KeyRange>& range) {
+std::string key_literal(const std::string& key, bool integer) {
+    if (integer) return key;
+    std::string literal = "'";
+    for (const char c : key) {
+        literal += c;
+        if (c == '\'') literal += '\'';
+    }
+    return literal + "'";
+}
+
+std::string batch_sql(const std::string& sql, std::int64_t size, const std::optional<BatchKeys>& keys) {
     std::string text = substitute_placeholder(sql, "batch_size", std::to_string(size));
-    if (range) {
-        text = substitute_placeholder(text, "batch_start", std::to_string(range->start));
-        text = substitute_placeholder(text, "batch_end", std::to_string(range->end));
+    if (keys) {
+        text = substitute_placeholder(text, "batch_start", keys->start);
+        text = substitute_placeholder(text, "batch_last", keys->last);
+        if (keys->end) text = substitute_placeholder(text, "batch_end", *keys->end);
     }
     return text;
 }
 
-std::string first_key_query(const SectionOptions& options, const std::optional<std::int64_t>& from) {
-    // The key names passed the parser's identifier check, so they are safe to splice; they stay
-    // unquoted to resolve exactly as in the section's own SQL.
+bool uses_batch_end(const std::string& sql) { return substitute_placeholder(sql, "batch_end", "0") != sql; }
+
+std::string last_key_query(const SectionOptions& options) {
+    return fmt::format("SELECT {0} FROM {1} WHERE {0} IS NOT NULL ORDER BY {0} DESC LIMIT 1", options.key_column,
+                       options.key_table);
+}
+
+std::string first_key_query(const SectionOptions& options, const std::optional<std::string>& from) {
     std::string query = fmt::format("SELECT min({0}) FROM {1}", options.key_column, options.key_table);
     if (from) query += fmt::format(" WHERE {} >= {}", options.key_column, *from);
     return query;
 }
 
-std::string last_key_query(const SectionOptions& options) {
-    return fmt::format("SELECT max({}) FROM {}", options.key_column, options.key_table);
+std::string keyset_query(const SectionOptions& options, const std::optional<std::string>& after,
+                         const std::string& last, std::int64_t offset) {
+    const std::string& key = options.key_column;
+    std::string query = fmt::format("SELECT {0} FROM {1} WHERE {0} <= {2}", key, options.key_table, last);
+    if (after) query += fmt::format(" AND {} > {}", key, *after);
+    query += fmt::format(" ORDER BY {} LIMIT 1", key);
+    if (offset > 0) query += fmt::format(" OFFSET {}", offset);
+    return query;
 }
 
 std::int64_t parse_key(const std::string& text, const std::string& what) {
     std::int64_t key = 0;
     const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), key);
     if (status != std::errc() || end != text.data() + text.size()) {
-        throw MigrationFailed(
-            fmt::format("{} is '{}', not a whole number: batch:range needs an integer key", what, text));
+        throw MigrationFailed(fmt::format("{} is '{}', not a whole number", what, text));
     }
     return key;
 }
@@ -58,6 +82,9 @@ std::string describe(const BatchProgress& progress) {
                                    progress.batches == 1 ? "" : "es", progress.rows);
     const double seconds = static_cast<double>(progress.elapsed.count()) / 1000.0;
     if (seconds > 0) text += fmt::format(", {:.0f} rows/s", static_cast<double>(progress.rows) / seconds);
+    if (progress.size > 0) text += fmt::format(", size {}", progress.size);
+    if (progress.retries > 0) text += fmt::format(", {} retr{}", progress.retries, progress.retries == 1 ? "y" : "ies");
+    if (progress.throttled.count() > 0) text += ", throttled " + format_duration(progress.throttled);
     if (progress.done) {
         text += fmt::format(", {:.0f}%", *progress.done * 100.0);
         // An estimate needs some progress to extrapolate from; at 100% there is nothing left.

@@ -60,7 +60,9 @@ std::vector<LoadedMigration> load_runnable(std::vector<MigrationFile> files) {
     return loaded;
 }
 
-Outcome planned(const MigrationFile& file) { return {file.version, file.phase, file.name, 0, std::nullopt}; }
+Outcome planned(const MigrationFile& file) {
+    return {file.version, file.phase, file.name, 0, std::nullopt, std::nullopt};
+}
 
 void refuse_github_format(const Settings& settings) {
     if (settings.format == OutputFormat::github) throw UsageError("--format github is for check only");
@@ -134,14 +136,18 @@ Exit run_migrate(const Invocation& invocation) {
     Session session(settings, access_for(options.dry_run));
     Database& db = session.db();
 
-    // 3. Read what planning needs of the history.
+    // 3. Ask the replicas once: --max-replica-lag on a database without standbys to measure
+    //    (SQLite) is refused before anything changes, not at the first batch.
+    if (settings.max_replica_lag) db.replicas_lag_behind(*settings.max_replica_lag);
+
+    // 4. Read what planning needs of the history.
     const std::vector<HistoryRow> history = db.read_history(Database::Detail::plan);
 
-    // 4. Plan and load everything before the first migration runs, so that a refusal (collision,
+    // 5. Plan and load everything before the first migration runs, so that a refusal (collision,
     //    interrupted row, invalid file) leaves nothing half-done.
     const auto plan = load_runnable(plan_migrate(catalog, history, settings.phases, request));
 
-    // 5. A dry run ends with the plan.
+    // 6. A dry run ends with the plan.
     if (options.dry_run) {
         std::vector<Outcome> outcomes;
         for (const auto& migration : plan) outcomes.push_back(planned(migration.file));
@@ -149,7 +155,7 @@ Exit run_migrate(const Invocation& invocation) {
         return Exit::ok;
     }
 
-    // 6. Apply in order; the first failure stops the run (later migrations may depend on it).
+    // 7. Apply in order; the first failure stops the run (later migrations may depend on it).
     //    A batch migration with a `running` row resumes from its checkpoint.
     Runner runner(db, settings, progress_listener(settings));
     const Step apply = [&](const LoadedMigration& migration) {

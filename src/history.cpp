@@ -16,6 +16,9 @@ std::string_view to_string(EventKind kind) {
         case EventKind::rollback: return "rollback";
         case EventKind::fail: return "fail";
         case EventKind::resolve: return "resolve";
+        case EventKind::retry: return "retry";
+        case EventKind::pause: return "pause";
+        case EventKind::resume: return "resume";
     }
     return "unknown";
 }

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "datamig/duration.hpp"
+
 namespace datamig {
 namespace {
 
@@ -164,11 +166,17 @@ void print_outcomes(std::ostream& out, const std::vector<Outcome>& outcomes, Dir
     if (format == OutputFormat::json) {
         ordered_json list = ordered_json::array();
         for (const auto& outcome : outcomes) {
-            list.push_back({{"version", outcome.version},
-                            {"phase", outcome.phase},
-                            {"name", outcome.name},
-                            {"duration_ms", outcome.duration_ms},
-                            {"rows_affected", optional_json(outcome.rows_affected)}});
+            ordered_json entry = {{"version", outcome.version},
+                                  {"phase", outcome.phase},
+                                  {"name", outcome.name},
+                                  {"duration_ms", outcome.duration_ms},
+                                  {"rows_affected", optional_json(outcome.rows_affected)}};
+            if (outcome.batches) {
+                entry["batches"] = outcome.batches->batches;
+                entry["retries"] = outcome.batches->retries;
+                entry["throttled_ms"] = outcome.batches->throttled.count();
+            }
+            list.push_back(std::move(entry));
         }
         print_json(out, {{direction == Direction::up ? "applied" : "rolled_back", list}, {"dry_run", dry_run}});
         return;
@@ -189,6 +197,11 @@ void print_outcomes(std::ostream& out, const std::vector<Outcome>& outcomes, Dir
         std::string line = fmt::format("{}  {:<{}}", verb, labels[i], width);
         if (!dry_run) line += fmt::format("  {:>6}ms", outcomes[i].duration_ms);
         if (outcomes[i].rows_affected) line += fmt::format("  {} rows", *outcomes[i].rows_affected);
+        if (const auto& batches = outcomes[i].batches) {
+            line += fmt::format(" in {} batch{}", batches->batches, batches->batches == 1 ? "" : "es");
+            if (batches->retries > 0) line += fmt::format(", {} retried", batches->retries);
+            if (batches->throttled.count() > 0) line += ", throttled " + format_duration(batches->throttled);
+        }
         // Padding is for the columns between entries, not for the end of the line.
         out << line.substr(0, line.find_last_not_of(' ') + 1) << '\n';
     }

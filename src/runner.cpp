@@ -1,8 +1,5 @@
 #include "datamig/runner.hpp"
 
-#include <algorithm>
-#include <limits>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -21,8 +18,6 @@ using SteadyClock = std::chrono::steady_clock;
 std::int64_t elapsed_ms(SteadyClock::time_point since) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - since).count();
 }
-
-std::string label(const MigrationFile& file) { return fmt::format("{}/{}_{}", file.phase, file.version, file.name); }
 
 }  // namespace
 
@@ -67,17 +62,17 @@ Outcome Runner::apply(const LoadedMigration& migration, const std::optional<Hist
     throw_if_stopped();
     Outcome outcome;
     if (migration.file.kind == Kind::exec) {
-        spdlog::info("applying {}", label(migration.file));
+        spdlog::info("applying {}", migration.file.label());
         outcome = run_outside_transaction(migration, true);
     } else if (migration.script->up.options.batch != BatchMode::none) {
         outcome = run_batched(migration, interrupted);
     } else {
-        spdlog::info("applying {}", label(migration.file));
+        spdlog::info("applying {}", migration.file.label());
         const Section& up = migration.script->up;
         outcome =
             up.options.transaction ? run_transactional(migration, up, true) : run_outside_transaction(migration, true);
     }
-    spdlog::debug("applied {} in {}ms{}", label(migration.file), outcome.duration_ms,
+    spdlog::debug("applied {} in {}ms{}", migration.file.label(), outcome.duration_ms,
                   outcome.rows_affected ? fmt::format(", {} rows", *outcome.rows_affected) : "");
     return outcome;
 }
@@ -85,7 +80,7 @@ Outcome Runner::apply(const LoadedMigration& migration, const std::optional<Hist
 Outcome Runner::roll_back(const LoadedMigration& migration) {
     throw_if_stopped();
     require_reversible(migration);
-    spdlog::info("rolling back {}", label(migration.file));
+    spdlog::info("rolling back {}", migration.file.label());
     const bool in_transaction = migration.file.kind == Kind::sql && migration.script->down->options.transaction;
     return in_transaction ? run_transactional(migration, *migration.script->down, false)
                           : run_outside_transaction(migration, false);
@@ -128,8 +123,8 @@ Outcome Runner::run_transactional(const LoadedMigration& migration, const Sectio
         if (up) verify(migration);
         // A signal seen before commit wins: the work is rolled back, never half-recorded.
         throw_if_stopped();
-        const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start),
-                              rows};
+        const Outcome outcome{
+            migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start), rows, std::nullopt};
         finish(migration, outcome, up, started_at, std::nullopt);
         transaction.commit();
         return outcome;
@@ -166,11 +161,12 @@ Outcome Runner::run_outside_transaction(const LoadedMigration& migration, bool u
             spdlog::warn(
                 "{} was stopped midway and its effect is unknown: it stays `running`; check what it did, "
                 "then run `datamig resolve {} --applied` or `--pending`",
-                label(migration.file), migration.file.version);
+                migration.file.label(), migration.file.version);
         }
         record_failure(migration, elapsed_ms(start), error, up && known);
     }
-    const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start), rows};
+    const Outcome outcome{
+        migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start), rows, std::nullopt};
     // A program that got the stop and still finished its work is recorded as it did, and listed;
     // the next apply() sees the stop, and main() exits 130/143 all the same.
     finish(migration, outcome, up, started_at, std::nullopt);
@@ -178,7 +174,6 @@ Outcome Runner::run_outside_transaction(const LoadedMigration& migration, bool u
 }
 
 Outcome Runner::run_batched(const LoadedMigration& migration, const std::optional<HistoryRow>& interrupted) {
-    const BatchSettings batch = batch_settings(migration.script->up.options, settings_);
     const auto start = SteadyClock::now();
     // Each batch commits on its own, so the row says `running` until the last one has run,
     // and carries the checkpoint and the rows so far: a stopped run resumes (SPEC §2).
@@ -187,121 +182,45 @@ Outcome Runner::run_batched(const LoadedMigration& migration, const std::optiona
     if (interrupted) {
         row.rows_affected = interrupted->rows_affected;
         row.batch_cursor = interrupted->batch_cursor;
-        spdlog::info("resuming {}{}", label(migration.file),
+        spdlog::info("resuming {}{}", migration.file.label(),
                      row.batch_cursor ? " from key " + *row.batch_cursor : std::string());
     } else {
-        spdlog::info("applying {}", label(migration.file));
+        spdlog::info("applying {}", migration.file.label());
     }
     row.rows_affected = row.rows_affected.value_or(0);
     db_.save_row(row);
 
-    BatchProgress progress;
-    progress.label = label(migration.file);
+    const auto retry_event = [&](const std::string& error, std::chrono::milliseconds took) {
+        return Event{migration.file.version,
+                     migration.file.phase,
+                     EventKind::retry,
+                     clock_.next(),
+                     settings_.operator_name,
+                     context_,
+                     took.count(),
+                     std::nullopt,
+                     error};
+    };
+    BatchRun run(db_, settings_, migration, progress_, retry_event);
+    BatchStats stats;
     try {
-        if (batch.mode == BatchMode::loop) {
-            run_loop(migration, batch, row, progress);
-        } else {
-            run_ranges(migration, batch, row, progress);
-        }
+        stats = run.run(row);
         verify(migration);
     } catch (const Error& error) {
-        report_end(progress, start, false);
         // Finished batches stay committed with their checkpoint, and the row stays `running`:
         // the next migrate resumes after the last of them instead of starting over. Before the
-        // first, there is nothing to resume and nothing is left behind but the `fail` event; a
-        // lost connection may hide a commit that happened, so it keeps the row.
-        const bool nothing_done = !any_batch_committed(row) && error.code() != Exit::unavailable;
+        // first, there is nothing to resume and nothing is left behind but the `fail` event;
+        // a lost connection may hide a commit that happened, so it keeps the row, and so does
+        // a batch that failed transiently until its retries ran out (SPEC §2: it resumes).
+        const bool nothing_done =
+            !any_batch_committed(row) && error.code() != Exit::unavailable && !run.gave_up_retrying();
         record_failure(migration, elapsed_ms(start), error, nothing_done);
     }
-    report_end(progress, start, true);
 
-    const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start),
-                          row.rows_affected};
+    const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name,
+                          elapsed_ms(start),      row.rows_affected,    stats};
     finish(migration, outcome, true, row.started_at, row.batch_cursor);
     return outcome;
-}
-
-void Runner::run_loop(const LoadedMigration& migration, const BatchSettings& batch, HistoryRow& row,
-                      BatchProgress& progress) {
-    const auto start = SteadyClock::now();
-    const std::string sql = batch_sql(migration.script->up.sql, batch.size, std::nullopt);
-    for (;;) {
-        const std::int64_t rows = run_batch(migration, sql, row, std::nullopt);
-        if (rows == 0) return;  // the run that finds nothing left is no batch of work
-        progress.batches += 1;
-        progress.rows += rows;
-        progress.elapsed = std::chrono::milliseconds(elapsed_ms(start));
-        if (progress_) progress_(progress);
-        sleep_unless_stopped(batch.pause);
-    }
-}
-
-void Runner::run_ranges(const LoadedMigration& migration, const BatchSettings& batch, HistoryRow& row,
-                        BatchProgress& progress) {
-    const auto start = SteadyClock::now();
-    const SectionOptions& options = migration.script->up.options;
-    const auto last = query_key(migration, last_key_query(options));
-    std::optional<std::int64_t> from;
-    if (row.batch_cursor) {
-        from = parse_key(*row.batch_cursor, fmt::format("{}: the checkpoint (batch_cursor)", migration.file.path));
-    }
-    if (last && *last > std::numeric_limits<std::int64_t>::max() - batch.size) {
-        throw MigrationFailed(fmt::format(
-            "{}:{}: key {}.{} reaches {}, too close to the 64-bit limit for batch_size {}", migration.file.path,
-            migration.script->up.marker_line, options.key_table, options.key_column, *last, batch.size));
-    }
-    std::optional<std::int64_t> first;
-    while (last) {
-        const auto next = query_key(migration, first_key_query(options, from));
-        if (!next || *next > *last) return;
-        if (!first) first = *next;
-        const KeyRange range{*next, *next + batch.size};
-        progress.rows += run_batch(migration, batch_sql(migration.script->up.sql, batch.size, range), row,
-                                   std::to_string(range.end));
-        progress.batches += 1;
-        progress.elapsed = std::chrono::milliseconds(elapsed_ms(start));
-        progress.done =
-            std::min(1.0, static_cast<double>(range.end - *first) / static_cast<double>(*last - *first + 1));
-        if (progress_) progress_(progress);
-        if (range.end > *last) return;
-        from = range.end;
-        sleep_unless_stopped(batch.pause);
-    }
-}
-
-void Runner::report_end(BatchProgress& progress, SteadyClock::time_point start, bool completed) {
-    progress.elapsed = std::chrono::milliseconds(elapsed_ms(start));
-    progress.end = completed ? BatchEnd::completed : BatchEnd::stopped;
-    if (progress_) progress_(progress);
-}
-
-std::int64_t Runner::run_batch(const LoadedMigration& migration, const std::string& sql, HistoryRow& row,
-                               const std::optional<std::string>& cursor) {
-    Transaction transaction(db_);
-    const std::int64_t rows = run_section(migration, migration.script->up, sql);
-    HistoryRow checkpoint = row;
-    checkpoint.rows_affected = row.rows_affected.value_or(0) + rows;
-    checkpoint.batch_cursor = cursor;
-    db_.save_row(checkpoint);
-    // As for a single transaction: a signal seen before commit rolls this batch back.
-    throw_if_stopped();
-    transaction.commit();
-    row = checkpoint;
-    return rows;
-}
-
-std::optional<std::int64_t> Runner::query_key(const LoadedMigration& migration, const std::string& query) {
-    const Section& up = migration.script->up;
-    const std::string key = up.options.key_table + "." + up.options.key_column;
-    const std::string where = fmt::format("{}:{}", migration.file.path, up.marker_line);
-    std::optional<std::string> value;
-    try {
-        value = db_.query_value(query);
-    } catch (const SqlError& error) {
-        throw MigrationFailed(fmt::format("{}: reading key {}: {}", where, key, error.what()));
-    }
-    if (!value) return std::nullopt;
-    return parse_key(*value, fmt::format("{}: key {}", where, key));
 }
 
 void Runner::finish(const LoadedMigration& migration, const Outcome& outcome, bool up, const std::string& started_at,
@@ -322,12 +241,16 @@ void Runner::finish(const LoadedMigration& migration, const Outcome& outcome, bo
     db_.record(row, event);
 }
 
+MigrationFailed statement_failure(const LoadedMigration& migration, const Section& section, const SqlError& error) {
+    const int line = error.line() > 0 ? section.first_line() + error.line() - 1 : section.marker_line;
+    return MigrationFailed(fmt::format("{}:{}: {}", migration.file.path, line, error.what()));
+}
+
 std::int64_t Runner::run_section(const LoadedMigration& migration, const Section& section, std::string_view sql) {
     try {
         return db_.execute(sql);
     } catch (const SqlError& error) {
-        const int line = error.line() > 0 ? section.first_line() + error.line() - 1 : section.marker_line;
-        throw MigrationFailed(fmt::format("{}:{}: {}", migration.file.path, line, error.what()));
+        throw statement_failure(migration, section, error);
     }
 }
 

@@ -26,6 +26,8 @@ std::string wrong_shape(const QueryAnswer& answer) {
 
 }  // namespace
 
+bool first_cell_true(const QueryAnswer& answer) { return answer.value && is_truthy(*answer.value); }
+
 std::optional<std::string> verify_failure(const QueryAnswer& answer) {
     if (const std::string wrong = wrong_shape(answer); !wrong.empty()) {
         return "the query returned " + wrong + "; verify must return one boolean or integer cell";

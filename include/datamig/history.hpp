@@ -27,7 +27,7 @@ struct HistoryRow {
     bool adopted() const { return !phase.has_value(); }
 };
 
-enum class EventKind { apply, rollback, fail, resolve };
+enum class EventKind { apply, rollback, fail, resolve, retry, pause, resume };
 std::string_view to_string(EventKind kind);
 
 struct Event {

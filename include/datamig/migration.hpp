@@ -26,6 +26,9 @@ struct MigrationFile {
     // status and check hold.
     std::string path;
     Kind kind = Kind::sql;
+
+    // "pre_sync/20260101000000_backfill": how log lines name it.
+    std::string label() const { return phase + "/" + version + "_" + name; }
 };
 
 enum class BatchMode { none, loop, range };

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "datamig/batch.hpp"
+#include "datamig/batch_run.hpp"
 #include "datamig/catalog.hpp"
 #include "datamig/clock.hpp"
 #include "datamig/database.hpp"
@@ -48,7 +49,11 @@ struct Outcome {
     std::string name;
     std::int64_t duration_ms = 0;
     std::optional<std::int64_t> rows_affected;
+    std::optional<BatchStats> batches;  // batched migrations
 };
+
+// A rejected statement of `section` as a failure naming the file and line.
+MigrationFailed statement_failure(const LoadedMigration& migration, const Section& section, const SqlError& error);
 
 class Runner {
 public:
@@ -73,17 +78,6 @@ private:
     Outcome run_transactional(const LoadedMigration& migration, const Section& section, bool up);
     Outcome run_outside_transaction(const LoadedMigration& migration, bool up);
     Outcome run_batched(const LoadedMigration& migration, const std::optional<HistoryRow>& interrupted);
-    void run_loop(const LoadedMigration& migration, const BatchSettings& batch, HistoryRow& row,
-                  BatchProgress& progress);
-    void run_ranges(const LoadedMigration& migration, const BatchSettings& batch, HistoryRow& row,
-                    BatchProgress& progress);
-    // One batch and its checkpoint in one transaction: `row` gains its rows and `cursor` (range
-    // mode; nullopt for loop mode) once they are committed. Returns the batch's rows.
-    // Tells the listener the run has ended, so a live line is closed before any error follows.
-    void report_end(BatchProgress& progress, std::chrono::steady_clock::time_point start, bool completed);
-    std::int64_t run_batch(const LoadedMigration& migration, const std::string& sql, HistoryRow& row,
-                           const std::optional<std::string>& cursor);
-    std::optional<std::int64_t> query_key(const LoadedMigration& migration, const std::string& query);
     // Records the outcome in one write: the history row (up) or its removal (down), plus the event.
     void finish(const LoadedMigration& migration, const Outcome& outcome, bool up, const std::string& started_at,
                 const std::optional<std::string>& batch_cursor);

@@ -12,4 +12,7 @@ namespace datamig {
 // 2 rows; verify must return one boolean or integer cell", "the query returned 'f'").
 std::optional<std::string> verify_failure(const QueryAnswer& answer);
 
+// Whether the first cell is true or a non-zero number (--throttle-query: "unhealthy while true").
+bool first_cell_true(const QueryAnswer& answer);
+
 }  // namespace datamig

@@ -33,6 +33,24 @@ std::string PostgresDialect::write(ColumnType type, Blank blank, int index) cons
     return value;
 }
 
+// replay_lag keeps growing while a standby's replay is stuck (the walsender interpolates from
+// the WAL it sent since), so a paused or blocked replay counts, not only a slow one. The WAL
+// distance catches a standby that lags behind a burst of writes before its lag is measured.
+std::optional<std::string> PostgresDialect::replica_lag_query(std::chrono::milliseconds limit) const {
+    return "SELECT COALESCE(bool_or(replay_lag > interval '" + std::to_string(limit.count()) +
+           " milliseconds' OR pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), replay_lsn) > " +
+           std::to_string(16 * 1024 * 1024) + "), false) FROM pg_catalog.pg_stat_replication";
+}
+
+std::string session_settings(std::optional<std::chrono::milliseconds> statement_timeout, int server_version) {
+    std::string setup = "SET application_name = 'datamig'; SET TimeZone = 'UTC'";
+    if (statement_timeout) setup += "; SET statement_timeout = " + std::to_string(statement_timeout->count());
+    // A killed runner's backend would otherwise run its statement to the end while still
+    // holding the runner lock; since PostgreSQL 14 it can notice the client is gone.
+    if (server_version >= 140000) setup += "; SET client_connection_check_interval = '1s'";
+    return setup;
+}
+
 std::int64_t advisory_lock_key(const std::string& table) {
     const auto digest = sha256_hex("datamig:" + table);
     return static_cast<std::int64_t>(std::stoull(digest.substr(0, 16), nullptr, 16));

@@ -2,6 +2,7 @@
 #include "datamig/adapters/postgres_driver.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -46,7 +47,7 @@ constexpr const char* transaction_aborted = "25P02";
 class PostgresDriver final : public Driver {
 public:
     PostgresDriver(const std::string& conninfo, const ConnectOptions& options)
-        : conninfo_(conninfo), lock_key_(advisory_lock_key(options.table)) {
+        : conninfo_(conninfo), lock_key_(advisory_lock_key(options.table)), lock_timeout_(options.lock_timeout) {
         try {
             connection_ = std::make_unique<pqxx::connection>(conninfo);
         } catch (const std::exception& e) {
@@ -62,15 +63,9 @@ public:
 #pragma GCC diagnostic pop
         quiet_ = std::make_unique<pqxx::quiet_errorhandler>(*connection_);
 
-        std::string setup = "SET application_name = 'datamig'; SET TimeZone = 'UTC'";
-        if (options.statement_timeout) {
-            setup += "; SET statement_timeout = " + std::to_string(options.statement_timeout->count());
-        }
-        // A killed runner's backend would otherwise run its statement to the end while still
-        // holding the runner lock; since PostgreSQL 14 it can notice the client is gone.
-        if (connection_->server_version() >= 140000) setup += "; SET client_connection_check_interval = '1s'";
         // One message, so one round trip for all of them; the last one's result is the schema
         // the history tables live in unless --table names one (resolve_schema).
+        const auto setup = session_settings(options.statement_timeout, connection_->server_version());
         const auto schema =
             guarded(0, [&] { return run_simple(setup + "; SELECT pg_catalog.current_schema()"); })[0][0];
         if (!schema.is_null()) current_schema_ = schema.c_str();
@@ -212,7 +207,7 @@ public:
                 // Checked while the call is marked in flight: either this sees the stop, or
                 // interrupt() sees the call and cancels it.
                 if (interrupted_) throw SqlError("canceled: datamig is stopping", statement.first_line);
-                const auto result = run_simple(statement.text);
+                const auto result = run_user(statement.text);
                 return only_reads(statement.text) ? 0 : static_cast<std::int64_t>(result.affected_rows());
             });
         }
@@ -220,13 +215,13 @@ public:
     }
 
     std::optional<std::string> query_value(std::string_view sql) override {
-        const auto result = guarded(1, [&] { return run_simple(std::string(sql)); });
+        const auto result = guarded(1, [&] { return run_user(std::string(sql)); });
         if (result.empty() || result.columns() == 0 || result[0][0].is_null()) return std::nullopt;
         return std::string(result[0][0].c_str());
     }
 
     QueryAnswer query_answer(std::string_view sql) override {
-        const auto result = guarded(1, [&] { return run_simple(std::string(sql)); });
+        const auto result = guarded(1, [&] { return run_user(std::string(sql)); });
         QueryAnswer answer;
         answer.rows = static_cast<std::int64_t>(result.size());
         answer.columns = static_cast<std::int64_t>(result.columns());
@@ -284,6 +279,21 @@ private:
         });
     }
 
+    // The user's SQL, waiting for locks at most --lock-timeout. The limit comes with the first
+    // of it, not at connect, so a session that only keeps books (pause, resume, resolve) waits as
+    // long as a runner's batch holds its row. The runner's own writes after it are limited too,
+    // at no risk: only those single-row updates ever hold their rows, for milliseconds. In a
+    // transaction SET LOCAL rides in the statement's message; outside one a statement must be
+    // alone in its message (CREATE INDEX CONCURRENTLY, VACUUM), so the session is set, once.
+    pqxx::result run_user(const std::string& sql) {
+        if (!lock_timeout_ || lock_timeout_set_) return run_simple(sql);
+        const std::string limit = "lock_timeout = " + std::to_string(lock_timeout_->count());
+        if (transaction_ != Transaction::none) return run_simple("SET LOCAL " + limit + "; " + sql);
+        run_simple("SET " + limit);
+        lock_timeout_set_ = true;
+        return run_simple(sql);
+    }
+
     void begin_on_its_own(pqxx::nontransaction& session) {
         if (transaction_ != Transaction::requested) return;
         session.exec("BEGIN");
@@ -318,9 +328,12 @@ private:
         try {
             return fn();
         } catch (const pqxx::sql_error& e) {
-            const int offset = error_line_within_statement(e.what());
-            const int line = first_line == 0 ? 0 : first_line + (offset > 0 ? offset - 1 : 0);
-            throw SqlError(scrub(server_message(e.what())), line);
+            throw rejected(e.what(), first_line, e.sqlstate());
+        } catch (const pqxx::transaction_rollback& e) {
+            // libpqxx 6 throws SQLSTATE class 40 as exceptions of their own, without the code.
+            const bool deadlock = dynamic_cast<const pqxx::deadlock_detected*>(&e) != nullptr;
+            const bool serialization = dynamic_cast<const pqxx::serialization_failure*>(&e) != nullptr;
+            throw rejected(e.what(), first_line, deadlock ? "40P01" : serialization ? "40001" : "40000");
         } catch (const pqxx::in_doubt_error& e) {
             throw Unavailable("lost the connection to PostgreSQL while committing; the outcome is unknown: " +
                               scrub(single_line(e.what())));
@@ -329,6 +342,12 @@ private:
         } catch (const pqxx::failure& e) {
             throw Unavailable("PostgreSQL: " + scrub(single_line(e.what())));
         }
+    }
+
+    // The server rejected a statement starting at `first_line` of the caller's SQL (0: not the caller's).
+    SqlError rejected(const char* what, int first_line, const std::string& sqlstate) const {
+        return SqlError(scrub(server_message(what)), error_line(what, first_line),
+                        transient_of(sqlstate, interrupted_));
     }
 
     // History rows, events and the lock after a stop: a cancel sent just as a statement
@@ -350,6 +369,8 @@ private:
     std::string conninfo_;  // kept to redact it from messages
     std::int64_t lock_key_;
     std::optional<std::string> current_schema_;  // at connect
+    std::optional<std::chrono::milliseconds> lock_timeout_;
+    bool lock_timeout_set_ = false;  // on the session (see run_user)
     std::atomic<bool> interrupted_{false};
     std::atomic<bool> in_flight_{false};  // a call to the server is under way
     bool lock_held_ = false;

@@ -45,9 +45,23 @@ int error_line_within_statement(std::string_view text) {
     return line;
 }
 
+int error_line(std::string_view text, int first_line) {
+    const int offset = error_line_within_statement(text);
+    return first_line == 0 ? 0 : first_line + (offset > 0 ? offset - 1 : 0);
+}
+
 bool only_reads(std::string_view statement) {
     static const std::set<std::string> reading_keywords{"SELECT",  "VALUES", "TABLE", "SHOW",
                                                         "EXPLAIN", "FETCH",  "MOVE"};
     return reading_keywords.count(leading_keyword(statement)) > 0;
 }
+
+Transient transient_of(std::string_view sqlstate, bool stopping) {
+    if (sqlstate == "55P03") return Transient::lock_timeout;  // lock_not_available
+    if (sqlstate == "40P01") return Transient::deadlock;      // deadlock_detected
+    if (sqlstate == "40001") return Transient::serialization_failure;
+    if (sqlstate == "57014" && !stopping) return Transient::statement_timeout;  // query_canceled
+    return Transient::no;
+}
+
 }  // namespace datamig

@@ -8,19 +8,17 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 #include <variant>
 
 #include "datamig/adapters/lock_file.hpp"
+#include "datamig/adapters/sqlite_busy.hpp"
 #include "datamig/adapters/sqlite_dialect.hpp"
-#include "datamig/duration.hpp"
 #include "datamig/error.hpp"
 #include "datamig/sql_text.hpp"
 
@@ -101,8 +99,7 @@ private:
 class SqliteDriver final : public Driver {
 public:
     SqliteDriver(const std::string& path, const ConnectOptions& options)
-        : path_(path),
-          lock_wait_(options.lock_wait),
+        : busy_(path, options.lock_wait, options.lock_timeout, interrupted_),
           in_memory_(path == in_memory_path || (options.read_only && !std::filesystem::exists(path))),
           connection_(open_connection(in_memory_ ? std::string(in_memory_path) : path, options.read_only)),
           lock_(in_memory_ ? std::string() : path + ".lock") {
@@ -141,6 +138,7 @@ public:
     }
 
     std::int64_t execute(std::string_view script) override {
+        const BusyWait::UsersStatement waits(busy_);
         std::int64_t affected = 0;
         ScriptPosition at;
         while (auto statement = next_statement(script, at)) {
@@ -171,6 +169,7 @@ public:
     }
 
     std::optional<std::string> query_value(std::string_view sql) override {
+        const BusyWait::UsersStatement waits(busy_);
         ScriptPosition at;
         auto first = next_statement(sql, at);
         if (!first) return std::nullopt;
@@ -181,6 +180,7 @@ public:
     }
 
     QueryAnswer query_answer(std::string_view sql) override {
+        const BusyWait::UsersStatement waits(busy_);
         QueryAnswer answer;
         ScriptPosition at;
         auto first = next_statement(sql, at);
@@ -225,15 +225,17 @@ public:
         });
     }
 
+    // BEGIN waits for the transaction's first statement (translated()), and waits for the write
+    // lock as long as that statement may: --lock-timeout for a migration's, --lock-wait for ours.
     void begin() override {
-        if (transaction_) throw std::logic_error("begin() while a transaction is open");
-        // IMMEDIATE takes the write lock now: two writers that both started reading first
-        // would otherwise deadlock on the upgrade and one would fail with SQLITE_BUSY.
-        translated(0, [&] { transaction_.emplace(connection_, SQLite::TransactionBehavior::IMMEDIATE); });
+        if (transaction_ || begin_requested_) throw std::logic_error("begin() while a transaction is open");
+        begin_requested_ = true;
     }
 
     void commit() override {
-        if (!transaction_) throw std::logic_error("commit() without a transaction");
+        if (!transaction_ && !begin_requested_) throw std::logic_error("commit() without a transaction");
+        begin_requested_ = false;
+        if (!transaction_) return;  // nothing ran in it: nothing to commit
         // On failure the transaction stays open for the caller's rollback().
         translated(0, [&] { transaction_->commit(); });
         transaction_.reset();
@@ -241,7 +243,10 @@ public:
 
     // SQLiteCpp's Transaction rolls back in its destructor and ignores the error of a ROLLBACK
     // SQLite already did by itself (after an interrupt).
-    void rollback() noexcept override { transaction_.reset(); }
+    void rollback() noexcept override {
+        begin_requested_ = false;
+        transaction_.reset();
+    }
 
     bool try_lock() override { return lock_.try_lock(); }
     void unlock() noexcept override { lock_.unlock(); }
@@ -254,6 +259,14 @@ public:
     }
 
 private:
+    // IMMEDIATE takes the write lock at once: two writers that both started reading first
+    // would otherwise deadlock on the upgrade and one would fail with SQLITE_BUSY.
+    void begin_if_requested() {
+        if (!begin_requested_) return;
+        transaction_.emplace(connection_, SQLite::TransactionBehavior::IMMEDIATE);
+        begin_requested_ = false;
+    }
+
     // Rows whose errors (a busy database, an interrupt) arrive translated.
     class TranslatingRows final : public RowReader {
     public:
@@ -313,9 +326,9 @@ private:
             const int flags = read_only && path != in_memory_path ? SQLite::OPEN_READONLY
                                                                   : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE;
             SQLite::Database connection(path, flags);
-            // A handler of our own, not SQLiteCpp's setBusyTimeout: it waits up to --lock-wait and
-            // gives up at once when the run is stopping.
-            sqlite3_busy_handler(connection.getHandle(), &SqliteDriver::wait_while_busy, this);
+            // A handler of our own, not SQLiteCpp's setBusyTimeout: it waits as long as the
+            // statement may and gives up at once when the run is stopping.
+            sqlite3_busy_handler(connection.getHandle(), &BusyWait::on_busy, &busy_);
             connection.exec("PRAGMA foreign_keys = ON");
             // Opening is lazy: a file that is not a database only fails on the first read.
             connection.exec("SELECT count(*) FROM sqlite_master");
@@ -327,36 +340,26 @@ private:
 
     sqlite3* handle() const noexcept { return connection_.getHandle(); }
 
-    // Called while another connection (another datamig, an sqlite3 shell in a transaction)
-    // holds the database.
-    static int wait_while_busy(void* self, int attempt) noexcept {
-        auto& driver = *static_cast<SqliteDriver*>(self);
-        const auto now = std::chrono::steady_clock::now();
-        if (attempt == 0) driver.busy_since_ = now;
-        if (driver.interrupted_ || now - driver.busy_since_ >= driver.lock_wait_) return 0;
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100, 1 << std::min(attempt, 7))));
-        return 1;
-    }
-
-    // SQLITE_BUSY once the wait is over: retrying later helps, which is what Unavailable (exit
-    // 3) tells the user. Anything else is a rejected statement, at `line` of the caller's SQL.
+    // Every statement runs in here, after a requested BEGIN. SQLITE_BUSY once the wait is over:
+    // BusyWait::give_up. (SQLITE_LOCKED is never waited for: without a shared cache it is this
+    // connection's own open statement, which no retry removes.) Anything else is a rejected
+    // statement, at `line` of the caller's SQL.
     template <typename Body>
     auto translated(int line, Body&& body) -> decltype(body()) {
         try {
+            begin_if_requested();
             return body();
         } catch (const SQLite::Exception& error) {
             if ((error.getErrorCode() & 0xff) != SQLITE_BUSY) throw SqlError(error.what(), line);
             if (interrupted_) throw SqlError(stopping, line);
-            throw Unavailable("SQLite database " + path_ + " is locked by another connection; gave up after " +
-                              format_duration(lock_wait_) + " (--lock-wait); retry later");
+            busy_.give_up(line);
         }
     }
 
     SqliteDialect dialect_;
-    std::string path_;
-    std::chrono::milliseconds lock_wait_;
     std::atomic<bool> interrupted_{false};
-    std::chrono::steady_clock::time_point busy_since_;  // of the wait wait_while_busy is in
+    BusyWait busy_;
+    bool begin_requested_ = false;  // begin() was called, BEGIN not run yet
     bool in_memory_;
     SQLite::Database connection_;
     LockFile lock_;

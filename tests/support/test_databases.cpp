@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace datamig::test {
@@ -192,14 +193,18 @@ SQLite::Database open_sqlite(const std::string& url) {
     return database;
 }
 
-std::string postgres_admin_url() {
+// The first line of the file `name` beside DATAMIG_TEST_PG_URL_FILE (that file itself when
+// `name` is empty); "" without the variable or the file.
+std::string cluster_url(const std::string& name = "") {
     const char* file_name = std::getenv("DATAMIG_TEST_PG_URL_FILE");
     if (file_name == nullptr || *file_name == '\0') return "";
-    std::ifstream file(file_name);
+    std::ifstream file(name.empty() ? fs::path(file_name) : fs::path(file_name).parent_path() / name);
     std::string url;
     std::getline(file, url);
     return trimmed(url);
 }
+
+std::string postgres_admin_url() { return cluster_url(); }
 
 // Same server and credentials, another database: replaces the path of the admin URL.
 std::string with_database(const std::string& url, const std::string& database) {
@@ -304,6 +309,26 @@ void execute_sql(const std::string& url, const std::string& sql) {
         return;
     }
     open_sqlite(url).exec(sql);
+}
+
+std::string standby_url() { return postgres_admin_url().empty() ? "" : cluster_url("standby_url"); }
+
+ReplayPaused::ReplayPaused(std::string standby) : standby_(std::move(standby)) {
+    run_psql(standby_, "SELECT pg_catalog.pg_wal_replay_pause();");
+}
+
+ReplayPaused::~ReplayPaused() {
+    try {
+        resume();
+    } catch (...) {
+        // The cluster may be gone; a later test that needs the standby fails and says so.
+    }
+}
+
+void ReplayPaused::resume() {
+    if (!paused_) return;
+    paused_ = false;
+    run_psql(standby_, "SELECT pg_catalog.pg_wal_replay_resume();");
 }
 
 }  // namespace datamig::test

@@ -22,4 +22,26 @@ std::string query_value(const std::string& url, const std::string& sql);
 // Runs statements, discarding results.
 void execute_sql(const std::string& url, const std::string& sql);
 
+// The admin URL of the test cluster's streaming standby (read-only; scripts/pg-test-cluster.sh
+// writes it to standby_url beside the primary's URL file), "" when there is none. Its replay is
+// paused with `SELECT pg_wal_replay_pause()` and resumed with `pg_wal_replay_resume()`, to make
+// it lag; a test that pauses it must resume it, whatever happens (see ReplayPaused).
+std::string standby_url();
+
+// Pauses the standby's replay while it lives: the primary's pg_stat_replication then shows a
+// growing replay_lag once the primary writes.
+class ReplayPaused {
+public:
+    explicit ReplayPaused(std::string standby);
+    ~ReplayPaused();
+    ReplayPaused(const ReplayPaused&) = delete;
+    ReplayPaused& operator=(const ReplayPaused&) = delete;
+    // Resumes replay now (the destructor then does nothing).
+    void resume();
+
+private:
+    std::string standby_;
+    bool paused_ = true;
+};
+
 }  // namespace datamig::test

@@ -8,15 +8,19 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "datamig/database.hpp"
 #include "datamig/error.hpp"
+#include "support/other_session.hpp"
 #include "support/test_databases.hpp"
 
 using datamig::ConnectOptions;
@@ -674,6 +678,84 @@ TEST_CASE("contract: the runner lock is held by one connection at a time", "[dat
     second->unlock();
     CHECK(first->try_lock());
     first->unlock();
+}
+
+namespace {
+
+// The application holding what a statement of datamig's needs: on PostgreSQL the row lock that
+// `lock` takes, on SQLite the write lock of the whole file.
+std::string holding_lock(const std::string& kind, const std::string& lock) {
+    return kind == "sqlite" ? "BEGIN IMMEDIATE;" : "BEGIN;\n" + lock;
+}
+
+// The SqlError `statement` throws, if any, and how long it took.
+template <typename Statement>
+std::pair<std::optional<datamig::SqlError>, std::chrono::steady_clock::duration> failure_of(Statement&& statement) {
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        statement();
+    } catch (const datamig::SqlError& error) {
+        return {error, std::chrono::steady_clock::now() - started};
+    }
+    return {std::nullopt, std::chrono::steady_clock::now() - started};
+}
+
+}  // namespace
+
+TEST_CASE("contract: a migration statement waits for a lock at most lock_timeout, then fails as transient",
+          "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    create_items(url);
+    test::OtherSession application(url);
+    application.run(holding_lock(kind, "SELECT id FROM items WHERE id = 1 FOR UPDATE;"));
+    ConnectOptions options;
+    options.lock_timeout = std::chrono::milliseconds(200);
+    auto database = datamig::connect(url, options);
+
+    // In a transaction (where SQLite waits in its BEGIN, and PostgreSQL limits the transaction)
+    // and then on its own (autocommit; PostgreSQL limits the session from then on).
+    for (const bool in_transaction : {true, false}) {
+        CAPTURE(in_transaction);
+        if (in_transaction) database->begin();
+        const auto [error, took] = failure_of([&] { database->execute("\nUPDATE items SET n = 1 WHERE id = 1;"); });
+        if (in_transaction) database->rollback();
+        REQUIRE(error);
+        CHECK(error->transient() == datamig::Transient::lock_timeout);
+        CHECK(error->line() == 2);
+        CHECK(took >= std::chrono::milliseconds(150));
+        CHECK(took < std::chrono::milliseconds(900));
+    }
+
+    application.run("ROLLBACK;");
+    CHECK(database->execute("UPDATE items SET n = 1 WHERE id = 1;") == 1);
+}
+
+TEST_CASE("contract: lock_timeout does not limit the store's writes of a connection that runs no migration",
+          "[database][contract]") {
+    // `datamig pause` updating the row of a migration whose batch holds it: it must wait.
+    auto [kind, url, unused] = fresh_history();
+    CAPTURE(kind);
+    unused.reset();
+    ConnectOptions options;
+    options.lock_timeout = std::chrono::milliseconds(100);
+    auto database = datamig::connect(url, options);
+    auto row = running_row("20261122093000");
+    database->save_row(row);
+    test::OtherSession runner(url);
+    runner.run(holding_lock(kind, "UPDATE data_migrations SET name = name WHERE version = '20261122093000';"));
+
+    std::thread commit_later([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        runner.run("COMMIT;");
+    });
+    row.batch_cursor = "42";
+    const auto [error, took] = failure_of([&] { database->save_row(row); });
+    commit_later.join();
+    CHECK_FALSE(error);
+    CHECK(took >= std::chrono::milliseconds(400));
+    CHECK(test::query_value(url, "SELECT batch_cursor FROM data_migrations") == "42");
 }
 
 TEST_CASE("sqlite: a read-only connection to a missing file creates nothing", "[database][sqlite]") {

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -28,4 +29,8 @@ TEST_CASE("dialect: an upsert replaces the listed columns of the row with the sa
     const PlainDialect dialect;
     CHECK(dialect.upsert("INSERT INTO t (k, a, b) VALUES (?1, ?2, ?3)", "k", {"a", "b"}) ==
           "INSERT INTO t (k, a, b) VALUES (?1, ?2, ?3) ON CONFLICT (k) DO UPDATE SET a = excluded.a, b = excluded.b");
+}
+
+TEST_CASE("dialect: a database without standbys has no replica lag query", "[driver]") {
+    CHECK_FALSE(PlainDialect().replica_lag_query(std::chrono::seconds(1)));
 }

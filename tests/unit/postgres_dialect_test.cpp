@@ -2,6 +2,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include "datamig/database.hpp"
+#include "support/test_databases.hpp"
+
 TEST_CASE("postgres dialect: the runner lock key is documented SHA-256 prefix of the table", "[postgres_dialect]") {
     // docs/postgresql.md: ('x' || left(encode(sha256('datamig:data_migrations'), 'hex'), 16))::bit(64)::bigint
     CHECK(datamig::advisory_lock_key("data_migrations") == 3220016636480146297);
@@ -23,4 +30,65 @@ TEST_CASE("postgres dialect: an empty text is stored as the adapter before the s
     CHECK(dialect.write(datamig::ColumnType::text, datamig::Blank::unknown, 5) == "$5");  // the operator: ''
     CHECK(dialect.write(datamig::ColumnType::timestamp, datamig::Blank::now, 4) ==
           "COALESCE(NULLIF($4, '')::timestamptz, pg_catalog.now())");
+}
+
+TEST_CASE("postgres dialect: a standby lags when its replay is over the limit or 16 MB of WAL behind",
+          "[postgres_dialect]") {
+    const datamig::PostgresDialect dialect;
+    CHECK(dialect.replica_lag_query(std::chrono::milliseconds(1500)) ==
+          "SELECT COALESCE(bool_or(replay_lag > interval '1500 milliseconds' OR "
+          "pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), replay_lsn) > 16777216), false) "
+          "FROM pg_catalog.pg_stat_replication");
+}
+
+TEST_CASE("postgres dialect: every session starts as datamig in UTC, with the statement timeout given",
+          "[postgres_dialect]") {
+    CHECK(datamig::session_settings(std::nullopt, 130000) == "SET application_name = 'datamig'; SET TimeZone = 'UTC'");
+    CHECK(datamig::session_settings(std::chrono::milliseconds(30000), 150004) ==
+          "SET application_name = 'datamig'; SET TimeZone = 'UTC'; SET statement_timeout = 30000; "
+          "SET client_connection_check_interval = '1s'");
+}
+
+namespace {
+
+// How long until replicas_lag_behind(1s) says `lagging`, polled every 50 ms; nullopt after 15 s.
+std::optional<std::chrono::milliseconds> until_lagging_is(datamig::Database& database, bool lagging) {
+    const auto started = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - started < std::chrono::seconds(15)) {
+        if (database.replicas_lag_behind(std::chrono::seconds(1)) == lagging) {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+// Needs the test cluster's standby; [standby] tests take turns with the others that pause it.
+TEST_CASE("postgres dialect: a standby whose replay is paused lags, and stops lagging once resumed",
+          "[postgres_dialect][standby]") {
+    const auto standby = datamig::test::standby_url();
+    if (standby.empty()) {
+        WARN("no streaming standby in the PostgreSQL test cluster (DATAMIG_TEST_PG_URL_FILE); test skipped");
+        return;
+    }
+    const auto url = datamig::test::fresh_database_url("postgres");
+    auto database = datamig::connect(url, {});
+    REQUIRE(until_lagging_is(*database, false));
+
+    datamig::test::ReplayPaused paused(standby);
+    datamig::test::execute_sql(url, "CREATE TABLE written (id int); INSERT INTO written VALUES (1);");
+    // replay_lag counts from the write: over 1 s after a second, seen at the standby's next
+    // report (every second, wal_receiver_status_interval).
+    const auto seen = until_lagging_is(*database, true);
+    REQUIRE(seen);
+    CHECK(*seen < std::chrono::seconds(5));
+
+    paused.resume();
+    // The primary shows the last replay_lag until the standby reported twice that it has caught up.
+    const auto cleared = until_lagging_is(*database, false);
+    REQUIRE(cleared);
+    CHECK(*cleared < std::chrono::seconds(5));
+    WARN("replica lag seen after " << seen->count() << " ms, cleared " << cleared->count() << " ms after resume");
 }

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "datamig/error.hpp"
+#include "support/other_session.hpp"
 #include "support/test_databases.hpp"
 
 namespace {
@@ -40,6 +41,30 @@ std::string password_in(const std::string& url) {
 
 std::unique_ptr<datamig::Database> open(const std::string& url, datamig::ConnectOptions options = {}) {
     return datamig::connect(url, options);
+}
+
+// The SqlError `statement` throws, if any.
+template <typename Statement>
+std::optional<datamig::SqlError> sql_error_of(Statement&& statement) {
+    try {
+        statement();
+    } catch (const datamig::SqlError& error) {
+        return error;
+    }
+    return std::nullopt;
+}
+
+// Until a session of the database of `url` waits for a lock (at most 10 s).
+void wait_until_a_session_waits_for_a_lock(const std::string& url) {
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        if (datamig::test::query_value(url,
+                                       "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                       "AND wait_event_type = 'Lock'") != "0") {
+            return;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    FAIL("no session waits for a lock");
 }
 
 }  // namespace
@@ -185,7 +210,7 @@ TEST_CASE("postgres: a transaction is a transaction block from its first stateme
     CHECK(datamig::test::query_value(*url, "SELECT count(*) FROM items") == "0");
 }
 
-TEST_CASE("postgres: statement_timeout stops a long statement", "[postgres]") {
+TEST_CASE("postgres: statement_timeout stops a long statement, a transient error", "[postgres]") {
     const auto url = fresh_postgres_url();
     SKIP_WITHOUT_POSTGRES(url)
     datamig::ConnectOptions options;
@@ -193,23 +218,90 @@ TEST_CASE("postgres: statement_timeout stops a long statement", "[postgres]") {
     auto database = open(*url, options);
 
     const auto started = std::chrono::steady_clock::now();
-    CHECK_THROWS_AS(database->execute("SELECT pg_sleep(2)"), datamig::SqlError);
+    const auto error = sql_error_of([&] { database->execute("SELECT pg_sleep(2)"); });
     CHECK(std::chrono::steady_clock::now() - started < 1500ms);
+    REQUIRE(error);
+    CHECK(error->transient() == datamig::Transient::statement_timeout);
 }
 
-TEST_CASE("postgres: interrupt cancels the running statement from another thread", "[postgres]") {
+TEST_CASE("postgres: interrupt cancels the running statement from another thread, for good", "[postgres]") {
     const auto url = fresh_postgres_url();
     SKIP_WITHOUT_POSTGRES(url)
-    auto database = open(*url);
+    // With a statement_timeout too: the cancel of a stop has the same SQLSTATE as a timeout's.
+    datamig::ConnectOptions options;
+    options.statement_timeout = 10s;
+    auto database = open(*url, options);
 
     std::thread canceller([&] {
         std::this_thread::sleep_for(300ms);
         database->interrupt();
     });
     const auto started = std::chrono::steady_clock::now();
-    CHECK_THROWS_AS(database->execute("SELECT pg_sleep(5)"), datamig::SqlError);
+    const auto error = sql_error_of([&] { database->execute("SELECT pg_sleep(5)"); });
     canceller.join();
     CHECK(std::chrono::steady_clock::now() - started < 4s);
+    REQUIRE(error);
+    CHECK(error->transient() == datamig::Transient::no);  // a stop is never retried
+}
+
+TEST_CASE("postgres: the victim of a deadlock fails as transient", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    datamig::test::execute_sql(
+        *url, "CREATE TABLE pair (id int PRIMARY KEY, n int); INSERT INTO pair VALUES (1, 0), (2, 0);");
+    auto database = open(*url);
+    // The session that waits deadlock_timeout first finds the deadlock and is the one cancelled.
+    database->execute("SET deadlock_timeout = '100ms'");
+    datamig::test::OtherSession application(*url);
+    application.run("SET deadlock_timeout = '1min'; BEGIN; UPDATE pair SET n = 1 WHERE id = 1;");
+
+    database->begin();
+    database->execute("UPDATE pair SET n = 2 WHERE id = 2");
+    application.send("UPDATE pair SET n = 1 WHERE id = 2;");
+    wait_until_a_session_waits_for_a_lock(*url);
+    const auto error = sql_error_of([&] { database->execute("UPDATE pair SET n = 2 WHERE id = 1"); });
+    database->rollback();
+    application.run("COMMIT;");
+
+    REQUIRE(error);
+    CHECK(error->transient() == datamig::Transient::deadlock);
+    CHECK_THAT(error->what(), Catch::Contains("deadlock detected"));
+    CHECK(datamig::test::query_value(*url, "SELECT string_agg(n::text, ',' ORDER BY id) FROM pair") == "1,1");
+}
+
+TEST_CASE("postgres: a serialization failure is transient", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    datamig::test::execute_sql(*url,
+                               "CREATE TABLE counter (id int PRIMARY KEY, n int); INSERT INTO counter VALUES (1, 0);");
+    auto database = open(*url);
+
+    database->begin();
+    database->execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;\nSELECT n FROM counter;");
+    datamig::test::execute_sql(*url, "UPDATE counter SET n = n + 1;");  // after this transaction's snapshot
+    const auto error = sql_error_of([&] { database->execute("UPDATE counter SET n = n + 10"); });
+    database->rollback();
+
+    REQUIRE(error);
+    CHECK(error->transient() == datamig::Transient::serialization_failure);
+    CHECK(datamig::test::query_value(*url, "SELECT n FROM counter") == "1");
+}
+
+TEST_CASE("postgres: a lock timeout names what the server said", "[postgres]") {
+    const auto url = fresh_postgres_url();
+    SKIP_WITHOUT_POSTGRES(url)
+    datamig::test::execute_sql(*url, "CREATE TABLE items (id int PRIMARY KEY);");
+    datamig::test::OtherSession application(*url);
+    application.run("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE;");
+    datamig::ConnectOptions options;
+    options.lock_timeout = 100ms;
+    auto database = open(*url, options);
+
+    // A verify or a --throttle-query waits no longer than the migration's statements.
+    const auto error = sql_error_of([&] { database->query_value("SELECT count(*) FROM items"); });
+    REQUIRE(error);
+    CHECK(error->transient() == datamig::Transient::lock_timeout);
+    CHECK_THAT(error->what(), Catch::Contains("lock timeout"));
 }
 
 TEST_CASE("postgres: a wrong password is Unavailable and never shown", "[postgres]") {

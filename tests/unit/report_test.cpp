@@ -155,20 +155,28 @@ TEST_CASE("print_findings text ends with a count", "[report]") {
 }
 
 TEST_CASE("print_outcomes JSON: applied or rolled_back, and dry_run", "[report]") {
-    const std::vector<datamig::Outcome> outcomes = {{"20260101000000", "pre_sync", "backfill", 12, 5},
-                                                    {"20260102000000", "post_sync", "enqueue", 30, std::nullopt}};
+    const std::vector<datamig::Outcome> outcomes = {
+        {"20260101000000", "pre_sync", "backfill", 12, 5, std::nullopt},
+        {"20260102000000", "post_sync", "enqueue", 30, std::nullopt, std::nullopt},
+        {"20260103000000", "post_sync", "batched", 40, 9, datamig::BatchStats{3, 1, std::chrono::milliseconds(2500)}}};
     std::ostringstream applied;
     datamig::print_outcomes(applied, outcomes, datamig::Direction::up, false, OutputFormat::json);
     const auto up = parse(applied.str());
     CHECK(keys_of(up) == std::vector<std::string>{"applied", "dry_run"});
     CHECK(up["dry_run"] == false);
-    REQUIRE(up["applied"].size() == 2);
+    REQUIRE(up["applied"].size() == 3);
     CHECK(keys_of(up["applied"][0]) ==
           std::vector<std::string>{"version", "phase", "name", "duration_ms", "rows_affected"});
     CHECK(up["applied"][0]["rows_affected"] == 5);
     CHECK(up["applied"][0]["duration_ms"] == 12);
     CHECK(up["applied"][1]["rows_affected"].is_null());
     CHECK(up["applied"][1]["name"] == "enqueue");
+    // Batched migrations also say how their batches went (SPEC §8).
+    CHECK(keys_of(up["applied"][2]) == std::vector<std::string>{"version", "phase", "name", "duration_ms",
+                                                                "rows_affected", "batches", "retries", "throttled_ms"});
+    CHECK(up["applied"][2]["batches"] == 3);
+    CHECK(up["applied"][2]["retries"] == 1);
+    CHECK(up["applied"][2]["throttled_ms"] == 2500);
 
     std::ostringstream planned;
     datamig::print_outcomes(planned, {}, datamig::Direction::down, true, OutputFormat::json);
@@ -176,7 +184,7 @@ TEST_CASE("print_outcomes JSON: applied or rolled_back, and dry_run", "[report]"
 }
 
 TEST_CASE("print_outcomes text", "[report]") {
-    const std::vector<datamig::Outcome> outcomes = {{"20260101000000", "pre_sync", "backfill", 12, 5}};
+    const std::vector<datamig::Outcome> outcomes = {{"20260101000000", "pre_sync", "backfill", 12, 5, std::nullopt}};
     std::ostringstream out;
     datamig::print_outcomes(out, outcomes, datamig::Direction::down, true, OutputFormat::text);
     CHECK(out.str() == "would roll back  pre_sync/20260101000000_backfill  5 rows\n");
@@ -186,12 +194,13 @@ TEST_CASE("print_outcomes text", "[report]") {
 }
 
 TEST_CASE("print_outcomes text aligns durations and row counts", "[report]") {
-    const std::vector<datamig::Outcome> outcomes = {{"20260101000000", "pre_sync", "backfill_roles", 3, 4},
-                                                    {"20260101000001", "post_sync", "enqueue", 53, std::nullopt}};
+    const std::vector<datamig::Outcome> outcomes = {
+        {"20260101000000", "pre_sync", "backfill_roles", 3, 4, datamig::BatchStats{2, 0, std::chrono::milliseconds(0)}},
+        {"20260101000001", "post_sync", "enqueue", 53, std::nullopt, std::nullopt}};
     std::ostringstream out;
     datamig::print_outcomes(out, outcomes, datamig::Direction::up, false, OutputFormat::text);
     CHECK(out.str() ==
-          "applied  pre_sync/20260101000000_backfill_roles       3ms  4 rows\n"
+          "applied  pre_sync/20260101000000_backfill_roles       3ms  4 rows in 2 batches\n"
           "applied  post_sync/20260101000001_enqueue            53ms\n");
 }
 

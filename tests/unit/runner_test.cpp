@@ -467,7 +467,7 @@ public:
     KeyTable(MemoryDatabase& db, std::set<long long> keys) : keys_(std::move(keys)) {
         db.answer = [this](const std::string& query) -> std::optional<std::string> {
             if (keys_.empty()) return std::nullopt;
-            if (query.find("max(id)") != std::string::npos) return std::to_string(*keys_.rbegin());
+            if (query.find(" DESC LIMIT 1") != std::string::npos) return std::to_string(*keys_.rbegin());
             const auto from = query.find(">= ");
             const auto next =
                 from == std::string::npos ? keys_.begin() : keys_.lower_bound(std::stoll(query.substr(from + 3)));
@@ -604,7 +604,7 @@ TEST_CASE("apply batch:range: a failing batch keeps the finished ones and the ro
     CHECK(f.db.rows().at("20260101000000").status == RowStatus::applied);
 }
 
-TEST_CASE("apply batch:range: --batch-size wins, an empty table needs no batch, keys must be integers",
+TEST_CASE("apply batch:range: --batch-size wins, an empty table needs no batch, :batch_end needs an integer key",
           "[runner][batch]") {
     Fixture f;
     datamig::Runner runner(f.db, f.settings);
@@ -621,11 +621,13 @@ TEST_CASE("apply batch:range: --batch-size wins, an empty table needs no batch, 
         CHECK(outcome.rows_affected == 0);
         CHECK(f.db.rows().at("20260101000000").status == RowStatus::applied);
     }
-    SECTION("a key that is no integer") {
+    SECTION("a key that is no integer, with :batch_end") {
         f.db.query_result = "3f2a-uuid";
         const auto migration = f.sql(range_migration);
         CHECK_THAT(failure_of(runner, migration),
-                   Catch::Contains(f.path_of(migration) + ":1: key items.id is '3f2a-uuid', not a whole number"));
+                   Catch::Contains(f.path_of(migration) + ":1: :batch_end needs an integer key, and items.id is text"));
+        CHECK(f.db.executed().size() == 1);  // only the highest key was read: no batch ran
+        CHECK(f.db.rows().empty());
     }
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // PostgreSQL's SQL text: the history tables' types, parameters and timestamps, and the runner
 // lock's key and holder query.
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "datamig/driver.hpp"
@@ -17,7 +19,15 @@ public:
     std::string read(ColumnType type, const std::string& column) const override;
     std::string write(ColumnType type, Blank blank, int index) const override;
     bool chains_writes() const override { return true; }
+    // Over pg_stat_replication; its lag columns are NULL (never lagging) for a role without
+    // pg_monitor / pg_read_all_stats, and replay_lag is NULL once a standby has caught up.
+    std::optional<std::string> replica_lag_query(std::chrono::milliseconds limit) const override;
 };
+
+// The SET statements that start every session (one message): application_name, TimeZone UTC,
+// --statement-timeout, and on a PostgreSQL 14 server (`server_version` as libpq reports it,
+// 140000) a check that the client is still there.
+std::string session_settings(std::optional<std::chrono::milliseconds> statement_timeout, int server_version);
 
 // The runner lock key: the first 8 bytes of SHA-256("datamig:" + table), read as a big-endian
 // signed 64-bit integer, where table is the --table value exactly as given (so "public.x" and

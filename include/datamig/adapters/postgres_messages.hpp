@@ -3,6 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include "datamig/error.hpp"
+
 namespace datamig {
 
 std::string trim(std::string_view text);
@@ -14,9 +16,17 @@ std::string server_message(std::string_view text);
 // The server marks where an error is with "LINE <n>:" (1-based within the statement); 0 when
 // it did not say.
 int error_line_within_statement(std::string_view text);
+// The line of the caller's SQL an error is on, for a statement starting at its `first_line`
+// (0 when the statement is not the caller's: then 0).
+int error_line(std::string_view text, int first_line);
 
 // libpq reports the rows a query returned ("SELECT 7") where a data migration wants the rows
 // it changed. A WITH statement counts: its main statement is usually the UPDATE/DELETE.
 bool only_reads(std::string_view statement);
+
+// Whether an error with this SQLSTATE passes if the same work is tried again (SPEC §2,
+// retries). A cancel (57014) is a statement timeout unless datamig cancelled it itself to stop
+// (`stopping`): a stop must not be retried.
+Transient transient_of(std::string_view sqlstate, bool stopping);
 
 }  // namespace datamig

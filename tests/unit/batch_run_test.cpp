@@ -1,0 +1,141 @@
+#include "datamig/batch_run.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <catch2/catch.hpp>
+
+#include "datamig/error.hpp"
+#include "support/builders.hpp"
+#include "support/memory_database.hpp"
+
+using datamig::BatchRun;
+using datamig::EventKind;
+using datamig::HistoryRow;
+using datamig::LoadedMigration;
+using datamig::SqlError;
+using datamig::Transient;
+using datamig::test::MemoryDatabase;
+using std::chrono::milliseconds;
+
+namespace {
+
+// A batch:loop migration whose statement is "UPDATE <size>": the memory database answers how
+// many rows each run changes.
+LoadedMigration loop_migration(const std::string& options) {
+    LoadedMigration migration = datamig::test::loaded_sql("pre_sync", "20260101000000", "backfill");
+    datamig::SqlScript script;
+    script.up.sql = "UPDATE :batch_size;";
+    script.up.marker_line = 1;
+    script.up.options.batch = datamig::BatchMode::loop;
+    script.up.options.batch_size = 100;
+    if (options == "retries:2") script.up.options.batch_retries = 2;
+    migration.script = std::make_shared<const datamig::SqlScript>(std::move(script));
+    return migration;
+}
+
+struct Run {
+    Run() { spdlog::default_logger()->set_level(spdlog::level::off); }
+    ~Run() { spdlog::default_logger()->set_level(spdlog::level::info); }
+    Run(const Run&) = delete;
+    Run& operator=(const Run&) = delete;
+
+    // Runs `migration`; `failures` are thrown by the first statements, one each.
+    datamig::BatchStats run(const LoadedMigration& migration, std::vector<Transient> failures = {}, int batches = 3) {
+        db.rows_for = [this, failures, batches](const std::string& statement) mutable -> std::int64_t {
+            sizes.push_back(std::stoi(statement.substr(7)));
+            if (!failures.empty()) {
+                const Transient cause = failures.front();
+                failures.erase(failures.begin());
+                throw SqlError("canceling statement", 1, cause);
+            }
+            return done++ < batches ? 10 : 0;
+        };
+        BatchRun batch_run(db, settings, migration, {}, [](const std::string& error, milliseconds took) {
+            return datamig::Event{"20260101000000", "pre_sync", EventKind::retry, "now", "ops", "{}", took.count(),
+                                  std::nullopt,     error};
+        });
+        row.version = "20260101000000";
+        try {
+            return batch_run.run(row);
+        } catch (const datamig::Error&) {
+            gave_up = batch_run.gave_up_retrying();
+            throw;
+        }
+    }
+
+    MemoryDatabase db;
+    datamig::Settings settings;
+    HistoryRow row;
+    std::vector<int> sizes;  // the :batch_size of every statement run
+    int done = 0;
+    bool gave_up = false;
+};
+
+int events_of(const MemoryDatabase& db, EventKind kind) {
+    int count = 0;
+    for (const auto& event : db.events()) count += event.kind == kind ? 1 : 0;
+    return count;
+}
+
+}  // namespace
+
+TEST_CASE("BatchRun: a transient failure is rolled back and retried; its event commits with the next batch",
+          "[batch_run]") {
+    Run run;
+    const auto stats = run.run(loop_migration(""), {Transient::lock_timeout, Transient::deadlock});
+    CHECK(stats.retries == 2);
+    CHECK(stats.batches == 3);
+    CHECK(run.row.rows_affected == 30);
+    CHECK(run.sizes == std::vector<int>{100, 100, 100, 100, 100, 100});
+    CHECK(events_of(run.db, EventKind::retry) == 2);
+    CHECK(run.db.events().front().error.value_or("").find("canceling statement") != std::string::npos);
+}
+
+TEST_CASE("BatchRun: after a statement timeout the retried batch is half the size", "[batch_run]") {
+    Run run;
+    const auto stats = run.run(loop_migration(""), {Transient::statement_timeout, Transient::statement_timeout});
+    CHECK(stats.retries == 2);
+    CHECK(run.sizes.front() == 100);
+    CHECK(run.sizes.at(1) == 50);
+    CHECK(run.sizes.at(2) == 25);
+    CHECK(run.sizes.back() == 25);  // a fixed size stays split
+}
+
+TEST_CASE("BatchRun: when the retries run out the failure is resumable and the retries are on record", "[batch_run]") {
+    Run run;
+    const auto migration = loop_migration("retries:2");
+    CHECK_THROWS_WITH(run.run(migration, {Transient::serialization_failure, Transient::serialization_failure,
+                                          Transient::serialization_failure}),
+                      Catch::Contains("gave up after 2 retries"));
+    CHECK(run.gave_up);
+    CHECK(run.sizes.size() == 3);
+    CHECK(events_of(run.db, EventKind::retry) == 2);  // written on their own once the run failed
+}
+
+TEST_CASE("BatchRun: any other error fails at once", "[batch_run]") {
+    Run run;
+    CHECK_THROWS_AS(run.run(loop_migration(""), {Transient::no}), datamig::MigrationFailed);
+    CHECK_FALSE(run.gave_up);
+    CHECK(run.sizes.size() == 1);
+    CHECK(run.db.events().empty());
+}
+
+TEST_CASE("BatchRun: no batch starts while a standby lags or the throttle query is true", "[batch_run]") {
+    Run run;
+    int asked = 0;
+    run.db.lagging = [&] { return ++asked == 1; };  // lagging at the first check only
+    run.settings.max_replica_lag = milliseconds(500);
+    run.settings.throttle_query = "SELECT incident_open";
+    run.db.answer = [&](const std::string& query) -> std::optional<std::string> {
+        // The throttle query is true once; it is asked only while no standby lags.
+        return query == "SELECT incident_open" ? std::optional<std::string>(asked == 2 ? "1" : "0") : std::nullopt;
+    };
+    const auto stats = run.run(loop_migration(""));
+    CHECK(stats.throttled >= milliseconds(2000));  // two checks, a second apart
+    CHECK(stats.throttled < milliseconds(5000));
+    CHECK(stats.batches == 3);
+    CHECK(asked >= 4);  // before each batch
+}
