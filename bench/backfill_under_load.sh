@@ -10,6 +10,7 @@
 # Same knobs from the environment: BENCH_ROWS, BENCH_RUNS, BENCH_VARIANTS (a comma list of
 # plain, fixed10000, fixed1000, adaptive), BENCH_BASELINE (seconds of load without a backfill),
 # BENCH_CLIENTS (pgbench clients, 4), BENCH_RATE (pgbench -R, 0 = as fast as it goes),
+# BENCH_MAX_WAL_SIZE (the server's max_wal_size, 16GB),
 # DATAMIG (binary; default: a Release build in build-batch-bench), BENCH_WORK (scratch folder,
 # default /tmp/datamig-load-bench). Prints a Markdown report and keeps it in $BENCH_WORK/report.md.
 # Targets (issue #15 item 6, batch_time:100ms): no OLTP transaction longer than 250 ms; wall time
@@ -36,6 +37,7 @@ VARIANTS=${BENCH_VARIANTS:-plain,fixed10000,fixed1000,adaptive}
 BASELINE_S=${BENCH_BASELINE:-30}
 CLIENTS=${BENCH_CLIENTS:-4}
 RATE=${BENCH_RATE:-0}
+MAX_WAL_SIZE=${BENCH_MAX_WAL_SIZE:-16GB}
 DATAMIG=${DATAMIG:-}
 WORK=${BENCH_WORK:-/tmp/datamig-load-bench}
 
@@ -53,6 +55,7 @@ while [[ $# -gt 0 ]]; do
         --baseline) BASELINE_S=$2 ;;
         --clients) CLIENTS=$2 ;;
         --rate) RATE=$2 ;;
+        --max-wal-size) MAX_WAL_SIZE=$2 ;;
         --datamig) DATAMIG=$2 ;;
         --work) WORK=$2 ;;
         *) usage ;;
@@ -63,12 +66,13 @@ for number in "$ROWS" "$RUNS" "$BASELINE_S" "$CLIENTS"; do
     [[ "$number" =~ ^[1-9][0-9]*$ ]] || usage
 done
 [[ "$RATE" =~ ^[0-9]+$ ]] || usage
+[[ "$MAX_WAL_SIZE" =~ ^[1-9][0-9]*(MB|GB)$ ]] || usage
 ((ROWS % 2 == 0)) || usage
 IFS=, read -r -a VARIANT_LIST <<<"$VARIANTS"
 for variant in "${VARIANT_LIST[@]}"; do
     case "$variant" in plain | fixed10000 | fixed1000 | adaptive) ;; *) usage ;; esac
 done
-readonly ROWS RUNS BASELINE_S CLIENTS RATE VARIANT_LIST
+readonly ROWS RUNS BASELINE_S CLIENTS RATE MAX_WAL_SIZE VARIANT_LIST
 readonly HALF=$((ROWS / 2))
 
 WORK=$(realpath -m -- "$WORK")
@@ -97,9 +101,15 @@ install_prerequisites() {
 # Step 2. A durable cluster of its own, on disk (scripts/pg-test-cluster.sh keeps its data in
 # /dev/shm with fsync off: commits there cost nothing, and what costs a live database most here
 # is its WAL flushes and page writes). Production settings: fsync, synchronous_commit and
-# full_page_writes on, the defaults otherwise, except shared_buffers 256MB and max_wal_size 4GB
-# (the 1GB default would checkpoint every few seconds while 2 GB of rows are rewritten).
-# Logged with epoch timestamps (%n): checkpoints and autovacuums are counted per run.
+# full_page_writes on, the defaults otherwise, except shared_buffers 256MB and max_wal_size 16GB.
+# Rewriting the upper half writes about 4 GB of WAL (new row versions and full-page images):
+# with 4GB a run set off two checkpoints back to back, and the fsyncs of their sync phase held
+# every commit, the OLTP load's and the backfill's alike, for up to a second, whichever variant
+# ran then. With 16GB none starts inside a run (each run begins right after the checkpoint of
+# its CREATE DATABASE, and checkpoint_timeout is 5 min), so the figures show the backfill's own
+# effect; --max-wal-size 4GB shows the other picture.
+# Logged with epoch timestamps (%n): checkpoints, autovacuums and lock waits of 100 ms or more
+# (log_lock_waits, deadlock_timeout 100ms instead of 1s) are counted per run.
 as_cluster_user() {
     if [[ $(id -u) -eq 0 ]]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi
 }
@@ -141,8 +151,10 @@ fsync = on
 synchronous_commit = on
 full_page_writes = on
 shared_buffers = '256MB'
-max_wal_size = '4GB'
+max_wal_size = '$MAX_WAL_SIZE'
 log_line_prefix = '%n [%p] %d '
+log_lock_waits = on
+deadlock_timeout = '100ms'
 log_checkpoints = on
 log_autovacuum_min_duration = 0
 EOF
@@ -342,14 +354,17 @@ oltp_stats() {
         "$RUNS_DIR/$name.latencies"
 }
 
-# Checkpoints started and autovacuums of the run's items table finished inside the window.
+# Checkpoints started, autovacuums of the run's items table finished, and lock waits in the
+# run's database that reached deadlock_timeout (100 ms), inside the window (OLTP transactions that
+# wait longer than that on a row lock of the backfill, or the backfill on one of theirs).
 server_events() {
     local name=$1 start=$2 end=$3
-    awk -v table="\"$name.public.items\"" -v from="$start" -v to="$end" '
+    awk -v db="$name" -v table="\"$name.public.items\"" -v from="$start" -v to="$end" '
         $1 * 1e6 < from || $1 * 1e6 > to { next }
         index($0, "checkpoint starting") { c++ }
         index($0, "automatic vacuum of table " table) { a++ }
-        END { printf "%d\t%d", c, a }' "$CLUSTER/run/server.log"
+        $3 == db && index($0, " still waiting for ") { w++ }
+        END { printf "%d\t%d\t%d", c, a, w }' "$CLUSTER/run/server.log"
 }
 
 # datamig logs one debug line per batch (-v): "batch N of LABEL: size S, R rows, D ms".
@@ -425,15 +440,15 @@ report() {
 
 datamig: $DATAMIG_SOURCE, $("$DATAMIG" --version 2>&1 | head -n 1). Table: $TABLE_DESCRIPTION.
 
-| run | backfill | wall s | OLTP tps | p50 ms | p99 ms | max ms | txns > ${TARGET_MAX_LATENCY_MS} ms | checkpoints | autovacuums | batches |
-|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| run | backfill | wall s | OLTP tps | p50 ms | p99 ms | max ms | txns > ${TARGET_MAX_LATENCY_MS} ms | lock waits ≥ 100 ms | checkpoints | autovacuums | batches |
+|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 EOF
     for ((run = 1; run <= RUNS; run++)); do
         for variant in baseline "${VARIANT_LIST[@]}"; do
             [[ -n "$(field "$variant" "$run" 1)" ]] || continue
             awk -F '\t' -v v="$variant" -v r="$run" -v label="$(label_of "$variant")" '
-                $1 == v && $2 == r { printf "| %s | %s | %s | %s | %s | %s | %s | %d of %d | %s | %s | %s |\n",
-                    r, label, (v == "baseline" ? "–" : sprintf("%.1f", $3 / 1000)), $4, $5, $6, $7, $8, $9, $10, $11, $12 }' "$RESULTS"
+                $1 == v && $2 == r { printf "| %s | %s | %s | %s | %s | %s | %s | %d of %d | %s | %s | %s | %s |\n",
+                    r, label, (v == "baseline" ? "–" : sprintf("%.1f", $3 / 1000)), $4, $5, $6, $7, $8, $9, $12, $10, $11, $13 }' "$RESULTS"
         done
     done
     cat <<EOF

@@ -308,7 +308,9 @@ private:
                 result == SQLITE_OK ? static_cast<std::size_t>(tail - rest.data()) : rest.size();
             const std::size_t skipped = std::min(first_statement_offset(rest.substr(0, consumed)), consumed);
             const int line = at.line + lines_in(rest.substr(0, skipped));
-            if (result != SQLITE_OK) translated(line, [&] { throw SQLite::Exception(handle(), result); });
+            // Not through translated(): a BEGIN it still sent would reset the message, after
+            // waiting for a write lock that a statement that never ran does not need.
+            if (result != SQLITE_OK) translate(SQLite::Exception(handle(), result), line);
             at.offset += consumed;
             at.line = line + lines_in(rest.substr(skipped, consumed - skipped));
             if (statement) return ScriptStatement(std::move(statement), line);
@@ -340,20 +342,24 @@ private:
 
     sqlite3* handle() const noexcept { return connection_.getHandle(); }
 
-    // Every statement runs in here, after a requested BEGIN. SQLITE_BUSY once the wait is over:
-    // BusyWait::give_up. (SQLITE_LOCKED is never waited for: without a shared cache it is this
-    // connection's own open statement, which no retry removes.) Anything else is a rejected
-    // statement, at `line` of the caller's SQL.
+    // Every statement runs in here, after a requested BEGIN.
     template <typename Body>
     auto translated(int line, Body&& body) -> decltype(body()) {
         try {
             begin_if_requested();
             return body();
         } catch (const SQLite::Exception& error) {
-            if ((error.getErrorCode() & 0xff) != SQLITE_BUSY) throw SqlError(error.what(), line);
-            if (interrupted_) throw SqlError(stopping, line);
-            busy_.give_up(line);
+            translate(error, line);
         }
+    }
+
+    // SQLITE_BUSY once the wait is over: BusyWait::give_up. (SQLITE_LOCKED is never waited for:
+    // without a shared cache it is this connection's own open statement, which no retry
+    // removes.) Anything else is a rejected statement, at `line` of the caller's SQL.
+    [[noreturn]] void translate(const SQLite::Exception& error, int line) const {
+        if ((error.getErrorCode() & 0xff) != SQLITE_BUSY) throw SqlError(error.what(), line);
+        if (interrupted_) throw SqlError(stopping, line);
+        busy_.give_up(line);
     }
 
     SqliteDialect dialect_;

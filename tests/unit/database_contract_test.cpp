@@ -515,6 +515,11 @@ TEST_CASE("contract: a rejected statement is an SqlError with its line", "[datab
     };
     CHECK(line_of_error("UPDATE items SET n = 1;\n\nSELEC broken;\n") == 3);
     CHECK(line_of_error("-- first\nUPDATE items SET n = 1;\n-- the bad one\nUPDATE no_such_table SET n = 1;\n") == 4);
+
+    // Also as the first statement of a transaction, which begins it.
+    database->begin();
+    CHECK_THROWS_WITH(database->execute("UPDATE no_such_table SET n = 1;"), Catch::Contains("no_such_table"));
+    database->rollback();
 }
 
 TEST_CASE("contract: a trigger whose body holds statements is one statement of a script", "[database][contract]") {
