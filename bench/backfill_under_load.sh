@@ -108,8 +108,11 @@ install_prerequisites() {
 # ran then. With 16GB none starts inside a run (each run begins right after the checkpoint of
 # its CREATE DATABASE, and checkpoint_timeout is 5 min), so the figures show the backfill's own
 # effect; --max-wal-size 4GB shows the other picture.
-# Logged with epoch timestamps (%n): checkpoints, autovacuums and lock waits of 100 ms or more
-# (log_lock_waits, deadlock_timeout 100ms instead of 1s) are counted per run.
+# Logged with epoch timestamps (%n) and application names (%a): checkpoints, autovacuums, and
+# lock waits of 100 ms or more (log_lock_waits, deadlock_timeout 100ms instead of 1s, a cost only
+# to a transaction that waits that long) are read per run. A lock wait's "acquired … after X ms"
+# line tells a transaction held up by the backfill's row locks from one held up by the machine
+# (all clients slow at once: a WAL fsync or a CPU stall).
 as_cluster_user() {
     if [[ $(id -u) -eq 0 ]]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi
 }
@@ -152,7 +155,7 @@ synchronous_commit = on
 full_page_writes = on
 shared_buffers = '256MB'
 max_wal_size = '$MAX_WAL_SIZE'
-log_line_prefix = '%n [%p] %d '
+log_line_prefix = '%n [%p] %d [%a] '
 log_lock_waits = on
 deadlock_timeout = '100ms'
 log_checkpoints = on
@@ -204,9 +207,11 @@ server_settings() {
 
 # ---------------------------------------------------------------------------------------------
 # Step 3. The uneven table, loaded once into a template database. The upper half of the ids
-# carries a 1,920-byte payload of SHA-512 hex digests (incompressible, and short enough to stay
-# in the row: four rows a page, no TOAST), the lower half none (about 60 rows a page). Frozen and
-# vacuumed, so that no run sets hint bits; connections refused, so that it can be copied.
+# carries a 2,048-byte payload of SHA-512 hex digests, the lower half none (NULL). Hex digits do
+# not compress by the 25 % pglz asks for, so the value is stored as is: out of line, in two TOAST
+# chunks, as any text of 2 KB or more is (a row keeps it inline only below about 2,000 bytes).
+# Frozen and vacuumed, so that no run sets hint bits; connections refused, so that it can be
+# copied.
 # Each run gets its own copy (CREATE DATABASE … STRATEGY FILE_COPY): every backfill starts from
 # the same physical table, and the copy is dropped afterwards.
 load_template() {
@@ -218,14 +223,13 @@ load_template() {
         -c "INSERT INTO items (id, payload)
             SELECT g, CASE WHEN g > $HALF THEN
                 (SELECT string_agg(encode(sha512((g * 16 + i)::text::bytea), 'hex'), '')
-                   FROM generate_series(1, 15) i) END
+                   FROM generate_series(1, 16) i) END
               FROM generate_series(1::bigint, $ROWS) g" \
         -c "VACUUM (FREEZE, ANALYZE) items"
-    TABLE_DESCRIPTION=$(query items_template "SELECT format('%s rows, %s of heap (%s pages: %s for ids <= $HALF, %s above), %s of index',
-        count(*), pg_size_pretty(pg_relation_size('items')), pg_relation_size('items') / 8192,
-        (SELECT count(DISTINCT (ctid::text::point)[0]) FROM items WHERE id <= $HALF),
-        (SELECT count(DISTINCT (ctid::text::point)[0]) FROM items WHERE id > $HALF),
-        pg_size_pretty(pg_indexes_size('items'))) FROM items")
+    TABLE_DESCRIPTION=$(query items_template "SELECT format('%s rows, payload of %s bytes as stored (pg_column_size) above id $HALF; heap %s, TOAST %s, primary key %s',
+        count(*), max(pg_column_size(payload)), pg_size_pretty(pg_relation_size('items')),
+        pg_size_pretty(pg_total_relation_size(reltoastrelid)), pg_size_pretty(pg_indexes_size('items')))
+        FROM items, pg_class WHERE pg_class.oid = 'items'::regclass GROUP BY reltoastrelid")
     sql postgres -c "ALTER DATABASE items_template WITH IS_TEMPLATE true ALLOW_CONNECTIONS false" \
         -c "CHECKPOINT"
 }
@@ -272,8 +276,9 @@ stop_load() {
 
 # ---------------------------------------------------------------------------------------------
 # Step 5. The backfills: every row gets its payload upper-cased and is marked migrated. Each is a
-# new row version; in the upper half that is 2 KB of heap and WAL per row, in the lower half
-# about 50 bytes, so a batch of the upper half costs several times one of the lower half.
+# new row version, about 50 bytes and one index entry in the lower half; in the upper half also
+# a new 2 KB TOAST value (two chunks, two TOAST index entries, 2 KB more of WAL), so a batch
+# of the upper half costs several times one of the same size in the lower half.
 readonly BACKFILL_SET="payload = upper(payload), migrated = true"
 
 write_project() {
@@ -354,17 +359,19 @@ oltp_stats() {
         "$RUNS_DIR/$name.latencies"
 }
 
-# Checkpoints started, autovacuums of the run's items table finished, and lock waits in the
-# run's database that reached deadlock_timeout (100 ms), inside the window (OLTP transactions that
-# wait longer than that on a row lock of the backfill, or the backfill on one of theirs).
+# Checkpoints started and autovacuums of the run's items table finished inside the window; the
+# OLTP transactions' lock waits that reached deadlock_timeout (100 ms): how many, and the longest
+# (they are held up by the backfill's row locks; the few that end just after the window count).
 server_events() {
     local name=$1 start=$2 end=$3
-    awk -v db="$name" -v table="\"$name.public.items\"" -v from="$start" -v to="$end" '
-        $1 * 1e6 < from || $1 * 1e6 > to { next }
-        index($0, "checkpoint starting") { c++ }
-        index($0, "automatic vacuum of table " table) { a++ }
-        $3 == db && index($0, " still waiting for ") { w++ }
-        END { printf "%d\t%d\t%d", c, a, w }' "$CLUSTER/run/server.log"
+    awk -v db="$name" -v table="\"$name.public.items\"" -v from="$start" -v to="$end" -v tail="$TAIL_S" '
+        $1 * 1e6 < from || $1 * 1e6 > to + tail * 1e6 { next }
+        $1 * 1e6 <= to && index($0, "checkpoint starting") { c++ }
+        $1 * 1e6 <= to && index($0, "automatic vacuum of table " table) { a++ }
+        $3 != db || $4 != "[pgbench]" || $5 != "LOG:" { next }
+        $1 * 1e6 <= to && index($0, " still waiting for ") { w++ }
+        index($0, " acquired ") && $(NF - 1) + 0 > longest { longest = $(NF - 1) + 0 }
+        END { printf "%d\t%d\t%d\t%.0f", c, a, w, longest }' "$CLUSTER/run/server.log"
 }
 
 # datamig logs one debug line per batch (-v): "batch N of LABEL: size S, R rows, D ms".
@@ -415,11 +422,14 @@ label_of() {
 }
 
 verdicts() {
-    local variant=$1 run=$2 plain_ms ms max lower upper wall lat share
+    local variant=$1 run=$2 plain_ms ms max waits longest lower upper wall lat share
     plain_ms=$(field plain "$run" 3)
     ms=$(field "$variant" "$run" 3)
     max=$(field "$variant" "$run" 7)
+    waits=$(field "$variant" "$run" 12)
+    longest=$(field "$variant" "$run" 13)
     lat=$(awk -v m="$max" -v t="$TARGET_MAX_LATENCY_MS" 'BEGIN { print (m <= t) ? "met" : "missed" }')
+    if ((waits > 0)); then lat+="; longest lock wait $longest ms"; else lat+="; no lock wait ≥ 100 ms"; fi
     if [[ -n "$plain_ms" ]]; then
         wall=$(awk -v a="$ms" -v b="$plain_ms" -v t="$TARGET_WALL_RATIO" 'BEGIN { printf "%.2f× (%s)", a / b, (a / b <= t) ? "met" : "missed" }')
     else
@@ -440,15 +450,16 @@ report() {
 
 datamig: $DATAMIG_SOURCE, $("$DATAMIG" --version 2>&1 | head -n 1). Table: $TABLE_DESCRIPTION.
 
-| run | backfill | wall s | OLTP tps | p50 ms | p99 ms | max ms | txns > ${TARGET_MAX_LATENCY_MS} ms | lock waits ≥ 100 ms | checkpoints | autovacuums | batches |
-|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| run | backfill | wall s | OLTP tps | p50 ms | p99 ms | max ms | txns > ${TARGET_MAX_LATENCY_MS} ms | lock waits ≥ 100 ms | longest lock wait ms | checkpoints | autovacuums | batches |
+|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 EOF
     for ((run = 1; run <= RUNS; run++)); do
         for variant in baseline "${VARIANT_LIST[@]}"; do
             [[ -n "$(field "$variant" "$run" 1)" ]] || continue
             awk -F '\t' -v v="$variant" -v r="$run" -v label="$(label_of "$variant")" '
-                $1 == v && $2 == r { printf "| %s | %s | %s | %s | %s | %s | %s | %d of %d | %s | %s | %s | %s |\n",
-                    r, label, (v == "baseline" ? "–" : sprintf("%.1f", $3 / 1000)), $4, $5, $6, $7, $8, $9, $12, $10, $11, $13 }' "$RESULTS"
+                $1 == v && $2 == r { printf "| %s | %s | %s | %s | %s | %s | %s | %d of %d | %s | %s | %s | %s | %s |\n",
+                    r, label, (v == "baseline" ? "–" : sprintf("%.1f", $3 / 1000)), $4, $5, $6, $7, $8, $9, $12,
+                    ($12 > 0 ? $13 : "–"), $10, $11, $14 }' "$RESULTS"
         done
     done
     cat <<EOF

@@ -33,15 +33,20 @@ constexpr milliseconds throttle_report{10'000};
 
 }  // namespace
 
+std::string_view to_string(PartialReason reason) {
+    return reason == PartialReason::time_budget ? "time-budget" : "paused";
+}
+
 BatchRun::BatchRun(Database& db, const Settings& settings, const LoadedMigration& migration, ProgressListener progress,
-                   RetryEvent retry_event)
+                   RetryEvent retry_event, std::optional<std::chrono::steady_clock::time_point> deadline)
     : db_(db),
       settings_(settings),
       migration_(migration),
       progress_(std::move(progress)),
       retry_event_(std::move(retry_event)),
       batch_(batch_settings(migration.script->up.options, settings)),
-      sizer_(batch_.size, batch_.batch_time, batch_.size_max) {
+      sizer_(batch_.size, batch_.batch_time, batch_.size_max),
+      deadline_(deadline) {
     live_.label = migration.file.label();
 }
 
@@ -91,6 +96,9 @@ void BatchRun::walk(HistoryRow& row, const std::function<std::optional<Planned>(
     for (std::int64_t attempt = 1;; ++attempt) {
         throw_if_stopped();
         wait_while_unhealthy();
+        // Between batches: the last one committed with its checkpoint, so stopping here leaves
+        // the migration partial, to resume on the next run.
+        if ((stats_.left_partial = reason_to_stop())) return;
         const auto batch = plan();
         if (!batch) return;
         const auto began = SteadyClock::now();
@@ -171,6 +179,12 @@ bool BatchRun::retry(const SqlError& error, milliseconds took, std::int64_t atte
     return true;
 }
 
+std::optional<PartialReason> BatchRun::reason_to_stop() {
+    if (deadline_ && SteadyClock::now() >= *deadline_) return PartialReason::time_budget;
+    if (db_.paused(migration_.file.version)) return PartialReason::paused;
+    return std::nullopt;
+}
+
 void BatchRun::wait_while_unhealthy() {
     auto reason = unhealthy();
     if (!reason) return;
@@ -183,12 +197,14 @@ void BatchRun::wait_while_unhealthy() {
         }
         sleep_unless_stopped(health_recheck);
         throw_if_stopped();
+        // A pause or the end of the time budget ends the wait: the caller stops there.
+        if (reason_to_stop()) break;
         reason = unhealthy();
     }
     const milliseconds waited = since(began);
     stats_.throttled += waited;
     live_.throttled = stats_.throttled;
-    spdlog::info("{}: healthy again after {} throttled", live_.label, format_duration(waited));
+    if (!reason) spdlog::info("{}: healthy again after {} throttled", live_.label, format_duration(waited));
 }
 
 std::optional<std::string> BatchRun::unhealthy() {

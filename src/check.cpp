@@ -90,6 +90,7 @@ Findings check_history(const std::vector<StatusEntry>& status) {
                 break;
             case State::running:
             case State::partial:
+            case State::paused:
                 warn("running-row", fmt::format("{} is recorded as running since {}: it was interrupted; see datamig "
                                                 "status and datamig resolve",
                                                 entry.version, entry.row->started_at));

@@ -1,6 +1,8 @@
 #include "datamig/cli.hpp"
 
 #include <cstdlib>
+#include <filesystem>
+#include <initializer_list>
 #include <string_view>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +11,7 @@
 #include "datamig/config_file.hpp"
 #include "datamig/error.hpp"
 #include "datamig/setting_flags.hpp"
+#include "datamig/summary.hpp"
 
 namespace datamig {
 namespace {
@@ -50,22 +53,40 @@ std::optional<Invocation> parse_command_line(int argc, const char* const* argv) 
         });
     }
 
-    refuse_empty_inline_values(argc, argv);
+    const GetEnv getenv = [](const char* name) -> const char* { return std::getenv(name); };
+    // --summary-file is written whatever the outcome, a usage error included, so it is taken
+    // as soon as it is read, before anything else can fail (SPEC §4).
+    const auto name_summary_file = [&] {
+        const RawSettings flags = setting_flags.collect();
+        const RawSettings from_environment = settings_from_environment(getenv);
+        for (const RawSettings* source : std::initializer_list<const RawSettings*>{&flags, &from_environment}) {
+            const auto found = source->find("summary_file");
+            if (found != source->end() && found->second.values.size() == 1 && !found->second.values.front().empty()) {
+                set_summary_path(std::filesystem::path(found->second.values.front()));
+                return;
+            }
+        }
+    };
     try {
+        refuse_empty_inline_values(argc, argv);
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
+        name_summary_file();
         // --help and --version are "errors" with exit code 0 that CLI11 prints itself.
         if (error.get_exit_code() == 0) {
             app.exit(error);
             return std::nullopt;
         }
         throw UsageError(std::string(error.what()) + " (see datamig --help)");
+    } catch (const UsageError&) {
+        name_summary_file();
+        throw;
     }
-
-    const GetEnv getenv = [](const char* name) -> const char* { return std::getenv(name); };
+    name_summary_file();
     const auto config_file = choose_config_file(config_flag, getenv);
     invocation.settings = resolve_settings(setting_flags.collect(), settings_from_environment(getenv),
                                            config_file ? read_config_file(*config_file) : RawSettings{});
+    set_summary_path(invocation.settings.summary_file);
     return invocation;
 }
 

@@ -18,6 +18,7 @@
 #include "datamig/progress.hpp"
 #include "datamig/report.hpp"
 #include "datamig/runner.hpp"
+#include "datamig/session.hpp"
 #include "datamig/status.hpp"
 #include "datamig/stop.hpp"
 #include "datamig/version_lookup.hpp"
@@ -26,29 +27,6 @@ namespace datamig {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-enum class Access { read_only, read_write };
-
-// --wait: a Kubernetes Job often starts before its database accepts connections.
-std::unique_ptr<Database> open_database(const Settings& settings, Access access) {
-    const ConnectOptions options{settings.table, settings.statement_timeout, access == Access::read_only,
-                                 settings.lock_wait, settings.lock_timeout};
-    const auto deadline = SteadyClock::now() + settings.wait_timeout;
-    auto next_report = SteadyClock::now();
-    for (;;) {
-        try {
-            return connect(settings.database_url, options);
-        } catch (const Unavailable& error) {
-            if (!settings.wait || SteadyClock::now() >= deadline) throw;
-            if (SteadyClock::now() >= next_report) {
-                spdlog::info("database not reachable yet, retrying for up to {}: {}",
-                             format_duration(settings.wait_timeout), error.what());
-                next_report = SteadyClock::now() + std::chrono::seconds(10);
-            }
-            sleep_unless_stopped(std::chrono::milliseconds(500));
-        }
-    }
-}
 
 // Loads the files a run will execute and refuses the whole run if any is invalid. Warnings (such
 // as DDL in a data migration) do not stop it and are check's to list: the run only counts them.
@@ -60,49 +38,30 @@ std::vector<LoadedMigration> load_runnable(std::vector<MigrationFile> files) {
     return loaded;
 }
 
-Outcome planned(const MigrationFile& file) {
-    return {file.version, file.phase, file.name, 0, std::nullopt, std::nullopt};
-}
+Outcome planned(const MigrationFile& file) { return Outcome::of(file, 0, std::nullopt); }
 
 void refuse_github_format(const Settings& settings) {
     if (settings.format == OutputFormat::github) throw UsageError("--format github is for check only");
 }
-
-// The database as one command uses it. A stop cancels the statement in progress. Unless the
-// command only reads, the runner lock is held and the history tables exist: taking the lock
-// before reading history is what lets concurrent runners see each other's work, so each
-// migration runs exactly once (SPEC §6). One that only reads (a dry run, status) opens the
-// database read-only, takes no lock and creates nothing.
-class Session {
-public:
-    Session(const Settings& settings, Access access)
-        : db_(open_database(settings, access)), cancel_statement_([this] { db_->interrupt(); }) {
-        if (access == Access::read_only) return;
-        lock_.emplace(*db_, settings.lock_wait);
-        db_->ensure_history();
-    }
-    Database& db() { return *db_; }
-
-private:
-    std::unique_ptr<Database> db_;
-    OnStop cancel_statement_;
-    std::optional<RunnerLock> lock_;  // released first, before the statement hook and the connection
-};
-
-Access access_for(bool dry_run) { return dry_run ? Access::read_only : Access::read_write; }
 
 // A batch migration's `running` row resumes where it stopped; any other needs `datamig resolve`.
 bool resumes(const MigrationFile& file) { return is_resumable(load_migration(file, Load::summary)); }
 
 // Runs the plan in order and prints what was done. The first failure stops the run, but what
 // succeeded before it is still printed, and JSON output is always one document: a script
-// reading it must learn what happened.
-using Step = std::function<Outcome(const LoadedMigration&)>;
+// reading it must learn what happened. A step that returns nothing, or a migration left partial
+// (time budget, pause), ends the run there: later migrations may depend on it.
+using Step = std::function<std::optional<Outcome>(const LoadedMigration&)>;
 void run_in_order(const std::vector<LoadedMigration>& plan, const Step& step, Direction direction,
                   OutputFormat format) {
     std::vector<Outcome> outcomes;
     try {
-        for (const auto& migration : plan) outcomes.push_back(step(migration));
+        for (const auto& migration : plan) {
+            auto outcome = step(migration);
+            if (!outcome) break;
+            outcomes.push_back(std::move(*outcome));
+            if (outcomes.back().partial) break;
+        }
     } catch (const Error&) {
         if (!outcomes.empty() || format == OutputFormat::json)
             print_outcomes(std::cout, outcomes, direction, false, format);
@@ -121,9 +80,22 @@ Exit run_generate(const Invocation& invocation) {
     return Exit::ok;
 }
 
+// A `running` batch migration not started in this run (time budget spent, paused): listed as
+// partial, as it stands.
+Outcome left_partial(const LoadedMigration& migration, const HistoryRow& row, PartialReason reason) {
+    Outcome outcome = Outcome::of(migration.file, 0, row.rows_affected);
+    outcome.batch_cursor = row.batch_cursor;
+    outcome.partial = reason;
+    return outcome;
+}
+
 Exit run_migrate(const Invocation& invocation) {
     const Settings& settings = invocation.settings;
     const CommandOptions& options = invocation.options;
+    // --time-budget counts from the start of the run, waiting for the lock included: a Job's
+    // deadline does.
+    const auto deadline =
+        settings.time_budget ? std::make_optional(SteadyClock::now() + *settings.time_budget) : std::nullopt;
     refuse_github_format(settings);
     const MigrateRequest request{options.phase, options.only, options.target, options.limit, resumes};
 
@@ -157,12 +129,25 @@ Exit run_migrate(const Invocation& invocation) {
 
     // 7. Apply in order; the first failure stops the run (later migrations may depend on it).
     //    A batch migration with a `running` row resumes from its checkpoint.
-    Runner runner(db, settings, progress_listener(settings));
-    const Step apply = [&](const LoadedMigration& migration) {
-        const HistoryRow* interrupted = find_version(history, migration.file.version);
-        return runner.apply(migration, interrupted != nullptr && interrupted->status == RowStatus::running
-                                           ? std::make_optional(*interrupted)
-                                           : std::nullopt);
+    //    None starts once the time budget is spent, and a paused one is not started: the run
+    //    stops there, listing a started batch migration as partial.
+    Runner runner(db, settings, progress_listener(settings), deadline);
+    const Step apply = [&](const LoadedMigration& migration) -> std::optional<Outcome> {
+        const HistoryRow* row = find_version(history, migration.file.version);
+        const auto interrupted =
+            row != nullptr && row->status == RowStatus::running ? std::make_optional(*row) : std::nullopt;
+        if (deadline && SteadyClock::now() >= *deadline) {
+            spdlog::info("time budget of {} spent: {} and later migrations wait for the next run",
+                         format_duration(*settings.time_budget), migration.file.label());
+            if (!interrupted) return std::nullopt;
+            return left_partial(migration, *interrupted, PartialReason::time_budget);
+        }
+        if (interrupted && interrupted->paused_at) {
+            spdlog::info("{} is paused (since {}): the run stops here; `datamig resume {}` lets it continue",
+                         migration.file.label(), *interrupted->paused_at, migration.file.version);
+            return left_partial(migration, *interrupted, PartialReason::paused);
+        }
+        return runner.apply(migration, interrupted);
     };
     run_in_order(plan, apply, Direction::up, settings.format);
     return Exit::ok;
@@ -194,7 +179,7 @@ Exit run_status(const Invocation& invocation) {
         settings.format == OutputFormat::text && isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr);
 
     const bool unfinished = std::any_of(status.begin(), status.end(), [](const StatusEntry& e) {
-        return e.state == State::pending || e.state == State::partial;
+        return e.state == State::pending || e.state == State::partial || e.state == State::paused;
     });
     return invocation.options.exit_code && unfinished ? Exit::failed : Exit::ok;
 }
@@ -278,6 +263,56 @@ Exit run_resolve(const Invocation& invocation) {
     return Exit::ok;
 }
 
+// pause and resume (SPEC §2): the mark and its event are one write, made without the runner
+// lock, which the runner they address holds; it notices before its next batch.
+Exit run_pause_or_resume(const Invocation& invocation, bool pause) {
+    const Settings& settings = invocation.settings;
+    const std::string& version = invocation.options.version;
+    const char* verb = pause ? "paused" : "resumed";
+    // 1. Only a batch migration that has started can be paused: its file says whether it is
+    //    batched, its row whether it has started.
+    const Catalog catalog = list_migrations(settings.dir, settings.phases);
+    const MigrationFile* file = find_version(catalog.files, version);
+    Session session(settings, Access::write_unlocked);
+    const auto history = session.db().read_history();
+    const HistoryRow* row = find_version(history, version);
+    const char* refusal = file == nullptr                     ? "no migration file has that version"
+                          : row == nullptr                    ? "it has not started"
+                          : row->status != RowStatus::running ? "it is applied"
+                          : !resumes(*file)                   ? "it is not a batch migration"
+                                                              : nullptr;
+    if (refusal != nullptr) {
+        throw UsageError(
+            fmt::format("{} cannot be {}: {}; only a batch migration that has started (running or "
+                        "partial) can be paused or resumed",
+                        version, verb, refusal));
+    }
+    // 2. Mark it, unless it already is as asked: repeating a pause changes nothing.
+    if (row->paused_at.has_value() == pause) {
+        spdlog::info("{} is already {}", file->label(), pause ? "paused" : "not paused");
+    } else {
+        const std::string now = RowClock().next();
+        const Event event{version,
+                          file->phase,
+                          pause ? EventKind::pause : EventKind::resume,
+                          now,
+                          settings.operator_name,
+                          context_json(settings),
+                          std::nullopt,
+                          std::nullopt,
+                          std::nullopt};
+        session.db().set_paused(version, pause ? std::make_optional(now) : std::nullopt, event);
+        spdlog::info(
+            "{} {}{}", file->label(), verb,
+            pause ? "; a runner working on it stops before its next batch" : "; the next migrate continues it");
+    }
+    print_mark(std::cout, version, pause, settings.format);
+    return Exit::ok;
+}
+
+Exit run_pause(const Invocation& invocation) { return run_pause_or_resume(invocation, true); }
+Exit run_resume(const Invocation& invocation) { return run_pause_or_resume(invocation, false); }
+
 // --- the command table -----------------------------------------------------------------------
 
 void add_phase(CLI::App& app, CommandOptions& options) { app.add_option("--phase", options.phase, "only this phase"); }
@@ -301,7 +336,7 @@ void migrate_options(CLI::App& app, CommandOptions& options, SettingFlags& setti
 
 void status_options(CLI::App& app, CommandOptions& options, SettingFlags&) {
     add_phase(app, options);
-    app.add_flag("--exit-code", options.exit_code, "exit 1 when anything is pending or partial");
+    app.add_flag("--exit-code", options.exit_code, "exit 1 when anything is pending, partial or paused");
 }
 
 void rollback_options(CLI::App& app, CommandOptions& options, SettingFlags&) {
@@ -325,6 +360,10 @@ void resolve_options(CLI::App& app, CommandOptions& options, SettingFlags&) {
     applied->excludes(pending);
 }
 
+void version_option(CLI::App& app, CommandOptions& options, SettingFlags&) {
+    app.add_option("VERSION", options.version, "a batch migration that has started")->required();
+}
+
 }  // namespace
 
 const std::vector<Command>& command_table() {
@@ -335,6 +374,8 @@ const std::vector<Command>& command_table() {
         {"rollback", "run `down` of the most recently applied migrations", rollback_options, run_rollback},
         {"check", "validate the migrations tree (for CI)", check_options, run_check},
         {"resolve", "settle an interrupted (running) migration", resolve_options, run_resolve},
+        {"pause", "stop a running batch migration before its next batch, until resumed", version_option, run_pause},
+        {"resume", "let a paused batch migration continue", version_option, run_resume},
     };
     return commands;
 }

@@ -38,6 +38,7 @@ constexpr KnownSetting known_settings[] = {
     {"pause", ValueKind::scalar},           {"schema_dir", ValueKind::scalar},
     {"batch_time", ValueKind::scalar},      {"lock_timeout", ValueKind::scalar},
     {"max_replica_lag", ValueKind::scalar}, {"throttle_query", ValueKind::scalar},
+    {"time_budget", ValueKind::scalar},     {"summary_file", ValueKind::scalar},
 };
 
 const KnownSetting* find_known_setting(std::string_view key) {

@@ -47,7 +47,7 @@ constexpr Column<Event> event(std::string_view name, ColumnType type, std::strin
 
 }  // namespace
 
-const std::array<Column<HistoryRow>, 12> history_columns{{
+const std::array<Column<HistoryRow>, 13> history_columns{{
     history<&HistoryRow::version>("version", ColumnType::text, "PRIMARY KEY"),
     history<&HistoryRow::phase>("phase", ColumnType::text),
     history<&HistoryRow::name>("name", ColumnType::text),
@@ -60,6 +60,7 @@ const std::array<Column<HistoryRow>, 12> history_columns{{
     history<&HistoryRow::context>("context", ColumnType::text),
     history<&HistoryRow::rows_affected>("rows_affected", ColumnType::integer),
     history<&HistoryRow::batch_cursor>("batch_cursor", ColumnType::text),
+    history<&HistoryRow::paused_at>("paused_at", ColumnType::timestamp, "", Blank::null),
 }};
 
 const std::array<Column<Event>, 10> event_columns{{

@@ -19,6 +19,7 @@ constexpr const char* remove_row_statement = "datamig_remove_row";
 // One statement each where the dialect chains writes: the event's values first, then the row's.
 constexpr const char* record_statement = "datamig_record";
 constexpr const char* record_removal_statement = "datamig_record_removal";
+constexpr const char* set_paused_statement = "datamig_set_paused";
 
 // Rolls back unless committed, so a failed ensure_history leaves nothing half-done.
 class TransactionGuard {
@@ -96,7 +97,9 @@ std::string insert_sql(const Dialect& dialect, const TableName& table, const std
 std::string upsert_row_sql(const Dialect& dialect, const TableName& table, int first) {
     std::vector<std::string> updated;
     for (const auto& column : history_columns) {
-        if (column.name != "version") updated.push_back(Dialect::quote(column.name));
+        // paused_at belongs to `pause` and `resume` (set_paused): a runner saving its checkpoint
+        // must not clear a mark another process has just set.
+        if (column.name != "version" && column.name != "paused_at") updated.push_back(Dialect::quote(column.name));
     }
     return dialect.upsert(insert_sql(dialect, table, history_columns, first), Dialect::quote("version"), updated);
 }
@@ -133,6 +136,9 @@ void HistoryStore::prepare_writes() {
     driver_->prepare(append_event_statement, insert_event);
     driver_->prepare(remove_row_statement,
                      "DELETE FROM " + history_.quoted() + " WHERE \"version\" = " + dialect.parameter(1));
+    driver_->prepare(set_paused_statement, "UPDATE " + history_.quoted() + " SET \"paused_at\" = " +
+                                               dialect.write(ColumnType::timestamp, Blank::null, 1) +
+                                               " WHERE \"version\" = " + dialect.parameter(2));
     if (!dialect.chains_writes()) return;
     // A data-modifying WITH runs whether or not its result is read. The event's values come
     // first, so record_removal's first parameter is the event's version.
@@ -244,6 +250,18 @@ void HistoryStore::record_removal(const Event& event) {
     }
     driver_->write(
         {{remove_row_statement, {event.version}}, {append_event_statement, values_of(event, event_columns)}});
+}
+
+void HistoryStore::set_paused(const std::string& version, const std::optional<std::string>& at, const Event& event) {
+    driver_->write({{set_paused_statement, {at ? Value{*at} : Value{}, version}},
+                    {append_event_statement, values_of(event, event_columns)}});
+}
+
+bool HistoryStore::paused(const std::string& version) {
+    const auto rows = driver_->query("SELECT CASE WHEN \"paused_at\" IS NULL THEN 0 ELSE 1 END FROM " +
+                                         history_.quoted() + " WHERE \"version\" = " + driver_->dialect().parameter(1),
+                                     {version});
+    return rows->next() && rows->integer(0) == 1;
 }
 
 bool HistoryStore::replicas_lag_behind(std::chrono::milliseconds limit) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datamig/duration.hpp"
+#include "datamig/summary.hpp"
 
 namespace datamig {
 namespace {
@@ -36,7 +37,8 @@ const char* state_color(State state) {
     switch (state) {
         case State::applied: return "\033[32m";
         case State::pending: return "\033[33m";
-        case State::partial: return "\033[36m";
+        case State::partial:
+        case State::paused: return "\033[36m";
         case State::running:
         case State::changed:
         case State::missing: return "\033[31m";
@@ -72,6 +74,26 @@ ordered_json finding_json(const Finding& finding) {
     return {{"file", finding.file}, {"line", finding.line}, {"code", finding.code}, {"message", finding.message}};
 }
 
+ordered_json status_document(const std::vector<StatusEntry>& status, long pending, long applied) {
+    ordered_json migrations = ordered_json::array();
+    for (const auto& entry : status) {
+        const std::optional<std::string> checksum = entry.file  ? std::optional<std::string>(entry.file->checksum)
+                                                    : entry.row ? entry.row->checksum
+                                                                : std::nullopt;
+        const std::string when = applied_at(entry);
+        migrations.push_back({{"version", entry.version},
+                              {"name", entry.name.empty() ? ordered_json() : ordered_json(entry.name)},
+                              {"phase", entry.phase.empty() ? ordered_json() : ordered_json(entry.phase)},
+                              {"kind", entry.kind ? ordered_json(to_string(*entry.kind)) : ordered_json()},
+                              {"state", to_string(entry.state)},
+                              {"applied_at", when.empty() ? ordered_json() : ordered_json(when)},
+                              {"duration_ms", optional_json(entry.row ? entry.row->duration_ms : std::nullopt)},
+                              {"operator", entry.row ? ordered_json(entry.row->operator_name) : ordered_json()},
+                              {"checksum", optional_json(checksum)}});
+    }
+    return {{"migrations", migrations}, {"pending", pending}, {"applied", applied}};
+}
+
 }  // namespace
 
 void print_status(std::ostream& out, const std::vector<StatusEntry>& status, OutputFormat format, bool color) {
@@ -79,24 +101,10 @@ void print_status(std::ostream& out, const std::vector<StatusEntry>& status, Out
         std::count_if(status.begin(), status.end(), [](const StatusEntry& e) { return e.state == State::pending; });
     const auto applied =
         std::count_if(status.begin(), status.end(), [](const StatusEntry& e) { return counts_as_applied(e.state); });
+    const ordered_json document = status_document(status, pending, applied);
+    remember_document(document);
     if (format == OutputFormat::json) {
-        ordered_json migrations = ordered_json::array();
-        for (const auto& entry : status) {
-            const std::optional<std::string> checksum = entry.file  ? std::optional<std::string>(entry.file->checksum)
-                                                        : entry.row ? entry.row->checksum
-                                                                    : std::nullopt;
-            const std::string when = applied_at(entry);
-            migrations.push_back({{"version", entry.version},
-                                  {"name", entry.name.empty() ? ordered_json() : ordered_json(entry.name)},
-                                  {"phase", entry.phase.empty() ? ordered_json() : ordered_json(entry.phase)},
-                                  {"kind", entry.kind ? ordered_json(to_string(*entry.kind)) : ordered_json()},
-                                  {"state", to_string(entry.state)},
-                                  {"applied_at", when.empty() ? ordered_json() : ordered_json(when)},
-                                  {"duration_ms", optional_json(entry.row ? entry.row->duration_ms : std::nullopt)},
-                                  {"operator", entry.row ? ordered_json(entry.row->operator_name) : ordered_json()},
-                                  {"checksum", optional_json(checksum)}});
-        }
-        print_json(out, {{"migrations", migrations}, {"pending", pending}, {"applied", applied}});
+        print_json(out, document);
         return;
     }
     if (status.empty()) {
@@ -115,7 +123,7 @@ void print_status(std::ostream& out, const std::vector<StatusEntry>& status, Out
                            entry.version, shown_state, readable_time(applied_at(entry)), entry.name);
     }
     out << fmt::format("\n{} applied, {} pending", applied, pending);
-    for (const State state : {State::running, State::partial, State::changed, State::missing}) {
+    for (const State state : {State::running, State::partial, State::paused, State::changed, State::missing}) {
         const auto count =
             std::count_if(status.begin(), status.end(), [state](const StatusEntry& e) { return e.state == state; });
         if (count > 0) out << fmt::format(", {} {}", count, to_string(state));
@@ -127,15 +135,13 @@ void print_findings(std::ostream& out, const Findings& findings, OutputFormat fo
     const auto errors =
         std::count_if(findings.begin(), findings.end(), [](const Finding& f) { return f.severity == Severity::error; });
     const auto warnings = static_cast<long>(findings.size()) - errors;
+    ordered_json document{{"errors", ordered_json::array()}, {"warnings", ordered_json::array()}};
+    for (const auto& finding : findings) {
+        document[finding.severity == Severity::error ? "errors" : "warnings"].push_back(finding_json(finding));
+    }
+    remember_document(document);
     switch (format) {
-        case OutputFormat::json: {
-            ordered_json document{{"errors", ordered_json::array()}, {"warnings", ordered_json::array()}};
-            for (const auto& finding : findings) {
-                document[finding.severity == Severity::error ? "errors" : "warnings"].push_back(finding_json(finding));
-            }
-            print_json(out, document);
-            return;
-        }
+        case OutputFormat::json: print_json(out, document); return;
         case OutputFormat::github:
             for (const auto& finding : findings) {
                 const char* level = finding.severity == Severity::error ? "error" : "warning";
@@ -161,24 +167,53 @@ void print_findings(std::ostream& out, const Findings& findings, OutputFormat fo
     }
 }
 
+namespace {
+
+ordered_json outcome_json(const Outcome& outcome) {
+    ordered_json entry = {{"version", outcome.version},
+                          {"phase", outcome.phase},
+                          {"name", outcome.name},
+                          {"duration_ms", outcome.duration_ms},
+                          {"rows_affected", optional_json(outcome.rows_affected)}};
+    if (outcome.batches) {
+        entry["batches"] = outcome.batches->batches;
+        entry["retries"] = outcome.batches->retries;
+        entry["throttled_ms"] = outcome.batches->throttled.count();
+    }
+    return entry;
+}
+
+ordered_json partial_json(const Outcome& outcome) {
+    return {{"version", outcome.version},
+            {"phase", outcome.phase},
+            {"name", outcome.name},
+            {"rows_affected", optional_json(outcome.rows_affected)},
+            {"batch_cursor", optional_json(outcome.batch_cursor)},
+            {"reason", std::string(to_string(*outcome.partial))}};
+}
+
+}  // namespace
+
+ordered_json outcomes_document(const std::vector<Outcome>& outcomes, Direction direction, bool dry_run) {
+    ordered_json done = ordered_json::array();
+    ordered_json partial = ordered_json::array();
+    for (const auto& outcome : outcomes) {
+        if (outcome.partial) {
+            partial.push_back(partial_json(outcome));
+        } else {
+            done.push_back(outcome_json(outcome));
+        }
+    }
+    if (direction == Direction::down) return {{"rolled_back", done}, {"dry_run", dry_run}};
+    return {{"applied", done}, {"partial", partial}, {"dry_run", dry_run}};
+}
+
 void print_outcomes(std::ostream& out, const std::vector<Outcome>& outcomes, Direction direction, bool dry_run,
                     OutputFormat format) {
+    const ordered_json document = outcomes_document(outcomes, direction, dry_run);
+    remember_document(document);
     if (format == OutputFormat::json) {
-        ordered_json list = ordered_json::array();
-        for (const auto& outcome : outcomes) {
-            ordered_json entry = {{"version", outcome.version},
-                                  {"phase", outcome.phase},
-                                  {"name", outcome.name},
-                                  {"duration_ms", outcome.duration_ms},
-                                  {"rows_affected", optional_json(outcome.rows_affected)}};
-            if (outcome.batches) {
-                entry["batches"] = outcome.batches->batches;
-                entry["retries"] = outcome.batches->retries;
-                entry["throttled_ms"] = outcome.batches->throttled.count();
-            }
-            list.push_back(std::move(entry));
-        }
-        print_json(out, {{direction == Direction::up ? "applied" : "rolled_back", list}, {"dry_run", dry_run}});
+        print_json(out, document);
         return;
     }
     const char* verb = direction == Direction::up ? (dry_run ? "would apply" : "applied")
@@ -194,23 +229,37 @@ void print_outcomes(std::ostream& out, const std::vector<Outcome>& outcomes, Dir
         width = std::max(width, labels.back().size());
     }
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
-        std::string line = fmt::format("{}  {:<{}}", verb, labels[i], width);
-        if (!dry_run) line += fmt::format("  {:>6}ms", outcomes[i].duration_ms);
-        if (outcomes[i].rows_affected) line += fmt::format("  {} rows", *outcomes[i].rows_affected);
-        if (const auto& batches = outcomes[i].batches) {
+        const Outcome& outcome = outcomes[i];
+        std::string line = fmt::format("{}  {:<{}}", outcome.partial ? "partial" : verb, labels[i], width);
+        if (!dry_run) line += fmt::format("  {:>6}ms", outcome.duration_ms);
+        if (outcome.rows_affected) line += fmt::format("  {} rows", *outcome.rows_affected);
+        if (const auto& batches = outcome.batches) {
             line += fmt::format(" in {} batch{}", batches->batches, batches->batches == 1 ? "" : "es");
             if (batches->retries > 0) line += fmt::format(", {} retried", batches->retries);
             if (batches->throttled.count() > 0) line += ", throttled " + format_duration(batches->throttled);
         }
+        if (outcome.partial) line += fmt::format(" ({}; the next migrate resumes it)", to_string(*outcome.partial));
         // Padding is for the columns between entries, not for the end of the line.
         out << line.substr(0, line.find_last_not_of(' ') + 1) << '\n';
     }
 }
 
+void print_mark(std::ostream& out, const std::string& version, bool paused, OutputFormat format) {
+    const ordered_json document{{paused ? "paused" : "resumed", version}};
+    remember_document(document);
+    if (format == OutputFormat::json) {
+        print_json(out, document);
+    } else {
+        out << fmt::format("{} {}\n", paused ? "paused" : "resumed", version);
+    }
+}
+
 void print_resolution(std::ostream& out, const std::string& version, bool applied, OutputFormat format) {
     const char* state = applied ? "applied" : "pending";
+    const ordered_json document{{"resolved", version}, {"as", state}};
+    remember_document(document);
     if (format == OutputFormat::json) {
-        print_json(out, {{"resolved", version}, {"as", state}});
+        print_json(out, document);
     } else {
         out << fmt::format("resolved {} as {}\n", version, state);
     }

@@ -55,8 +55,13 @@ void Transaction::commit() {
     open_ = false;
 }
 
-Runner::Runner(Database& db, const Settings& settings, ProgressListener progress)
-    : db_(db), settings_(settings), context_(context_json(settings)), progress_(std::move(progress)) {}
+Runner::Runner(Database& db, const Settings& settings, ProgressListener progress,
+               std::optional<std::chrono::steady_clock::time_point> deadline)
+    : db_(db),
+      settings_(settings),
+      context_(context_json(settings)),
+      progress_(std::move(progress)),
+      deadline_(deadline) {}
 
 Outcome Runner::apply(const LoadedMigration& migration, const std::optional<HistoryRow>& interrupted) {
     throw_if_stopped();
@@ -123,8 +128,7 @@ Outcome Runner::run_transactional(const LoadedMigration& migration, const Sectio
         if (up) verify(migration);
         // A signal seen before commit wins: the work is rolled back, never half-recorded.
         throw_if_stopped();
-        const Outcome outcome{
-            migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start), rows, std::nullopt};
+        const Outcome outcome = Outcome::of(migration.file, elapsed_ms(start), rows);
         finish(migration, outcome, up, started_at, std::nullopt);
         transaction.commit();
         return outcome;
@@ -165,8 +169,7 @@ Outcome Runner::run_outside_transaction(const LoadedMigration& migration, bool u
         }
         record_failure(migration, elapsed_ms(start), error, up && known);
     }
-    const Outcome outcome{
-        migration.file.version, migration.file.phase, migration.file.name, elapsed_ms(start), rows, std::nullopt};
+    const Outcome outcome = Outcome::of(migration.file, elapsed_ms(start), rows);
     // A program that got the stop and still finished its work is recorded as it did, and listed;
     // the next apply() sees the stop, and main() exits 130/143 all the same.
     finish(migration, outcome, up, started_at, std::nullopt);
@@ -201,11 +204,11 @@ Outcome Runner::run_batched(const LoadedMigration& migration, const std::optiona
                      std::nullopt,
                      error};
     };
-    BatchRun run(db_, settings_, migration, progress_, retry_event);
+    BatchRun run(db_, settings_, migration, progress_, retry_event, deadline_);
     BatchStats stats;
     try {
         stats = run.run(row);
-        verify(migration);
+        if (!stats.left_partial) verify(migration);
     } catch (const Error& error) {
         // Finished batches stay committed with their checkpoint, and the row stays `running`:
         // the next migrate resumes after the last of them instead of starting over. Before the
@@ -217,8 +220,17 @@ Outcome Runner::run_batched(const LoadedMigration& migration, const std::optiona
         record_failure(migration, elapsed_ms(start), error, nothing_done);
     }
 
-    const Outcome outcome{migration.file.version, migration.file.phase, migration.file.name,
-                          elapsed_ms(start),      row.rows_affected,    stats};
+    Outcome outcome = Outcome::of(migration.file, elapsed_ms(start), row.rows_affected);
+    outcome.batches = stats;
+    outcome.batch_cursor = row.batch_cursor;
+    outcome.partial = stats.left_partial;
+    if (outcome.partial) {
+        // Its row stays `running` with the checkpoint of the last batch: the next migrate
+        // resumes it (SPEC §2). Nothing else to record; verify waits for the last batch.
+        spdlog::info("{} stays partial ({}); the next migrate resumes it from its checkpoint", migration.file.label(),
+                     *outcome.partial == PartialReason::paused ? "paused by datamig pause" : "time budget spent");
+        return outcome;
+    }
     finish(migration, outcome, true, row.started_at, row.batch_cursor);
     return outcome;
 }

@@ -21,6 +21,8 @@ const std::vector<SettingFlag> global_setting_flags = {
     {"--lock-timeout", "lock_timeout", "longest wait for a lock by a migration statement, e.g. 2s"},
     {"--max-replica-lag", "max_replica_lag", "throttle batches while a standby lags more (PostgreSQL)"},
     {"--throttle-query", "throttle_query", "throttle batches while this query returns true"},
+    {"--summary-file", "summary_file",
+     "also write the JSON result with its exit code here when datamig ends (env DATAMIG_SUMMARY_FILE)"},
 };
 
 const std::vector<SettingFlag> migrate_setting_flags = {
@@ -28,6 +30,7 @@ const std::vector<SettingFlag> migrate_setting_flags = {
     {"--pause", "pause", "pause between batches, e.g. 200ms (overrides pause:)"},
     {"--batch-time", "batch_time", "adapt the batch size so a batch takes about this long (overrides batch_time:)"},
     {"--exec-timeout", "exec_timeout", "kill an exec migration that runs longer than this"},
+    {"--time-budget", "time_budget", "start no batch or migration after this long; the rest resumes next run"},
 };
 
 const std::vector<SettingFlag> check_setting_flags = {

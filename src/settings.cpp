@@ -170,6 +170,7 @@ RawSettings settings_from_environment(GetEnv get_variable) {
     take("DATAMIG_DIR", "dir");
     take("DATAMIG_TABLE", "table");
     take("DATAMIG_LOG_FORMAT", "log_format");
+    take("DATAMIG_SUMMARY_FILE", "summary_file");
     if (!take("DATAMIG_OPERATOR", "operator")) take("USER", "operator");
     return settings;
 }
@@ -238,8 +239,10 @@ Settings resolve_settings(const RawSettings& flags, const RawSettings& environme
     }
     settings.pause = duration("pause");
     settings.batch_time = positive_duration("batch_time");
+    settings.time_budget = positive_duration("time_budget");
     settings.lock_timeout = positive_duration("lock_timeout");
     settings.max_replica_lag = positive_duration("max_replica_lag");
+    if (const auto* raw = sources.find("summary_file")) settings.summary_file = non_empty_value(*raw, "path");
     if (const auto* raw = sources.find("throttle_query")) {
         settings.throttle_query = non_empty_value(*raw, "throttle query");
     }

@@ -12,6 +12,7 @@ std::string_view to_string(State state) {
         case State::changed: return "changed";
         case State::missing: return "missing";
         case State::partial: return "partial";
+        case State::paused: return "paused";
     }
     return "unknown";
 }
@@ -21,7 +22,10 @@ bool is_resumable(const LoadedMigration& file) { return file.batch != BatchMode:
 namespace {
 
 State state_of(const HistoryRow& row, const LoadedMigration& file) {
-    if (row.status == RowStatus::running) return is_resumable(file) ? State::partial : State::running;
+    if (row.status == RowStatus::running) {
+        if (!is_resumable(file)) return State::running;
+        return row.paused_at ? State::paused : State::partial;
+    }
     // Adopted rows carry no checksum: there is nothing to compare against.
     if (row.checksum && *row.checksum != file.checksum) return State::changed;
     return State::applied;

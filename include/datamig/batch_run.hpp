@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "datamig/batch.hpp"
@@ -19,11 +20,17 @@
 
 namespace datamig {
 
+// Why a batched run stopped before its work was done, leaving the migration `partial` for the
+// next migrate to resume (SPEC §2).
+enum class PartialReason { time_budget, paused };
+std::string_view to_string(PartialReason reason);  // "time-budget", "paused" (SPEC §8)
+
 // What a batched run did, for the report (SPEC §8: batches, retries, throttled_ms).
 struct BatchStats {
     std::int64_t batches = 0;
     std::int64_t retries = 0;
     std::chrono::milliseconds throttled{0};
+    std::optional<PartialReason> left_partial;  // set when it stopped before the work was done
 };
 
 class BatchRun {
@@ -31,8 +38,9 @@ public:
     // The `retry` event of a batch that failed with `error` after `took`, stamped now.
     using RetryEvent = std::function<Event(const std::string& error, std::chrono::milliseconds took)>;
 
+    // No batch starts at or after `deadline` (--time-budget).
     BatchRun(Database& db, const Settings& settings, const LoadedMigration& migration, ProgressListener progress,
-             RetryEvent retry_event);
+             RetryEvent retry_event, std::optional<std::chrono::steady_clock::time_point> deadline);
 
     // Runs batches until no work is left. `row` is the migration's `running` row; it gains each
     // batch's rows and checkpoint as they commit. Throws MigrationFailed (file:line) or Stopped.
@@ -57,6 +65,9 @@ private:
     // Whether `error` may be retried now: transient, retries left, no stop. Logs, records the
     // retry, halves the size after a statement timeout and waits the back-off.
     bool retry(const SqlError& error, std::chrono::milliseconds took, std::int64_t attempt);
+    // Why no further batch may start now: the time budget is spent, or `datamig pause` marked
+    // the migration (asked of the database before each batch).
+    std::optional<PartialReason> reason_to_stop();
     void wait_while_unhealthy();
     std::optional<std::string> unhealthy();
     void report(BatchEnd end);
@@ -74,6 +85,7 @@ private:
     BatchProgress live_;
     BatchStats stats_;
     std::chrono::steady_clock::time_point start_;
+    std::optional<std::chrono::steady_clock::time_point> deadline_;
     bool gave_up_retrying_ = false;
 };
 

@@ -87,6 +87,13 @@ public:
     // streaming standbys to ask (SQLite).
     virtual bool replicas_lag_behind(std::chrono::milliseconds limit) = 0;
 
+    // `datamig pause` / `resume` (SPEC §2): marks the migration's row paused at `at`, or clears
+    // the mark (nullopt), together with its event, as one write. Other columns are untouched,
+    // and save_row() and record() never change the mark.
+    virtual void set_paused(const std::string& version, const std::optional<std::string>& at, const Event& event) = 0;
+    // Whether the row of `version` is marked paused: a runner asks before each batch.
+    virtual bool paused(const std::string& version) = 0;
+
 protected:
     // read_history() without a default argument: a virtual function's defaults follow the
     // caller's static type, not the object.

@@ -23,6 +23,8 @@ struct HistoryRow {
     std::string context = "{}";  // JSON object
     std::optional<std::int64_t> rows_affected;
     std::optional<std::string> batch_cursor;
+    // Set by `datamig pause`, cleared by `resume` (ISO-8601 UTC); only those commands write it.
+    std::optional<std::string> paused_at;
 
     bool adopted() const { return !phase.has_value(); }
 };

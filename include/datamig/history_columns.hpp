@@ -25,7 +25,7 @@ struct Column {
 // `version` first: a legacy table (Rails data-migrate, nonschema_migrations) has only that one,
 // and every other column is added to it. `status` defaults to applied so that the rows of an
 // adopted legacy table read as applied.
-extern const std::array<Column<HistoryRow>, 12> history_columns;
+extern const std::array<Column<HistoryRow>, 13> history_columns;
 extern const std::array<Column<Event>, 10> event_columns;
 
 }  // namespace datamig

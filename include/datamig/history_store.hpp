@@ -35,6 +35,8 @@ public:
     void record_removal(const Event& event) override;
     void interrupt() noexcept override { driver_->interrupt(); }
     bool replicas_lag_behind(std::chrono::milliseconds limit) override;
+    void set_paused(const std::string& version, const std::optional<std::string>& at, const Event& event) override;
+    bool paused(const std::string& version) override;
 
 private:
     std::vector<HistoryRow> read_rows(Detail detail) override;

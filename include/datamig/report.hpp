@@ -3,6 +3,8 @@
 #include <ostream>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "datamig/finding.hpp"
 #include "datamig/runner.hpp"
 #include "datamig/settings.hpp"
@@ -14,10 +16,14 @@ void print_status(std::ostream& out, const std::vector<StatusEntry>& status, Out
 void print_findings(std::ostream& out, const Findings& findings, OutputFormat format, std::size_t files_checked);
 
 enum class Direction { up, down };
+// The document of SPEC §8 for what migrate applied (and left partial) or rollback rolled back.
+nlohmann::ordered_json outcomes_document(const std::vector<Outcome>& outcomes, Direction direction, bool dry_run);
 // The migrations migrate applied or rollback rolled back (or, with dry_run, would).
 void print_outcomes(std::ostream& out, const std::vector<Outcome>& outcomes, Direction direction, bool dry_run,
                     OutputFormat format);
 
+// The mark `pause` (or `resume`) left on a batch migration.
+void print_mark(std::ostream& out, const std::string& version, bool paused, OutputFormat format);
 // The decision `resolve` recorded for an interrupted migration.
 void print_resolution(std::ostream& out, const std::string& version, bool applied, OutputFormat format);
 

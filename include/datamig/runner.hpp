@@ -50,6 +50,14 @@ struct Outcome {
     std::int64_t duration_ms = 0;
     std::optional<std::int64_t> rows_affected;
     std::optional<BatchStats> batches;  // batched migrations
+    // A batched migration left partial (time budget, pause): its checkpoint, for the report.
+    std::optional<std::string> batch_cursor;
+    std::optional<PartialReason> partial;
+
+    // The outcome of `file` that took `duration_ms` and changed `rows`; no batch details.
+    static Outcome of(const MigrationFile& file, std::int64_t duration_ms, std::optional<std::int64_t> rows) {
+        return {file.version, file.phase, file.name, duration_ms, rows, std::nullopt, std::nullopt, std::nullopt};
+    }
 };
 
 // A rejected statement of `section` as a failure naming the file and line.
@@ -58,7 +66,9 @@ MigrationFailed statement_failure(const LoadedMigration& migration, const Sectio
 class Runner {
 public:
     // `progress` hears about every batch of a batched migration; it may be empty.
-    Runner(Database& db, const Settings& settings, ProgressListener progress = {});
+    // No batch starts at or after `deadline` (migrate --time-budget).
+    Runner(Database& db, const Settings& settings, ProgressListener progress = {},
+           std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
     // Runs `up` and records it. Throws MigrationFailed (with file:line for SQL errors) after
     // recording a `fail` event; Stopped when a signal arrived, after recording what is known:
@@ -95,6 +105,7 @@ private:
     const Settings& settings_;
     std::string context_;
     ProgressListener progress_;
+    std::optional<std::chrono::steady_clock::time_point> deadline_;
     RowClock clock_;
 };
 

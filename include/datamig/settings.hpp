@@ -34,11 +34,13 @@ struct Settings {
     std::optional<std::chrono::milliseconds> exec_timeout;
     std::optional<std::int64_t> batch_size;
     std::optional<std::chrono::milliseconds> pause;
-    std::optional<std::chrono::milliseconds> batch_time;  // --batch-time: adaptive batch size
+    std::optional<std::chrono::milliseconds> batch_time;   // --batch-time: adaptive batch size
+    std::optional<std::chrono::milliseconds> time_budget;  // migrate --time-budget (SPEC §2)
     // Batches under live traffic (SPEC §2).
     std::optional<std::chrono::milliseconds> lock_timeout;
     std::optional<std::chrono::milliseconds> max_replica_lag;
     std::optional<std::string> throttle_query;
+    std::optional<std::filesystem::path> summary_file;  // --summary-file (SPEC §4, §8)
     std::optional<std::filesystem::path> schema_dir;
 };
 
@@ -50,7 +52,7 @@ struct RawSetting {
 using RawSettings = std::map<std::string, RawSetting>;  // key: "lock_wait", "database_url", ...
 
 // The environment variables of SPEC §4 that are set: DATABASE_URL, DATAMIG_DIR,
-// DATAMIG_TABLE, DATAMIG_LOG_FORMAT, DATAMIG_OPERATOR (falling back to USER).
+// DATAMIG_TABLE, DATAMIG_LOG_FORMAT, DATAMIG_SUMMARY_FILE, DATAMIG_OPERATOR (falling back to USER).
 // `getenv` is injectable for tests.
 using GetEnv = const char* (*)(const char*);
 RawSettings settings_from_environment(GetEnv getenv);

@@ -10,7 +10,7 @@
 
 namespace datamig {
 
-enum class State { applied, pending, running, changed, missing, partial };
+enum class State { applied, pending, running, changed, missing, partial, paused };
 std::string_view to_string(State state);
 
 // One migration's state, viewing the files and rows given to compute_status rather than

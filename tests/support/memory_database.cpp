@@ -109,12 +109,20 @@ QueryAnswer MemoryDatabase::query_answer(std::string_view sql) {
     return {1, 1, QueryAnswer::Type::other, "text", value};
 }
 
-void MemoryDatabase::save_row(const HistoryRow& row) { rows()[row.version] = row; }
+void MemoryDatabase::save_row(const HistoryRow& row) { store(row); }
+
+// As in the history store, saving a row keeps the pause mark, which only set_paused() changes.
+void MemoryDatabase::store(const HistoryRow& row) {
+    HistoryRow& saved = rows()[row.version];
+    const auto mark = saved.paused_at;
+    saved = row;
+    saved.paused_at = mark;
+}
 
 void MemoryDatabase::append_event(const Event& event) { state_->tables.events.push_back(event); }
 
 void MemoryDatabase::record(const HistoryRow& row, const Event& event) {
-    rows()[row.version] = row;
+    store(row);
     state_->tables.events.push_back(event);
 }
 
@@ -126,5 +134,15 @@ void MemoryDatabase::record_removal(const Event& event) {
 void MemoryDatabase::interrupt() noexcept {}
 
 bool MemoryDatabase::replicas_lag_behind(std::chrono::milliseconds) { return lagging && lagging(); }
+
+void MemoryDatabase::set_paused(const std::string& version, const std::optional<std::string>& at, const Event& event) {
+    if (const auto row = rows().find(version); row != rows().end()) row->second.paused_at = at;
+    state_->tables.events.push_back(event);
+}
+
+bool MemoryDatabase::paused(const std::string& version) {
+    const auto row = rows().find(version);
+    return row != rows().end() && row->second.paused_at.has_value();
+}
 
 }  // namespace datamig::test

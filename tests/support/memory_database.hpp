@@ -72,11 +72,15 @@ public:
     void record_removal(const Event& event) override;
     void interrupt() noexcept override;
     bool replicas_lag_behind(std::chrono::milliseconds limit) override;
+    void set_paused(const std::string& version, const std::optional<std::string>& at, const Event& event) override;
+    bool paused(const std::string& version) override;
 
 protected:
     std::vector<HistoryRow> read_rows(Detail detail) override;
 
 private:
+    void store(const HistoryRow& row);
+
     std::shared_ptr<State> state_;
     std::optional<Tables> snapshot_;  // set while a transaction is open
     bool holds_lock_ = false;

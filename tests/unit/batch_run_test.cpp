@@ -53,10 +53,13 @@ struct Run {
             }
             return done++ < batches ? 10 : 0;
         };
-        BatchRun batch_run(db, settings, migration, {}, [](const std::string& error, milliseconds took) {
-            return datamig::Event{"20260101000000", "pre_sync", EventKind::retry, "now", "ops", "{}", took.count(),
-                                  std::nullopt,     error};
-        });
+        BatchRun batch_run(
+            db, settings, migration, {},
+            [](const std::string& error, milliseconds took) {
+                return datamig::Event{"20260101000000", "pre_sync", EventKind::retry, "now", "ops", "{}", took.count(),
+                                      std::nullopt,     error};
+            },
+            deadline);
         row.version = "20260101000000";
         try {
             return batch_run.run(row);
@@ -68,6 +71,7 @@ struct Run {
 
     MemoryDatabase db;
     datamig::Settings settings;
+    std::optional<std::chrono::steady_clock::time_point> deadline;
     HistoryRow row;
     std::vector<int> sizes;  // the :batch_size of every statement run
     int done = 0;
@@ -138,4 +142,44 @@ TEST_CASE("BatchRun: no batch starts while a standby lags or the throttle query 
     CHECK(stats.throttled < milliseconds(5000));
     CHECK(stats.batches == 3);
     CHECK(asked >= 4);  // before each batch
+}
+
+TEST_CASE("BatchRun: no batch starts once the time budget is spent; the run is left partial", "[batch_run]") {
+    Run run;
+    run.deadline = std::chrono::steady_clock::now();
+    const auto stats = run.run(loop_migration(""));
+    CHECK(stats.left_partial == datamig::PartialReason::time_budget);
+    CHECK(stats.batches == 0);
+    CHECK(run.sizes.empty());
+}
+
+TEST_CASE("BatchRun: a pause mark set by another process stops the run before its next batch", "[batch_run]") {
+    Run run;
+    HistoryRow running;
+    running.version = "20260101000000";
+    running.status = datamig::RowStatus::running;
+    run.db.save_row(running);
+    int statements = 0;
+    // `datamig pause` arrives while the second batch runs.
+    run.db.rows_for = [&](const std::string&) -> std::int64_t {
+        if (++statements == 2) {
+            run.db.set_paused("20260101000000", std::string("2026-01-01T00:00:00Z"),
+                              datamig::Event{"20260101000000", "pre_sync", EventKind::pause, "now", "ops", "{}",
+                                             std::nullopt, std::nullopt, std::nullopt});
+        }
+        return 10;
+    };
+    const auto migration = loop_migration("");
+    datamig::BatchRun batch_run(
+        run.db, run.settings, migration, {},
+        [](const std::string& error, milliseconds) {
+            return datamig::Event{"", "", EventKind::retry, "", "", "{}", std::nullopt, std::nullopt, error};
+        },
+        std::nullopt);
+    run.row = running;
+    const auto stats = batch_run.run(run.row);
+    CHECK(stats.left_partial == datamig::PartialReason::paused);
+    CHECK(stats.batches == 2);  // the batch in flight committed
+    CHECK(run.row.rows_affected == 20);
+    CHECK(run.db.rows().at("20260101000000").paused_at.has_value());  // the checkpoint kept the mark
 }

@@ -15,7 +15,8 @@ TEST_CASE("command table: every SPEC §4 command, once, each with its function",
         CHECK(command.add_options != nullptr);
         CHECK(std::string(command.summary).size() > 10);
     }
-    CHECK(names == std::set<std::string>{"generate", "migrate", "status", "rollback", "check", "resolve"});
+    CHECK(names ==
+          std::set<std::string>{"generate", "migrate", "status", "rollback", "check", "resolve", "pause", "resume"});
 }
 
 TEST_CASE("command table: each command declares its own options", "[commands]") {

@@ -154,15 +154,28 @@ TEST_CASE("print_findings text ends with a count", "[report]") {
           "pre_sync/a.sql: error: line 3: bad option [unknown-option]\n4 files checked: 1 error, 0 warnings\n");
 }
 
+namespace {
+
+datamig::Outcome outcome_of(const char* version, const char* phase, const char* name, std::int64_t ms,
+                            std::optional<std::int64_t> rows, std::optional<datamig::BatchStats> batches = {}) {
+    datamig::Outcome outcome = datamig::Outcome::of({version, name, phase, "", datamig::Kind::sql}, ms, rows);
+    outcome.batches = batches;
+    return outcome;
+}
+
+}  // namespace
+
 TEST_CASE("print_outcomes JSON: applied or rolled_back, and dry_run", "[report]") {
     const std::vector<datamig::Outcome> outcomes = {
-        {"20260101000000", "pre_sync", "backfill", 12, 5, std::nullopt},
-        {"20260102000000", "post_sync", "enqueue", 30, std::nullopt, std::nullopt},
-        {"20260103000000", "post_sync", "batched", 40, 9, datamig::BatchStats{3, 1, std::chrono::milliseconds(2500)}}};
+        outcome_of("20260101000000", "pre_sync", "backfill", 12, 5),
+        outcome_of("20260102000000", "post_sync", "enqueue", 30, std::nullopt),
+        outcome_of("20260103000000", "post_sync", "batched", 40, 9,
+                   datamig::BatchStats{3, 1, std::chrono::milliseconds(2500), std::nullopt})};
     std::ostringstream applied;
     datamig::print_outcomes(applied, outcomes, datamig::Direction::up, false, OutputFormat::json);
     const auto up = parse(applied.str());
-    CHECK(keys_of(up) == std::vector<std::string>{"applied", "dry_run"});
+    CHECK(keys_of(up) == std::vector<std::string>{"applied", "partial", "dry_run"});
+    CHECK(up["partial"].empty());
     CHECK(up["dry_run"] == false);
     REQUIRE(up["applied"].size() == 3);
     CHECK(keys_of(up["applied"][0]) ==
@@ -184,7 +197,7 @@ TEST_CASE("print_outcomes JSON: applied or rolled_back, and dry_run", "[report]"
 }
 
 TEST_CASE("print_outcomes text", "[report]") {
-    const std::vector<datamig::Outcome> outcomes = {{"20260101000000", "pre_sync", "backfill", 12, 5, std::nullopt}};
+    const std::vector<datamig::Outcome> outcomes = {outcome_of("20260101000000", "pre_sync", "backfill", 12, 5)};
     std::ostringstream out;
     datamig::print_outcomes(out, outcomes, datamig::Direction::down, true, OutputFormat::text);
     CHECK(out.str() == "would roll back  pre_sync/20260101000000_backfill  5 rows\n");
@@ -195,8 +208,9 @@ TEST_CASE("print_outcomes text", "[report]") {
 
 TEST_CASE("print_outcomes text aligns durations and row counts", "[report]") {
     const std::vector<datamig::Outcome> outcomes = {
-        {"20260101000000", "pre_sync", "backfill_roles", 3, 4, datamig::BatchStats{2, 0, std::chrono::milliseconds(0)}},
-        {"20260101000001", "post_sync", "enqueue", 53, std::nullopt, std::nullopt}};
+        outcome_of("20260101000000", "pre_sync", "backfill_roles", 3, 4,
+                   datamig::BatchStats{2, 0, std::chrono::milliseconds(0), std::nullopt}),
+        outcome_of("20260101000001", "post_sync", "enqueue", 53, std::nullopt)};
     std::ostringstream out;
     datamig::print_outcomes(out, outcomes, datamig::Direction::up, false, OutputFormat::text);
     CHECK(out.str() ==
@@ -223,4 +237,38 @@ TEST_CASE("print_resolution says what resolve decided, as text or JSON", "[repor
     const auto document = parse(as_json.str());
     CHECK(document["resolved"] == "20260101000000");
     CHECK(document["as"] == "pending");
+}
+
+TEST_CASE("print_outcomes: a migration left partial is listed under partial with its reason", "[report]") {
+    auto partial = outcome_of("20260104000000", "post_sync", "backfill", 900, 12000,
+                              datamig::BatchStats{12, 0, std::chrono::milliseconds(0), std::nullopt});
+    partial.batch_cursor = "12001";
+    partial.partial = datamig::PartialReason::time_budget;
+    const std::vector<datamig::Outcome> outcomes = {outcome_of("20260101000000", "pre_sync", "backfill", 12, 5),
+                                                    partial};
+    std::ostringstream json_out;
+    datamig::print_outcomes(json_out, outcomes, datamig::Direction::up, false, OutputFormat::json);
+    const auto document = parse(json_out.str());
+    REQUIRE(document["applied"].size() == 1);
+    REQUIRE(document["partial"].size() == 1);
+    CHECK(keys_of(document["partial"][0]) ==
+          std::vector<std::string>{"version", "phase", "name", "rows_affected", "batch_cursor", "reason"});
+    CHECK(document["partial"][0]["reason"] == "time-budget");
+    CHECK(document["partial"][0]["batch_cursor"] == "12001");
+
+    std::ostringstream text;
+    datamig::print_outcomes(text, outcomes, datamig::Direction::up, false, OutputFormat::text);
+    CHECK(text.str() ==
+          "applied  pre_sync/20260101000000_backfill       12ms  5 rows\n"
+          "partial  post_sync/20260104000000_backfill     900ms  12000 rows in 12 batches (time-budget; the next "
+          "migrate resumes it)\n");
+}
+
+TEST_CASE("print_mark: what pause and resume did", "[report]") {
+    std::ostringstream text;
+    datamig::print_mark(text, "20260101000000", true, OutputFormat::text);
+    CHECK(text.str() == "paused 20260101000000\n");
+    std::ostringstream json_out;
+    datamig::print_mark(json_out, "20260101000000", false, OutputFormat::json);
+    CHECK(parse(json_out.str())["resumed"] == "20260101000000");
 }

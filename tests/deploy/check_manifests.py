@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""Checks the deploy kit (deploy/) against the contract; run by render_test.sh.
+
+Every Kustomize overlay is rendered with `kubectl kustomize` (offline), and every manifest, plain
+or rendered, is parsed by kubectl itself (`kubectl label --local -o json`, which needs no
+cluster). Then, for each Job and CronJob: the Argo CD hook annotations, the retry and deadline
+settings, the termination message, the Secret, the exit codes of podFailurePolicy against the
+table of SPEC §7, and every --flag of the container's args against `datamig --help`.
+
+Usage: check_manifests.py --repo REPO --spec SPEC.md --binary DATAMIG
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+# What each exit code of SPEC §7 should do to a Job (podFailurePolicy actions). 0 is success and
+# cannot appear in an `In` rule. The test fails when SPEC §7 lists a code that is not here, so a
+# new exit code forces a decision.
+INTENDED_ACTIONS = {
+    1: "FailJob",  # a migration failed / check found errors: a retry fails the same way
+    2: "FailJob",  # usage or configuration error, invalid file, version collision
+    3: "Count",  # cannot connect, runner lock busy: "safe to retry"
+    4: "FailJob",  # an interrupted migration blocks the run until `datamig resolve`
+    130: "Ignore",  # stopped by SIGINT, state consistent: the next pod resumes
+    143: "Ignore",  # stopped by SIGTERM (pod deleted), state consistent
+}
+SECRET_ENV = "DATABASE_URL"
+HOOK_PHASES = {"PreSync": "pre_sync", "PostSync": "post_sync"}
+DELETE_POLICY = "BeforeHookCreation"
+CONTAINER_NAME = "datamig"
+
+results = {"passed": 0, "failed": 0}
+missing_flags = set()  # "datamig COMMAND --flag" the binary does not know
+
+
+def check(condition, what):
+    if condition:
+        results["passed"] += 1
+    else:
+        results["failed"] += 1
+        print(f"FAIL: {what}")
+    return condition
+
+
+def kubectl_json(args, stdin=None):
+    """Objects that kubectl parses from files or stdin, as JSON (offline: --local)."""
+    out = subprocess.run(
+        ["kubectl", "label", "--local", "-o", "json", *args, "datamig-render-test-"],
+        input=stdin, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"FAIL: kubectl could not parse {args or 'the rendered YAML'}: "
+                         f"{out.stderr.strip()}")
+    decoder, text, objects, at = json.JSONDecoder(), out.stdout, [], 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at == len(text):
+            break
+        obj, at = decoder.raw_decode(text, at)
+        objects.extend(obj["items"] if obj.get("kind") == "List" else [obj])
+    return objects
+
+
+def kustomize(path):
+    out = subprocess.run(["kubectl", "kustomize", path], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"FAIL: kubectl kustomize {path}: {out.stderr.strip()}")
+    return kubectl_json(["-f", "-"], stdin=out.stdout)
+
+
+# --- the contract --------------------------------------------------------------------------
+
+def spec_exit_codes(spec_path):
+    """{code: meaning} from the table of SPEC §7."""
+    with open(spec_path, encoding="utf-8") as f:
+        text = f.read()
+    section = re.search(r"^## 7\. Exit codes\s*$(.*?)(?=^## )", text, re.M | re.S)
+    if not section:
+        raise SystemExit(f"FAIL: no '## 7. Exit codes' section in {spec_path}")
+    codes = {}
+    for line in section.group(1).splitlines():
+        row = re.match(r"^\|\s*([0-9][0-9 /]*?)\s*\|\s*(.*?)\s*\|\s*$", line)
+        if row:
+            for code in row.group(1).split("/"):
+                codes[int(code)] = row.group(2)
+    if not codes:
+        raise SystemExit(f"FAIL: no exit-code rows in SPEC §7 of {spec_path}")
+    return codes
+
+
+def stop_grace_seconds(repo):
+    """datamig's grace for an exec migration after SIGTERM (default_stop_grace), else 20 s."""
+    try:
+        with open(os.path.join(repo, "include/datamig/exec.hpp"), encoding="utf-8") as f:
+            found = re.search(r"default_stop_grace\{([0-9']+)\}", f.read())
+        if found:
+            return int(found.group(1).replace("'", "")) / 1000
+    except OSError:
+        pass
+    print("note: default_stop_grace not found in include/datamig/exec.hpp; assuming 20 s")
+    return 20
+
+
+class Binary:
+    """The flags and commands the real binary accepts, read from its --help."""
+
+    def __init__(self, path):
+        self.path = path
+        self.global_help = self._help([])
+        self.flags = {}
+
+    def _help(self, command):
+        out = subprocess.run([self.path, *command, "--help"], capture_output=True, text=True)
+        return out.stdout + out.stderr
+
+    def has_command(self, command):
+        # An unknown command makes CLI11 print the top-level help, so look for its own usage line.
+        return re.search(rf"^Usage: \S+ {re.escape(command)}\b", self._help([command]), re.M)
+
+    def flags_of(self, command):
+        if command not in self.flags:
+            text = self.global_help + (self._help([command]) if command else "")
+            self.flags[command] = set(re.findall(r"(?:^|[\s,])(--[a-z][a-z0-9-]*)", text))
+        return self.flags[command]
+
+
+def flags_in(args):
+    return [re.match(r"--[a-z][a-z0-9-]*", a).group(0) for a in args if a.startswith("--")]
+
+
+def flag_value(args, flag):
+    for i, arg in enumerate(args):
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+        if arg == flag and i + 1 < len(args):
+            return args[i + 1]
+    return None
+
+
+def seconds(duration):
+    """A datamig duration (200ms, 2s, 10m, 1h, bare seconds) in seconds."""
+    found = re.fullmatch(r"([0-9.]+)(ms|s|m|h)?", duration or "")
+    if not found:
+        return None
+    unit = {"ms": 0.001, "s": 1, None: 1, "m": 60, "h": 3600}[found.group(2)]
+    return float(found.group(1)) * unit
+
+
+# --- one Job or CronJob --------------------------------------------------------------------
+
+def check_workload(obj, where, binary, spec_codes, grace, image=None):
+    kind, name = obj["kind"], obj["metadata"]["name"]
+    at = f"{where}: {kind} {name}"
+    annotations = obj["metadata"].get("annotations", {})
+    if kind == "CronJob":
+        cron = obj["spec"]
+        check(cron.get("concurrencyPolicy") == "Forbid", f"{at}: concurrencyPolicy is not Forbid")
+        check(cron.get("suspend") is not True, f"{at}: suspend is true")
+        check("argocd.argoproj.io/hook" not in annotations, f"{at}: a CronJob must not be a hook")
+        job = cron["jobTemplate"]["spec"]
+        phase = "post_sync"
+    else:
+        job = obj["spec"]
+        hook = annotations.get("argocd.argoproj.io/hook")
+        if not check(hook in HOOK_PHASES, f"{at}: argocd.argoproj.io/hook is {hook!r}, "
+                                          f"not one of {sorted(HOOK_PHASES)}"):
+            return
+        check(annotations.get("argocd.argoproj.io/hook-delete-policy") == DELETE_POLICY,
+              f"{at}: hook-delete-policy is not {DELETE_POLICY} (a failed Job's log must stay)")
+        phase = HOOK_PHASES[hook]
+
+    pod = job["template"]["spec"]
+    check(isinstance(job.get("backoffLimit"), int) and job["backoffLimit"] >= 0,
+          f"{at}: backoffLimit missing or not an integer")
+    deadline = job.get("activeDeadlineSeconds")
+    check(isinstance(deadline, int) and deadline > 0, f"{at}: activeDeadlineSeconds missing")
+    check(pod.get("restartPolicy") == "Never", f"{at}: restartPolicy must be Never "
+                                               "(podFailurePolicy requires it)")
+    tgps = pod.get("terminationGracePeriodSeconds")
+    check(isinstance(tgps, int) and tgps > grace,
+          f"{at}: terminationGracePeriodSeconds {tgps} is not above datamig's {grace:g} s grace "
+          "for exec migrations")
+    check(pod.get("securityContext", {}).get("runAsNonRoot") is True, f"{at}: runAsNonRoot")
+
+    containers = [c for c in pod["containers"] if c["name"] == CONTAINER_NAME]
+    if not check(len(containers) == 1, f"{at}: no container named {CONTAINER_NAME}"):
+        return
+    container = containers[0]
+    if image:
+        check(container.get("image") == image, f"{at}: image is {container.get('image')}, "
+                                                f"not {image} (images: override)")
+    security = container.get("securityContext", {})
+    check(security.get("readOnlyRootFilesystem") is True, f"{at}: readOnlyRootFilesystem")
+    check(security.get("allowPrivilegeEscalation") is False, f"{at}: allowPrivilegeEscalation")
+
+    # The database URL comes from a Secret, never from the manifest.
+    env = {e["name"]: e for e in container.get("env", [])}
+    ref = env.get(SECRET_ENV, {}).get("valueFrom", {}).get("secretKeyRef", {})
+    check(ref.get("name") and ref.get("key"), f"{at}: {SECRET_ENV} is not set from a secretKeyRef")
+    check("value" not in env.get(SECRET_ENV, {}), f"{at}: {SECRET_ENV} has a literal value")
+
+    # The summary goes where Kubernetes reads the termination message.
+    args = container.get("args", [])
+    message_path = container.get("terminationMessagePath")
+    check(message_path == "/dev/termination-log", f"{at}: terminationMessagePath is "
+                                                  f"{message_path!r}, not /dev/termination-log")
+    summary = flag_value(args, "--summary-file") or \
+        env.get("DATAMIG_SUMMARY_FILE", {}).get("value")
+    check(summary == message_path, f"{at}: --summary-file is {summary!r}, "
+                                   f"not the terminationMessagePath {message_path!r}")
+    check(container.get("terminationMessagePolicy") == "FallbackToLogsOnError",
+          f"{at}: terminationMessagePolicy is not FallbackToLogsOnError")
+    check("--database-url" not in flags_in(args), f"{at}: --database-url in args")
+
+    # What runs: migrate, in the phase of the hook; a time budget only after the sync.
+    command = args[0] if args else None
+    check(command == "migrate", f"{at}: args[0] is {command!r}, not migrate")
+    check(flag_value(args, "--phase") == phase, f"{at}: --phase is "
+                                                f"{flag_value(args, '--phase')!r}, not {phase}")
+    budget = seconds(flag_value(args, "--time-budget"))
+    if phase == "pre_sync":
+        check(budget is None, f"{at}: pre_sync must not have --time-budget (exit 0 with partial "
+                              "work would start the new version on half-done data)")
+    else:
+        check(budget is not None, f"{at}: post_sync needs --time-budget")
+        lock_wait = seconds(flag_value(args, "--lock-wait") or "60s")
+        if budget is not None and isinstance(deadline, int):
+            check(deadline > budget + lock_wait, f"{at}: activeDeadlineSeconds {deadline} is "
+                  f"not above --lock-wait + --time-budget ({lock_wait + budget:g} s)")
+        if kind == "CronJob" and budget is not None:
+            every = re.fullmatch(r"\*/([0-9]+) \* \* \* \*", obj["spec"].get("schedule", ""))
+            if every:
+                check(budget < int(every.group(1)) * 60, f"{at}: --time-budget is not below "
+                                                         "the schedule's interval")
+
+    # Every flag is one the binary has (global flags, or the command's own).
+    if command and check(binary.has_command(command),
+                         f"{at}: `{command}` is not a command of {binary.path}"):
+        for flag in flags_in(args):
+            if not check(flag in binary.flags_of(command),
+                         f"{at}: flag {flag} is not a flag of `datamig {command}` "
+                         f"(not in `datamig --help` nor `datamig {command} --help`)"):
+                missing_flags.add(f"datamig {command} {flag}")
+
+    check_failure_policy(job, at, spec_codes)
+
+
+def check_failure_policy(job, at, spec_codes):
+    rules = job.get("podFailurePolicy", {}).get("rules", [])
+    if not check(rules, f"{at}: no podFailurePolicy"):
+        return
+    first = rules[0]
+    check(first.get("action") == "Ignore" and
+          [c.get("type") for c in first.get("onPodConditions", [])] == ["DisruptionTarget"],
+          f"{at}: the first podFailurePolicy rule must Ignore the DisruptionTarget condition")
+    actions = {}
+    for rule in rules:
+        codes = rule.get("onExitCodes")
+        if not codes:
+            continue
+        values = codes.get("values", [])
+        check(codes.get("containerName") == CONTAINER_NAME,
+              f"{at}: onExitCodes.containerName is not {CONTAINER_NAME}")
+        check(codes.get("operator") == "In", f"{at}: onExitCodes operator is not In")
+        # What the API server would refuse: unsorted or repeated values, 0 with In.
+        check(values == sorted(set(values)) and 0 not in values and values,
+              f"{at}: exit codes {values} must be non-empty, ascending, unique, without 0")
+        for code in values:
+            check(code not in actions, f"{at}: exit code {code} is in two rules")
+            actions[code] = rule.get("action")
+    defined = set(spec_codes) - {0}
+    check(set(actions) == defined,
+          f"{at}: podFailurePolicy maps exit codes {sorted(actions)}, SPEC §7 defines "
+          f"{sorted(defined)} (missing {sorted(defined - set(actions))}, "
+          f"extra {sorted(set(actions) - defined)})")
+    for code in sorted(defined):
+        intended = INTENDED_ACTIONS.get(code)
+        if not check(intended, f"SPEC §7 defines exit code {code} ({spec_codes[code]}) but "
+                               "the test has no intended action for it: decide and add it"):
+            continue
+        check(actions.get(code) == intended,
+              f"{at}: exit code {code} ({spec_codes[code]}) is {actions.get(code)}, "
+              f"not {intended}")
+        meaning = spec_codes[code].lower()
+        if "retry" in meaning:
+            check(actions.get(code) == "Count", f"{at}: SPEC calls exit {code} safe to retry, "
+                                                f"but the policy says {actions.get(code)}")
+
+
+# --- GitHub Actions ------------------------------------------------------------------------
+
+def check_github_actions(repo, binary):
+    for name in ("action.yml", "datamig-check.yml"):
+        path = f"deploy/github-actions/{name}"
+        if not check(os.path.isfile(os.path.join(repo, path)), f"{path} is missing"):
+            continue
+        with open(os.path.join(repo, path), encoding="utf-8") as f:
+            text = f.read()
+        try:
+            import yaml  # PyYAML, when the machine has it
+            yaml.safe_load(text)
+        except ImportError:
+            pass
+        except Exception as error:  # noqa: BLE001 - any parse error fails the check
+            check(False, f"{path}: not valid YAML: {error}")
+        lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+        # The datamig command line of the action, and the flags the workflow passes to it.
+        flags = []
+        for line in lines:
+            if re.search(r"\bcheck\s+--", line) or "flags+=(" in line:
+                after = re.split(r"\bcheck\b|flags\+=", line, maxsplit=1)[1]
+                flags += re.findall(r"(--[a-z][a-z0-9-]*)", after)
+            args = re.match(r"\s*args:\s*([^#]*)", line)
+            if args:
+                flags += re.findall(r"(--[a-z][a-z0-9-]*)", args.group(1))
+        if name == "action.yml":
+            check(re.search(r"\bcheck --format github\b", text),
+                  f"{path}: no `datamig check --format github` line")
+        for flag in flags:
+            if not check(flag in binary.flags_of("check"),
+                         f"{path}: flag {flag} is not a flag of `datamig check`"):
+                missing_flags.add(f"datamig check {flag}")
+
+
+# --- main ----------------------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repo", required=True)
+    parser.add_argument("--spec", required=True)
+    parser.add_argument("--binary", required=True)
+    options = parser.parse_args()
+    repo = options.repo
+    spec_codes = spec_exit_codes(options.spec)
+    grace = stop_grace_seconds(repo)
+    binary = Binary(options.binary)
+    print(f"SPEC §7 exit codes: {sorted(spec_codes)}; exec grace {grace:g} s")
+
+    overlays = os.path.join(repo, "deploy/kustomize/overlays")
+    plain = {"pre_sync": "presync-job.yaml", "post_sync": "postsync-job.yaml",
+             "cronjob": "cronjob.yaml"}
+    check(sorted(os.listdir(overlays)) == sorted(plain),
+          f"overlays are {sorted(os.listdir(overlays))}, expected {sorted(plain)}")
+    for overlay, manifest in plain.items():
+        where = f"overlays/{overlay}"
+        rendered = kustomize(os.path.join(overlays, overlay))
+        kinds = [o["kind"] for o in rendered]
+        check(kinds == (["CronJob"] if overlay == "cronjob" else ["Job"]),
+              f"{where}: renders {kinds}, expected exactly one "
+              f"{'CronJob' if overlay == 'cronjob' else 'Job'}")
+        for obj in rendered:
+            check_workload(obj, where, binary, spec_codes, grace,
+                           image="ghcr.io/example/datamig:1.0.0")
+        # The plain manifest is the same object as the overlay renders (comments aside).
+        path = os.path.join(repo, "deploy/argocd", manifest)
+        objects = kubectl_json(["-f", path])
+        for obj in objects:
+            check_workload(obj, f"argocd/{manifest}", binary, spec_codes, grace)
+        check(objects == rendered, f"deploy/argocd/{manifest} differs from {where} rendered "
+                                   f"(diff: kubectl kustomize deploy/kustomize/{where})")
+    check(sorted(f for f in os.listdir(os.path.join(repo, "deploy/argocd"))
+                 if f.endswith((".yaml", ".yml"))) == sorted(plain.values()),
+          "deploy/argocd holds other manifests than the three checked here")
+
+    # All three together, as an application's kustomization uses them.
+    together = kustomize(os.path.join(repo, "tests/deploy/all-overlays"))
+    check(sorted((o["kind"], o["metadata"]["name"]) for o in together) ==
+          [("CronJob", "datamig-post-sync-resume"), ("Job", "datamig-post-sync"),
+           ("Job", "datamig-pre-sync")], "all overlays together: unexpected resources")
+    for obj in together:
+        check_workload(obj, "tests/deploy/all-overlays", binary, spec_codes, grace,
+                       image="registry.example.com/shop/migrations:2026.11.22")
+
+    check_github_actions(repo, binary)
+
+    if missing_flags:
+        print(f"flags the kit uses that {binary.path} lacks: {', '.join(sorted(missing_flags))}")
+    print(f"{results['passed']} passed, {results['failed']} failed")
+    return 1 if results["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
