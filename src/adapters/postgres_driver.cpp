@@ -16,6 +16,7 @@
 #include "datamig/adapters/postgres_conninfo.hpp"
 #include "datamig/adapters/postgres_dialect.hpp"
 #include "datamig/adapters/postgres_messages.hpp"
+#include "datamig/adapters/postgres_url.hpp"
 #include "datamig/adapters/postgres_values.hpp"
 #include "datamig/error.hpp"
 #include "datamig/sql_text.hpp"
