@@ -9,6 +9,7 @@ std::string redact_url(const std::string& url) {
     // A URL no driver claims (a mistyped scheme, another database's) is read as PostgreSQL reads
     // a URI, the most general form: a password hides in scheme://user:password@ (up to the last
     // '@', so one holding '@' or '/' is hidden whole) and in ?password=, as before the drivers.
+    // Plain text either way: redacting never loads a driver module.
     const DriverKind* kind = driver_kind_for(url);
     return kind != nullptr ? kind->redact(url) : redact_conninfo(url);
 }

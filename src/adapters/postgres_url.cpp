@@ -1,4 +1,5 @@
-// PostgreSQL URLs as plain text: no libpq.
+// PostgreSQL URLs as plain text: no libpq, so the binary claims and redacts them without loading
+// the driver module.
 #include "datamig/adapters/postgres_url.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 #pragma once
-// Checking a PostgreSQL connection string as libpq reads it, before connecting: the only code
-// outside libpqxx that calls libpq (PQconninfoParse).
+// Checking a PostgreSQL connection string as libpq reads it, before connecting. Part of the
+// PostgreSQL driver module: the only code outside libpqxx that calls libpq (PQconninfoParse).
 #include <string>
 
 namespace datamig {

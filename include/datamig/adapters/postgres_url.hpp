@@ -1,7 +1,8 @@
 #pragma once
 // PostgreSQL connection strings as plain text, without libpq: which URLs are PostgreSQL's, where
-// their passwords stand, and credentials libpq would misread. What needs libpq's own parser is in
-// postgres_conninfo.hpp.
+// their passwords stand, and credentials libpq would misread. The binary claims and redacts
+// PostgreSQL URLs with these alone, so neither loads the PostgreSQL driver module
+// (postgres_module.hpp); what needs libpq's own parser is in postgres_conninfo.hpp, in the module.
 #include <string>
 #include <string_view>
 
