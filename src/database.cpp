@@ -3,7 +3,7 @@
 #include <array>
 #include <memory>
 
-#include "datamig/adapters/postgres_driver.hpp"
+#include "datamig/adapters/postgres_module.hpp"
 #include "datamig/adapters/sqlite_driver.hpp"
 #include "datamig/error.hpp"
 #include "datamig/history_store.hpp"
@@ -13,8 +13,9 @@ namespace datamig {
 namespace {
 
 // Every database datamig knows, asked in this order which one a URL names: adding a database
-// is one line here (and its driver).
-constexpr std::array<const DriverKind*, 2> driver_kinds{&sqlite_driver, &postgres_driver};
+// is one line here (and its driver). PostgreSQL's driver is a module the binary loads on the
+// first PostgreSQL URL (postgres_module.hpp).
+constexpr std::array<const DriverKind*, 2> driver_kinds{&sqlite_driver, &postgres_kind};
 
 [[noreturn]] void reject_scheme(std::string_view url) {
     constexpr std::string_view hint = " (use sqlite:PATH or postgres://...)";

@@ -1,6 +1,6 @@
 #include "datamig/redaction.hpp"
 
-#include "datamig/adapters/postgres_driver.hpp"
+#include "datamig/adapters/postgres_url.hpp"
 #include "datamig/driver.hpp"
 
 namespace datamig {
@@ -9,8 +9,9 @@ std::string redact_url(const std::string& url) {
     // A URL no driver claims (a mistyped scheme, another database's) is read as PostgreSQL reads
     // a URI, the most general form: a password hides in scheme://user:password@ (up to the last
     // '@', so one holding '@' or '/' is hidden whole) and in ?password=, as before the drivers.
+    // Plain text either way: redacting never loads a driver module.
     const DriverKind* kind = driver_kind_for(url);
-    return (kind != nullptr ? kind : &postgres_driver)->redact(url);
+    return kind != nullptr ? kind->redact(url) : redact_conninfo(url);
 }
 
 std::string redact_urls(std::string text, const std::vector<std::string>& urls) {

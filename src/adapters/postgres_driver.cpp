@@ -17,7 +17,9 @@
 #include "datamig/adapters/postgres_conninfo.hpp"
 #include "datamig/adapters/postgres_dialect.hpp"
 #include "datamig/adapters/postgres_messages.hpp"
+#include "datamig/adapters/postgres_url.hpp"
 #include "datamig/adapters/postgres_values.hpp"
+#include "datamig/driver_module.hpp"
 #include "datamig/error.hpp"
 #include "datamig/sql_text.hpp"
 
@@ -397,3 +399,6 @@ std::unique_ptr<Driver> open_postgres(const std::string& conninfo, const Connect
 const DriverKind postgres_driver{&is_postgres_conninfo, &open_postgres, &redact_conninfo};
 
 }  // namespace datamig
+
+// What the binary looks up when it loads this driver as datamig-postgres.so (driver_module.hpp).
+const datamig::DriverKind* const datamig_driver_kind = &datamig::postgres_driver;

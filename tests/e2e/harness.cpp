@@ -242,13 +242,24 @@ RunResult Project::run(const std::vector<std::string>& args, const std::map<std:
 
 RunResult Project::run_as_nobody(const std::vector<std::string>& args) const {
     // The unprivileged child must be able to enter the project folder (mkdtemp makes it 0700)
-    // and to run the binary, wherever the build tree is: it gets a copy inside the project.
-    fs::permissions(root_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-    const fs::path binary = root_ / ".datamig-e2e-binary";
-    fs::copy_file(DATAMIG_BINARY, binary, fs::copy_options::overwrite_existing);
-    fs::permissions(binary, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-    const int pid =
-        start_process(binary.string(), args, child_environment(url_, {}), root_, root_ / output_folder, true);
+    // and to run the binary, wherever the build tree is: it gets a copy inside the project, with
+    // the PostgreSQL module beside it where the binary looks.
+    constexpr auto everyone_runs = fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec;
+    const fs::path folder = root_ / ".datamig-e2e";
+    fs::create_directories(folder);
+    for (const fs::path& file : {fs::path(DATAMIG_BINARY), fs::path(DATAMIG_POSTGRES_MODULE)}) {
+        fs::copy_file(file, folder / file.filename(), fs::copy_options::overwrite_existing);
+        fs::permissions(folder / file.filename(), everyone_runs);
+    }
+    for (const fs::path& path : {root_, folder}) fs::permissions(path, everyone_runs);
+    const int pid = start_process((folder / fs::path(DATAMIG_BINARY).filename()).string(), args,
+                                  child_environment(url_, {}), root_, root_ / output_folder, true);
+    return finish_process(pid, root_ / output_folder, default_wait);
+}
+
+RunResult Project::run_binary(const fs::path& binary, const std::vector<std::string>& args,
+                              const std::map<std::string, std::string>& env) const {
+    const int pid = start_process(binary.string(), args, child_environment(url_, env), root_, root_ / output_folder);
     return finish_process(pid, root_ / output_folder, default_wait);
 }
 

@@ -56,6 +56,9 @@ public:
     // Runs datamig as user "nobody" when the tests run as root (as they do in CI), so that
     // permission checks apply; otherwise like run().
     RunResult run_as_nobody(const std::vector<std::string>& args) const;
+    // Runs another copy of datamig (DATAMIG_BINARY copied elsewhere) like run().
+    RunResult run_binary(const std::filesystem::path& binary, const std::vector<std::string>& args,
+                         const std::map<std::string, std::string>& env = {}) const;
 
     // Starts datamig without waiting; returns the pid. Output goes to files under root().
     int spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) const;
