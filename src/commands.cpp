@@ -16,6 +16,7 @@
 #include "datamig/generate.hpp"
 #include "datamig/planner.hpp"
 #include "datamig/progress.hpp"
+#include "datamig/rehearsal.hpp"
 #include "datamig/report.hpp"
 #include "datamig/runner.hpp"
 #include "datamig/session.hpp"
@@ -105,7 +106,7 @@ Exit run_migrate(const Invocation& invocation) {
 
     // 2. Connect and take the runner lock before reading history, so each migration runs exactly
     //    once however many runners start. A dry run changes nothing: no lock, nothing created.
-    Session session(settings, access_for(options.dry_run));
+    Session session(settings, access_for(options.dry_run, options.rehearse));
     Database& db = session.db();
 
     // 3. Ask the replicas once: --max-replica-lag on a database without standbys to measure
@@ -119,7 +120,15 @@ Exit run_migrate(const Invocation& invocation) {
     //    interrupted row, invalid file) leaves nothing half-done.
     const auto plan = load_runnable(plan_migrate(catalog, history, settings.phases, request));
 
-    // 6. A dry run ends with the plan.
+    // 6. A rehearsal runs the plan for real and rolls it back; a dry run ends with the plan.
+    if (options.rehearse) {
+        const auto rehearsals = rehearse(db, settings, plan, history);
+        print_rehearsals(std::cout, rehearsals, settings.format);
+        const bool failed = std::any_of(rehearsals.begin(), rehearsals.end(), [](const Rehearsal& rehearsal) {
+            return rehearsal.result == Rehearsal::Result::failed;
+        });
+        return failed ? Exit::failed : Exit::ok;
+    }
     if (options.dry_run) {
         std::vector<Outcome> outcomes;
         for (const auto& migration : plan) outcomes.push_back(planned(migration.file));
@@ -331,6 +340,9 @@ void migrate_options(CLI::App& app, CommandOptions& options, SettingFlags& setti
     app.add_option("--target", options.target, "stop after this version");
     app.add_option("--limit", options.limit, "apply at most N migrations");
     app.add_flag("--dry-run", options.dry_run, "print the plan, change nothing");
+    app.add_flag("--rehearse", options.rehearse,
+                 "run the planned SQL migrations and roll each back, reporting rows and verify")
+        ->excludes("--dry-run");
     settings.add(app, migrate_setting_flags);
 }
 

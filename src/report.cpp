@@ -244,6 +244,53 @@ void print_outcomes(std::ostream& out, const std::vector<Outcome>& outcomes, Dir
     }
 }
 
+void print_rehearsals(std::ostream& out, const std::vector<Rehearsal>& rehearsals, OutputFormat format) {
+    ordered_json list = ordered_json::array();
+    for (const auto& rehearsal : rehearsals) {
+        ordered_json entry = {{"version", rehearsal.version},
+                              {"phase", rehearsal.phase},
+                              {"name", rehearsal.name},
+                              {"result", std::string(to_string(rehearsal.result))},
+                              {"rows_affected", optional_json(rehearsal.rows_affected)},
+                              {"verify", rehearsal.verify ? ordered_json(*rehearsal.verify) : ordered_json()},
+                              {"error", optional_json(rehearsal.error)}};
+        if (rehearsal.key_range) {
+            entry["key_range"] = *rehearsal.key_range;
+            entry["estimated_batches"] = optional_json(rehearsal.estimated_batches);
+        }
+        list.push_back(std::move(entry));
+    }
+    const ordered_json document{{"rehearsed", list}};
+    remember_document(document);
+    if (format == OutputFormat::json) {
+        print_json(out, document);
+        return;
+    }
+    if (rehearsals.empty()) out << "nothing to rehearse\n";
+    for (const auto& rehearsal : rehearsals) {
+        const std::string label = fmt::format("{}/{}_{}", rehearsal.phase, rehearsal.version, rehearsal.name);
+        switch (rehearsal.result) {
+            case Rehearsal::Result::ok: {
+                std::string line =
+                    fmt::format("rehearsed      {}  {} rows", label, rehearsal.rows_affected.value_or(0));
+                if (rehearsal.key_range) {
+                    line += fmt::format(" in its first batch; {} keys, about {} batches", *rehearsal.key_range,
+                                        rehearsal.estimated_batches.value_or(0));
+                }
+                if (rehearsal.verify) line += ", verify passed";
+                out << line << '\n';
+                break;
+            }
+            case Rehearsal::Result::failed:
+                out << fmt::format("failed         {}  {}\n", label, *rehearsal.error);
+                break;
+            case Rehearsal::Result::not_rehearsed:
+                out << fmt::format("not rehearsed  {}  ({})\n", label, *rehearsal.error);
+                break;
+        }
+    }
+}
+
 void print_mark(std::ostream& out, const std::string& version, bool paused, OutputFormat format) {
     const ordered_json document{{paused ? "paused" : "resumed", version}};
     remember_document(document);

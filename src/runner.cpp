@@ -266,25 +266,34 @@ std::int64_t Runner::run_section(const LoadedMigration& migration, const Section
     }
 }
 
-void Runner::verify(const LoadedMigration& migration) {
-    if (!migration.script || !migration.script->verify) return;
+std::optional<std::string> verify_failure_of(Database& db, const LoadedMigration& migration) {
+    if (!migration.script || !migration.script->verify) return std::nullopt;
     const Section& section = *migration.script->verify;
     // A verify section holding only comments (as generated) checks nothing.
     const auto statements = split_statements(section.sql);
-    if (statements.empty()) return;
+    if (statements.empty()) return std::nullopt;
     const int line = section.first_line() + statements.front().first_line - 1;
     if (statements.size() > 1) {
         throw MigrationFailed(fmt::format("{}:{}: verify must be a single query", migration.file.path, line));
     }
     QueryAnswer answer;
     try {
-        answer = db_.query_answer(statements.front().text);
+        answer = db.query_answer(statements.front().text);
     } catch (const SqlError& error) {
         throw MigrationFailed(fmt::format("{}:{}: verify: {}", migration.file.path, line, error.what()));
     }
     if (const auto failure = verify_failure(answer)) {
-        throw MigrationFailed(fmt::format("{}:{}: verify failed: {}", migration.file.path, line, *failure));
+        return fmt::format("{}:{}: verify failed: {}", migration.file.path, line, *failure);
     }
+    return std::nullopt;
+}
+
+bool has_verify(const LoadedMigration& migration) {
+    return migration.script && migration.script->verify && !split_statements(migration.script->verify->sql).empty();
+}
+
+void Runner::verify(const LoadedMigration& migration) {
+    if (const auto failure = verify_failure_of(db_, migration)) throw MigrationFailed(*failure);
 }
 
 void Runner::run_program(const LoadedMigration& migration, bool up) {

@@ -33,8 +33,8 @@ std::unique_ptr<Database> open_database(const Settings& settings, Access access)
 Session::Session(const Settings& settings, Access access)
     : db_(open_database(settings, access)), cancel_statement_([this] { db_->interrupt(); }) {
     if (access == Access::read_only) return;
-    if (access == Access::read_write) lock_.emplace(*db_, settings.lock_wait);
-    db_->ensure_history();
+    if (access != Access::write_unlocked) lock_.emplace(*db_, settings.lock_wait);
+    if (access != Access::rehearsal) db_->ensure_history();
 }
 
 }  // namespace datamig

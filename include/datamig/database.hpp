@@ -59,6 +59,9 @@ public:
     virtual void begin() = 0;
     virtual void commit() = 0;
     virtual void rollback() noexcept = 0;
+    // Undoes the open transaction back to the savepoint `name`, set with execute("SAVEPOINT
+    // name"); the transaction is usable again after a failed statement (migrate --rehearse).
+    virtual void rollback_to_savepoint(const std::string& name) = 0;
 
     // Runs every statement of `sql` and returns the sum of their affected rows. A rejected
     // statement throws SqlError with the 1-based line within `sql`.

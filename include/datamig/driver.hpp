@@ -116,6 +116,9 @@ public:
     virtual void begin() = 0;
     virtual void commit() = 0;
     virtual void rollback() noexcept = 0;
+    // Undoes the open transaction back to the savepoint `name` (set with execute("SAVEPOINT
+    // name")), which makes a transaction usable again after a failed statement.
+    virtual void rollback_to_savepoint(const std::string& name) = 0;
 
     // The runner lock (SPEC §6); see Database.
     virtual bool try_lock() = 0;

@@ -22,6 +22,7 @@ struct CommandOptions {
     std::optional<std::int64_t> limit;  // migrate --limit
     std::optional<std::int64_t> steps;  // rollback --steps
     bool dry_run = false;
+    bool rehearse = false;   // migrate --rehearse
     bool exit_code = false;  // status --exit-code
     bool use_db = false;     // check --db
     bool strict = false;     // check --strict

@@ -6,6 +6,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "datamig/finding.hpp"
+#include "datamig/rehearsal.hpp"
 #include "datamig/runner.hpp"
 #include "datamig/settings.hpp"
 #include "datamig/status.hpp"
@@ -22,6 +23,8 @@ nlohmann::ordered_json outcomes_document(const std::vector<Outcome>& outcomes, D
 void print_outcomes(std::ostream& out, const std::vector<Outcome>& outcomes, Direction direction, bool dry_run,
                     OutputFormat format);
 
+// What migrate --rehearse found, per migration (SPEC §8 "rehearsed").
+void print_rehearsals(std::ostream& out, const std::vector<Rehearsal>& rehearsals, OutputFormat format);
 // The mark `pause` (or `resume`) left on a batch migration.
 void print_mark(std::ostream& out, const std::string& version, bool paused, OutputFormat format);
 // The decision `resolve` recorded for an interrupted migration.

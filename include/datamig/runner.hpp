@@ -60,6 +60,13 @@ struct Outcome {
     }
 };
 
+// Runs the migration's verify query (SPEC §2): nullopt when it passes or there is none, else why
+// it failed ("file:line: verify failed: ..."). Throws MigrationFailed when the query is rejected
+// or is more than one statement.
+std::optional<std::string> verify_failure_of(Database& db, const LoadedMigration& migration);
+// Whether the migration has a verify query (a section of only comments checks nothing).
+bool has_verify(const LoadedMigration& migration);
+
 // A rejected statement of `section` as a failure naming the file and line.
 MigrationFailed statement_failure(const LoadedMigration& migration, const Section& section, const SqlError& error);
 

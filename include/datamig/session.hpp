@@ -18,6 +18,9 @@ enum class Access {
     // pause, resume: the tables completed but no runner lock, since the runner they address
     // holds it (SPEC §2)
     write_unlocked,
+    // migrate --rehearse: the runner lock, so a rehearsal never overlaps a real run, but no
+    // table created: nothing may remain
+    rehearsal,
 };
 
 // Connects; with --wait retries until the database answers or --wait-timeout passes (a
@@ -37,6 +40,8 @@ private:
     std::optional<RunnerLock> lock_;  // released first, before the statement hook and the connection
 };
 
-inline Access access_for(bool dry_run) { return dry_run ? Access::read_only : Access::read_write; }
+inline Access access_for(bool dry_run, bool rehearse = false) {
+    return dry_run ? Access::read_only : rehearse ? Access::rehearsal : Access::read_write;
+}
 
 }  // namespace datamig

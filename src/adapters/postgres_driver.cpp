@@ -171,6 +171,14 @@ public:
         }
     }
 
+    // Bypasses in_session(): after a failed statement this is what the server still accepts.
+    void rollback_to_savepoint(const std::string& name) override {
+        guarded(0, [&] {
+            return pqxx::nontransaction(*connection_).exec("ROLLBACK TO SAVEPOINT " + Dialect::quote(name));
+        });
+        transaction_ = Transaction::open;
+    }
+
     bool try_lock() override {
         if (lock_held_) return true;  // session advisory locks count; take ours once
         lock_held_ = guarded(

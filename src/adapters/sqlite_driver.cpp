@@ -248,6 +248,10 @@ public:
         transaction_.reset();
     }
 
+    void rollback_to_savepoint(const std::string& name) override {
+        run("ROLLBACK TO SAVEPOINT " + Dialect::quote(name));
+    }
+
     bool try_lock() override { return lock_.try_lock(); }
     void unlock() noexcept override { lock_.unlock(); }
     std::string lock_holder() override { return lock_.holder(); }

@@ -145,4 +145,9 @@ bool MemoryDatabase::paused(const std::string& version) {
     return row != rows().end() && row->second.paused_at.has_value();
 }
 
+// Savepoints are not modelled: the statement is only recorded.
+void MemoryDatabase::rollback_to_savepoint(const std::string& name) {
+    state_->tables.executed.push_back("ROLLBACK TO SAVEPOINT " + name);
+}
+
 }  // namespace datamig::test

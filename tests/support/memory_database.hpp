@@ -63,6 +63,7 @@ public:
     void begin() override;
     void commit() override;
     void rollback() noexcept override;
+    void rollback_to_savepoint(const std::string& name) override;
     std::int64_t execute(std::string_view sql) override;
     std::optional<std::string> query_value(std::string_view sql) override;
     QueryAnswer query_answer(std::string_view sql) override;

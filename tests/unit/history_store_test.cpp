@@ -72,6 +72,7 @@ public:
     void begin() override { log.push_back("begin"); }
     void commit() override { log.push_back("commit"); }
     void rollback() noexcept override { log.push_back("rollback"); }
+    void rollback_to_savepoint(const std::string& name) override { log.push_back("rollback to " + name); }
     bool try_lock() override { return true; }
     void unlock() noexcept override {}
     std::string lock_holder() override { return ""; }
