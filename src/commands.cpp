@@ -11,6 +11,7 @@
 
 #include "datamig/catalog.hpp"
 #include "datamig/check.hpp"
+#include "datamig/check_db.hpp"
 #include "datamig/database.hpp"
 #include "datamig/duration.hpp"
 #include "datamig/generate.hpp"
@@ -248,6 +249,8 @@ Exit run_check(const Invocation& invocation) {
         const std::vector<HistoryRow> history = db->read_history();
         const Findings drift = check_history(compute_status(files, history, settings.phases));
         findings.insert(findings.end(), drift.begin(), drift.end());
+        const Findings keys = check_batch_keys(files, *db);  // batch:range keys against the catalog
+        findings.insert(findings.end(), keys.begin(), keys.end());
     }
     if (invocation.options.strict) make_strict(findings);
     print_findings(std::cout, findings, settings.format, files_checked);

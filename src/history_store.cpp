@@ -271,4 +271,11 @@ bool HistoryStore::replicas_lag_behind(std::chrono::milliseconds limit) {
     return answer && (*answer == "t" || *answer == "true" || *answer == "1");
 }
 
+KeyFacts HistoryStore::key_facts(const std::string& table, const std::string& column) {
+    const auto rows = driver_->query(driver_->dialect().key_facts_query(), {table, column});
+    if (!rows->next()) return {};
+    const auto fact = [&](int index) { return rows->integer(index).value_or(0) != 0; };
+    return {fact(0), fact(1), fact(2), fact(3)};
+}
+
 }  // namespace datamig

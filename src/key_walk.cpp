@@ -56,11 +56,13 @@ std::optional<KeyBatch> KeyWalk::next_span(std::int64_t size) {
     if (start > last) return std::nullopt;
     if (!first_) first_ = start;
     const std::int64_t end = start + size;
-    KeyBatch batch{{std::to_string(start), std::to_string(end - 1), std::to_string(end)},
-                   size,
-                   std::to_string(end),
-                   end > last,
-                   std::nullopt};
+    KeyBatch batch;
+    batch.keys.start = std::to_string(start);
+    batch.keys.last = std::to_string(end - 1);
+    batch.keys.end = std::to_string(end);
+    batch.size = size;
+    batch.checkpoint = std::to_string(end);
+    batch.last = end > last;
     batch.done = std::min(1.0, static_cast<double>(end - *first_) / static_cast<double>(last - *first_ + 1));
     return batch;
 }
@@ -71,9 +73,13 @@ std::optional<KeyBatch> KeyWalk::next_rows(std::int64_t size) {
     const auto start = read_key(keyset_query(options_, after, last, 0));
     if (!start) return std::nullopt;
     // Fewer than `size` keys left: the batch ends at the highest key of the run.
-    const std::string end = read_key(keyset_query(options_, after, last, size - 1)).value_or(*last_);
-    return KeyBatch{
-        {key_literal(*start, false), key_literal(end, false), std::nullopt}, size, end, end == *last_, std::nullopt};
+    KeyBatch batch;
+    batch.checkpoint = read_key(keyset_query(options_, after, last, size - 1)).value_or(*last_);
+    batch.keys.start = key_literal(*start, false);
+    batch.keys.last = key_literal(batch.checkpoint, false);
+    batch.size = size;
+    batch.last = batch.checkpoint == *last_;
+    return batch;
 }
 
 }  // namespace datamig

@@ -27,6 +27,15 @@ struct QueryAnswer {
     std::optional<std::string> value;  // the first cell as text; nullopt for NULL or no row
 };
 
+// What the catalog says of a batch:range key (check --db, SPEC §4). The core decides what it
+// means; the adapter only looks.
+struct KeyFacts {
+    bool table_exists = false;
+    bool column_exists = false;
+    bool integer = false;  // PostgreSQL smallint/integer/bigint; SQLite a declared type with INT affinity
+    bool indexed = false;  // a valid, non-partial index leads with the column (SQLite: or it is the rowid alias)
+};
+
 class Database {
 public:
     virtual ~Database() = default;
@@ -96,6 +105,11 @@ public:
     virtual void set_paused(const std::string& version, const std::optional<std::string>& at, const Event& event) = 0;
     // Whether the row of `version` is marked paused: a runner asks before each batch.
     virtual bool paused(const std::string& version) = 0;
+
+    // check --db: the catalog's facts of the key `table`.`column`, named as a key: option names
+    // them (unquoted identifiers, the table optionally "schema.table"), resolved as the
+    // section's SQL would resolve them. Reads the catalog only.
+    virtual KeyFacts key_facts(const std::string& table, const std::string& column) = 0;
 
 protected:
     // read_history() without a default argument: a virtual function's defaults follow the

@@ -64,6 +64,11 @@ public:
     // `limit` (or 16 MB of WAL) behind; nullopt where the database has no standbys to ask.
     virtual std::optional<std::string> replica_lag_query(std::chrono::milliseconds limit) const;
 
+    // One row of four 0/1 integers: whether the table exists, the column exists, it is of an
+    // integer type, and an index leads with it (Database::key_facts), for the key table bound
+    // as parameter 1 (as written: unquoted, optionally "schema.table") and column as parameter 2.
+    virtual std::string key_facts_query() const = 0;
+
     static std::string quote(std::string_view identifier);
 };
 

@@ -38,6 +38,7 @@ public:
     bool replicas_lag_behind(std::chrono::milliseconds limit) override;
     void set_paused(const std::string& version, const std::optional<std::string>& at, const Event& event) override;
     bool paused(const std::string& version) override;
+    KeyFacts key_facts(const std::string& table, const std::string& column) override;
 
 private:
     std::vector<HistoryRow> read_rows(Detail detail) override;

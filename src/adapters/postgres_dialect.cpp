@@ -42,6 +42,20 @@ std::optional<std::string> PostgresDialect::replica_lag_query(std::chrono::milli
            std::to_string(16 * 1024 * 1024) + "), false) FROM pg_catalog.pg_stat_replication";
 }
 
+// to_regclass resolves the table as the section's SQL would (search_path, or its schema) and is
+// NULL where there is none; the column folds to lower case as an unquoted identifier does. An
+// index counts when it is valid and not partial and its first column is the key.
+std::string PostgresDialect::key_facts_query() const {
+    return "SELECT (r.oid IS NOT NULL)::int, (a.attnum IS NOT NULL)::int, "
+           "COALESCE(a.atttypid IN ('pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4'::pg_catalog.regtype, "
+           "'pg_catalog.int8'::pg_catalog.regtype), false)::int, "
+           "(EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = r.oid AND i.indkey[0] = a.attnum "
+           "AND i.indisvalid AND i.indpred IS NULL))::int "
+           "FROM (SELECT pg_catalog.to_regclass($1::text) AS oid) r "
+           "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid "
+           "AND a.attname = pg_catalog.lower($2::text)::name AND a.attnum > 0 AND NOT a.attisdropped";
+}
+
 std::string session_settings(std::optional<std::chrono::milliseconds> statement_timeout, int server_version) {
     std::string setup = "SET application_name = 'datamig'; SET TimeZone = 'UTC'";
     if (statement_timeout) setup += "; SET statement_timeout = " + std::to_string(statement_timeout->count());

@@ -18,4 +18,26 @@ std::string SqliteDialect::write(ColumnType, Blank blank, int index) const {
     return null ? "NULLIF(" + parameter(index) + ", '')" : parameter(index);
 }
 
+// The key table may be "schema.table" (else main); a schema that is not attached has no
+// tables. Names compare case-insensitively, as SQLite's do. A column whose declared type
+// contains INT has integer affinity; the rowid alias is the sole primary key column declared
+// INTEGER. A partial index does not serve every batch, so it does not count. (Joined to
+// pragma_index_list, pragma_index_info with a schema argument finds no rows: hence the subquery.)
+std::string SqliteDialect::key_facts_query() const {
+    return "WITH named(s, t) AS (SELECT CASE WHEN instr(?1, '.') > 0 THEN substr(?1, 1, instr(?1, '.') - 1) "
+           "ELSE 'main' END, substr(?1, instr(?1, '.') + 1)), "
+           "k(s, t, c) AS (SELECT CASE WHEN known THEN named.s ELSE 'main' END, CASE WHEN known THEN named.t END, "
+           "lower(?2) FROM named, (SELECT EXISTS (SELECT 1 FROM named, pragma_database_list d "
+           "WHERE lower(d.name) = lower(named.s)) AS known)), "
+           "col(type, pk, pks) AS (SELECT ti.type, ti.pk, "
+           "(SELECT count(*) FROM pragma_table_info(k.t, k.s) WHERE pk > 0) "
+           "FROM k, pragma_table_info(k.t, k.s) ti WHERE lower(ti.name) = k.c) "
+           "SELECT EXISTS (SELECT 1 FROM k, pragma_table_info(k.t, k.s)), "
+           "EXISTS (SELECT 1 FROM col), "
+           "EXISTS (SELECT 1 FROM col WHERE upper(type) LIKE '%INT%'), "
+           "EXISTS (SELECT 1 FROM col WHERE pk = 1 AND pks = 1 AND upper(type) = 'INTEGER') OR "
+           "EXISTS (SELECT 1 FROM k, pragma_index_list(k.t, k.s) il WHERE il.partial = 0 AND "
+           "(SELECT lower(ii.name) FROM pragma_index_info(il.name, k.s) ii WHERE ii.seqno = 0) = k.c)";
+}
+
 }  // namespace datamig

@@ -145,6 +145,13 @@ bool MemoryDatabase::paused(const std::string& version) {
     return row != rows().end() && row->second.paused_at.has_value();
 }
 
+KeyFacts MemoryDatabase::key_facts(const std::string& table, const std::string& column) {
+    const std::string key = table + "." + column;
+    state_->tables.executed.push_back("KEY FACTS " + key);
+    const auto found = keys.find(key);
+    return found == keys.end() ? KeyFacts{} : found->second;
+}
+
 // Savepoints are not modelled: the statement is only recorded.
 void MemoryDatabase::rollback_to_savepoint(const std::string& name) {
     state_->tables.executed.push_back("ROLLBACK TO SAVEPOINT " + name);

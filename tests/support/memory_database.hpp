@@ -55,6 +55,9 @@ public:
     std::string holder = "memory session";
     // What replicas_lag_behind() answers, asked once per call (unset: never behind).
     std::function<bool()> lagging;
+    // What key_facts() answers, by "table.column"; a key not listed has no table. Each call is
+    // logged in executed() as "KEY FACTS table.column".
+    std::map<std::string, KeyFacts> keys;
 
     void ensure_history() override;
     bool try_lock() override;
@@ -75,6 +78,7 @@ public:
     bool replicas_lag_behind(std::chrono::milliseconds limit) override;
     void set_paused(const std::string& version, const std::optional<std::string>& at, const Event& event) override;
     bool paused(const std::string& version) override;
+    KeyFacts key_facts(const std::string& table, const std::string& column) override;
 
 protected:
     std::vector<HistoryRow> read_rows(Detail detail) override;

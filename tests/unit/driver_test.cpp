@@ -15,6 +15,7 @@ public:
     std::string read(datamig::ColumnType, const std::string& column) const override { return column; }
     std::string write(datamig::ColumnType, datamig::Blank, int index) const override { return parameter(index); }
     bool chains_writes() const override { return false; }
+    std::string key_facts_query() const override { return ""; }
 };
 
 }  // namespace

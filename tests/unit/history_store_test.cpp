@@ -25,6 +25,7 @@ public:
     std::string read(ColumnType, const std::string& column) const override { return column; }
     std::string write(ColumnType, datamig::Blank, int index) const override { return parameter(index); }
     bool chains_writes() const override { return chains; }
+    std::string key_facts_query() const override { return "KEY FACTS ?1 ?2"; }
 };
 
 // Rows of text fields; an integer field is its text read as a number.
@@ -172,4 +173,20 @@ TEST_CASE("history store: an outcome and its event are one write, one statement 
         REQUIRE(driver->writes.size() == 1);
         CHECK(driver->writes[0].size() == 2);
     }
+}
+
+TEST_CASE("history store: a key's facts are the dialect's catalog query, read by position", "[history_store]") {
+    auto [driver, store] = make_store({});
+    driver->rows = {{"1", "1", "0", "1"}};
+    const datamig::KeyFacts facts = store->key_facts("items", "uid");
+    CHECK(driver->log.back() == "KEY FACTS ?1 ?2");
+    CHECK(facts.table_exists);
+    CHECK(facts.column_exists);
+    CHECK_FALSE(facts.integer);
+    CHECK(facts.indexed);
+
+    driver->rows = {};  // no row: nothing is known to exist
+    const datamig::KeyFacts none = store->key_facts("items", "uid");
+    CHECK_FALSE(none.table_exists);
+    CHECK_FALSE(none.indexed);
 }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -47,6 +48,40 @@ TEST_CASE("postgres dialect: every session starts as datamig in UTC, with the st
     CHECK(datamig::session_settings(std::chrono::milliseconds(30000), 150004) ==
           "SET application_name = 'datamig'; SET TimeZone = 'UTC'; SET statement_timeout = 30000; "
           "SET client_connection_check_interval = '1s'");
+}
+
+TEST_CASE("postgres dialect: a key's facts come from the catalog, names as SQL resolves them",
+          "[postgres_dialect][postgres]") {
+    const auto kinds = datamig::test::available_database_kinds();
+    if (std::find(kinds.begin(), kinds.end(), "postgres") == kinds.end()) {
+        WARN("no PostgreSQL test cluster (DATAMIG_TEST_PG_URL_FILE); test skipped");
+        return;
+    }
+    const auto url = datamig::test::fresh_database_url("postgres");
+    datamig::test::execute_sql(url,
+                               "CREATE SCHEMA app; CREATE TABLE app.items (id bigint PRIMARY KEY, uid uuid, "
+                               "n smallint, p integer, q integer, code text);"
+                               "CREATE INDEX ON app.items (p) WHERE p > 0; CREATE INDEX ON app.items (n, q);"
+                               "CREATE INDEX ON app.items (code); CREATE TABLE plain (id integer);");
+    datamig::ConnectOptions options;
+    options.read_only = true;
+    auto database = datamig::connect(url, options);
+    const auto facts = [&](const std::string& table, const std::string& column) {
+        const datamig::KeyFacts got = database->key_facts(table, column);
+        return std::vector<bool>{got.table_exists, got.column_exists, got.integer, got.indexed};
+    };
+    using Facts = std::vector<bool>;
+    CHECK(facts("app.items", "id") == Facts{true, true, true, true});
+    CHECK(facts("APP.Items", "ID") == Facts{true, true, true, true});  // unquoted names fold
+    CHECK(facts("app.items", "uid") == Facts{true, true, false, false});
+    CHECK(facts("app.items", "n") == Facts{true, true, true, true});
+    CHECK(facts("app.items", "p") == Facts{true, true, true, false});  // a partial index does not count
+    CHECK(facts("app.items", "q") == Facts{true, true, true, false});  // q is second in its index
+    CHECK(facts("app.items", "code") == Facts{true, true, false, true});
+    CHECK(facts("plain", "id") == Facts{true, true, true, false});
+    CHECK(facts("items", "id") == Facts{false, false, false, false});  // not on the search_path
+    CHECK(facts("plain", "nope") == Facts{true, false, false, false});
+    CHECK(facts("nowhere.plain", "id") == Facts{false, false, false, false});
 }
 
 namespace {

@@ -22,6 +22,8 @@ public:
     // Over pg_stat_replication; its lag columns are NULL (never lagging) for a role without
     // pg_monitor / pg_read_all_stats, and replay_lag is NULL once a standby has caught up.
     std::optional<std::string> replica_lag_query(std::chrono::milliseconds limit) const override;
+    // Over to_regclass, pg_attribute and pg_index (indkey[0]); names fold as unquoted SQL does.
+    std::string key_facts_query() const override;
 };
 
 // The SET statements that start every session (one message): application_name, TimeZone UTC,

@@ -14,6 +14,8 @@ public:
     std::string read(ColumnType, const std::string& column) const override { return column; }
     std::string write(ColumnType type, Blank blank, int index) const override;
     bool chains_writes() const override { return false; }
+    // Over pragma_table_info/index_list/index_info; an INTEGER PRIMARY KEY (the rowid) is indexed.
+    std::string key_facts_query() const override;
 };
 
 }  // namespace datamig
