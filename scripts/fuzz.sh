@@ -12,10 +12,12 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
 cmake --build build-fuzz --target fuzz_migration_parser fuzz_config_reader
 
 for target in migration_parser config_reader; do
-  seeds=tests/fuzz/corpus/${target%%_*}
+  seeds=(../tests/fuzz/corpus/${target%%_*})
+  # The migration parser also starts from the false-alarm corpus: realistic files of every shape.
+  [[ $target == migration_parser ]] && seeds+=(../tests/corpus)
   corpus=build-fuzz/corpus-$target
   mkdir -p "$corpus"
   echo "fuzzing $target for ${seconds}s"
   (cd build-fuzz && ./tests/fuzz/fuzz_$target -max_total_time="$seconds" -max_len=65536 -timeout=10 \
-     -print_final_stats=1 "../$corpus" "../$seeds")
+     -print_final_stats=1 "../$corpus" "${seeds[@]}")
 done

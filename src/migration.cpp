@@ -12,6 +12,7 @@
 #include "datamig/duration.hpp"
 #include "datamig/error.hpp"
 #include "datamig/sql_text.hpp"
+#include "datamig/statement_scan.hpp"
 
 namespace datamig {
 namespace {
@@ -262,12 +263,16 @@ private:
         }
         if (!up_) {
             error(1, "missing-up", "no -- migrate:up section; every SQL migration needs one");
-        } else if (check_closed(up_->sql, up_->first_line()) &&
-                   first_statement_offset(up_->sql) == std::string_view::npos) {
+        } else if (check_closed(up_->sql, up_->first_line())) {
             // Often a migration kept for its version, or a placeholder: dbmate runs it too.
-            warning(up_->marker_line, "empty-up",
-                    "the -- migrate:up section has no SQL statement: it applies as a no-op and is recorded");
+            if (first_statement_offset(up_->sql) == std::string_view::npos) {
+                warning(up_->marker_line, "empty-up",
+                        "the -- migrate:up section has no SQL statement: it applies as a no-op and is recorded");
+            }
+            add_unbounded_write_warnings(*up_, "up", file_label_, findings_);
         }
+        // Only `up` changes data on the way forward; a `down` that resets a whole column is how
+        // a backfill is undone (SPEC §2's own example), so it is not flagged.
         if (down_) check_closed(down_->sql, down_->first_line());
         if (verify_) check_closed(verify_->sql, verify_->first_line());
         // Without any marker, missing-up already says what is wrong with the whole file.

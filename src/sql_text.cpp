@@ -8,16 +8,16 @@
 namespace datamig {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+constexpr bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+constexpr bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool is_non_ascii(char c) { return static_cast<unsigned char>(c) >= 0x80; }
+constexpr bool is_non_ascii(char c) { return static_cast<unsigned char>(c) >= 0x80; }
 
 // PostgreSQL identifiers may contain '$' and any non-ASCII letter.
-bool is_identifier_char(char c) {
+constexpr bool is_identifier_char(char c) {
     return is_ascii_letter(c) || is_ascii_digit(c) || c == '_' || c == '$' || is_non_ascii(c);
 }
 
@@ -133,6 +133,24 @@ bool can_open_lexeme(char c) {
         return table;
     }();
     return opens[static_cast<unsigned char>(c)];
+}
+
+// The tokenizer's character classes, as tables: it asks them of every character.
+constexpr std::array<bool, 256> character_table(bool (*member)(char)) {
+    std::array<bool, 256> table{};
+    for (std::size_t i = 0; i < table.size(); ++i) table[i] = member(static_cast<char>(i));
+    return table;
+}
+
+bool is_identifier_start(char c) {
+    static constexpr auto table =
+        character_table([](char x) { return is_ascii_letter(x) || x == '_' || is_non_ascii(x); });
+    return table[static_cast<unsigned char>(c)];
+}
+
+bool is_identifier_byte(char c) {
+    static constexpr auto table = character_table(is_identifier_char);
+    return table[static_cast<unsigned char>(c)];
 }
 
 // Where the lexeme whose opening character is at `pos` starts: at the E of E'...' (as
@@ -256,6 +274,48 @@ std::optional<Unterminated> find_unterminated(std::string_view sql) {
         pos = end == start ? pos + 1 : end;
     }
     return std::nullopt;
+}
+
+std::optional<SqlToken> SqlTokenizer::next() {
+    const std::size_t size = sql_.size();
+    while (pos_ < size && (is_space(sql_[pos_]) || sql_[pos_] == '-' || sql_[pos_] == '/')) {
+        const std::size_t comment_end = is_space(sql_[pos_]) ? pos_ + 1 : end_of_comment(sql_, pos_);
+        if (comment_end == pos_) break;      // a minus or a slash
+        pos_ = std::min(comment_end, size);  // one never closed ends the text
+    }
+    if (pos_ >= size) return std::nullopt;
+    const std::size_t start = pos_;
+    const char c = sql_[start];
+    SqlToken token{SqlToken::Kind::literal, {}, start, depth_};
+    const bool escape_string = (c == 'E' || c == 'e') && end_of_escape_string(sql_, start) != start;
+    if (is_identifier_start(c) && !escape_string) {
+        token.kind = SqlToken::Kind::word;
+        while (++pos_ < size && is_identifier_byte(sql_[pos_])) {
+        }
+    } else if (is_ascii_digit(c)) {
+        // Neither '$' nor a non-ASCII letter: the "$$" of "1.$$" opens a dollar quote.
+        while (++pos_ < size &&
+               (is_ascii_letter(sql_[pos_]) || is_ascii_digit(sql_[pos_]) || sql_[pos_] == '_' || sql_[pos_] == '.')) {
+        }
+    } else if (const std::size_t end = end_of_literal_or_comment(sql_, start); end != start) {
+        if (c == '"') token.kind = SqlToken::Kind::quoted_identifier;
+        pos_ = std::min(end, size);  // one never closed runs to the end, as the server reads it
+    } else {
+        token.kind = SqlToken::Kind::symbol;
+        ++pos_;
+        if (c == '(') ++depth_;
+        if (c == ')' && depth_ > 0) token.depth = --depth_;
+        if (c == ';') depth_ = token.depth = 0;  // split_statements ends a statement there, at any depth
+    }
+    token.text = sql_.substr(start, pos_ - start);
+    return token;
+}
+
+bool is_keyword(const SqlToken& token, std::string_view keyword) {
+    return token.kind == SqlToken::Kind::word && token.text.size() == keyword.size() &&
+           std::equal(keyword.begin(), keyword.end(), token.text.begin(), [](char upper, char c) {
+               return upper == (c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+           });
 }
 
 std::string leading_keyword(std::string_view statement) {

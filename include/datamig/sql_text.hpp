@@ -39,6 +39,46 @@ std::size_t first_statement_offset(std::string_view sql);
 // 1-based line of the byte at `offset` of `text`, for messages that name a line.
 int line_at(std::string_view text, std::size_t offset);
 
+// One token of SQL text, for the scans that read statements (statement_scan.hpp). Space and
+// comments are skipped; a string, quoted identifier or dollar-quoted body is one token whose
+// inside is never read, so a keyword in it is no keyword.
+struct SqlToken {
+    enum class Kind {
+        word,               // a keyword or unquoted identifier: update, users, "$" inside one
+        quoted_identifier,  // "Users"
+        literal,            // 'text', E'text', $tag$body$tag$, 42, 1.5
+        symbol,             // any other character, one at a time: ( ) ; , . = ...
+    };
+    Kind kind = Kind::symbol;
+    std::string_view text;   // as written (a view into the text); one never closed runs to its end
+    std::size_t offset = 0;  // where it starts in the text
+    // Parentheses open around it since the last ';' (the server reads nothing deeper as part of
+    // another statement); a '(' and its ')' have the depth outside them.
+    int depth = 0;
+};
+
+// Reads SQL text token by token, front to back, with the lexer split_statements uses.
+class SqlTokenizer {
+public:
+    explicit SqlTokenizer(std::string_view sql) : sql_(sql) {}
+
+    // The next token, or nullopt at the end of the text.
+    std::optional<SqlToken> next();
+
+private:
+    std::string_view sql_;
+    std::size_t pos_ = 0;
+    int depth_ = 0;
+};
+
+// Whether `token` is the unquoted word `keyword` (given in upper case), in any case.
+bool is_keyword(const SqlToken& token, std::string_view keyword);
+
+// Whether `token` is the one-character symbol `symbol`.
+inline bool is_symbol(const SqlToken& token, char symbol) {
+    return token.kind == SqlToken::Kind::symbol && token.text.size() == 1 && token.text.front() == symbol;
+}
+
 // The first keyword of a statement, upper-cased ("UPDATE", "CREATE", ...), comments skipped.
 std::string leading_keyword(std::string_view statement);
 

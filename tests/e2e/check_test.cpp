@@ -12,7 +12,9 @@
 namespace datamig::test {
 namespace {
 
-const std::string valid = "-- migrate:up\nUPDATE items SET v = 'x';\n\n-- migrate:down\nUPDATE items SET v = 'a';\n";
+const std::string valid =
+    "-- migrate:up\nUPDATE items SET v = 'x' WHERE id > 0;\n\n-- migrate:down\nUPDATE items SET v = 'a' WHERE id > "
+    "0;\n";
 
 // A database URL nothing listens on: connecting to it would fail (exit 3).
 const std::string unreachable_url = "postgres://nobody:secret@127.0.0.1:1/nowhere?connect_timeout=2";
@@ -129,7 +131,7 @@ TEST_CASE("check lists all findings at once", "[check]") {
 TEST_CASE("DDL in a data migration is a warning, an error with --strict", "[check]") {
     Project project;
     project.write_sql("pre_sync", "20240101000001", "sneaky_schema",
-                      "-- migrate:up\nUPDATE items SET v = 'x';\nCREATE TABLE extra (id integer);\n");
+                      "-- migrate:up\nUPDATE items SET v = 'x' WHERE id > 0;\nCREATE TABLE extra (id integer);\n");
     const auto relaxed = check_json(project, {}, 0);
     CHECK(relaxed.at("errors").empty());
     REQUIRE(relaxed.at("warnings").size() == 1);

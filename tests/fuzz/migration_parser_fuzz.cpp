@@ -1,14 +1,17 @@
 // Feeds arbitrary bytes through everything datamig does with a migration file before it runs
 // it: UTF-8 check, normalisation, section parsing, statement splitting, DDL detection, the search
-// for comments and quotes never closed. None of it may crash, hang or throw, what it reports must
-// point inside the file, and the fast search must agree with the splitter on what is closed.
+// for comments and quotes never closed, the tokenizer and the scan for UPDATE/DELETE without
+// WHERE. None of it may crash, hang or throw, what it reports must point inside the file, the fast
+// search must agree with the splitter on what is closed, and the tokenizer on where statements begin.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "datamig/migration.hpp"
 #include "datamig/sql_text.hpp"
+#include "datamig/statement_scan.hpp"
 
 namespace {
 
@@ -24,12 +27,50 @@ bool split_sees_closed(std::string_view sql) {
     return statements.size() == before + 1 && statements.back().text == "SELECT 99";
 }
 
+// Each statement's first line as the tokenizer sees statements (tokens between ';'), checking
+// every token on the way.
+std::vector<int> token_statement_lines(std::string_view sql) {
+    std::vector<int> lines;
+    bool in_statement = false;
+    std::size_t previous_end = 0;
+    datamig::SqlTokenizer tokenizer(sql);
+    while (const auto token = tokenizer.next()) {
+        require(token->offset >= previous_end && !token->text.empty() && token->depth >= 0);
+        require(sql.substr(token->offset, token->text.size()) == token->text);
+        previous_end = token->offset + token->text.size();
+        if (datamig::is_symbol(*token, ';')) {
+            in_statement = false;
+        } else if (!in_statement) {
+            in_statement = true;
+            lines.push_back(datamig::line_at(sql, token->offset));
+        }
+    }
+    return lines;
+}
+
+bool is_verb_at(std::string_view sql, std::size_t offset, std::string_view verb) {
+    if (offset + verb.size() > sql.size()) return false;
+    for (std::size_t i = 0; i < verb.size(); ++i) {
+        const char c = sql[offset + i];
+        if ((c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c) != verb[i]) return false;
+    }
+    return true;
+}
+
 void split_section(const datamig::Section& section, int line_count) {
     for (const auto& statement : datamig::split_statements(section.sql)) {
         require(statement.first_line >= 1 && section.first_line() + statement.first_line - 1 <= line_count + 1);
         datamig::is_ddl(statement.text);
     }
     const std::string_view sql = section.sql;
+    std::vector<int> split_lines;
+    for (const auto& statement : datamig::split_statements(sql)) split_lines.push_back(statement.first_line);
+    require(token_statement_lines(sql) == split_lines);
+    std::size_t previous_write = 0;
+    for (const auto& write : datamig::find_unbounded_writes(sql)) {
+        require(is_verb_at(sql, write.offset, write.verb) && !write.table.empty() && write.offset >= previous_write);
+        previous_write = write.offset + 1;
+    }
     const auto open = datamig::find_unterminated(sql);
     require(open.has_value() != split_sees_closed(sql));
     if (open) {

@@ -278,17 +278,18 @@ TEST_CASE("list_migrations honours a custom phase list", "[catalog]") {
 
 TEST_CASE("load_migration parses SQL and checksums the normalised text", "[catalog]") {
     TempDir root;
-    const std::string text = "-- migrate:up\nUPDATE t SET a = 1;\n-- migrate:down\nUPDATE t SET a = NULL;\n";
+    const std::string text =
+        "-- migrate:up\nUPDATE t SET a = 1 WHERE id = 1;\n-- migrate:down\nUPDATE t SET a = NULL WHERE id = 1;\n";
     const auto unix_path = write_file(root.path() / "unix.sql", text);
-    const auto windows_path =
-        write_file(root.path() / "windows.sql",
-                   "\xEF\xBB\xBF-- migrate:up\r\nUPDATE t SET a = 1;\r\n-- migrate:down\r\nUPDATE t SET a = NULL;\r\n");
+    const auto windows_path = write_file(root.path() / "windows.sql",
+                                         "\xEF\xBB\xBF-- migrate:up\r\nUPDATE t SET a = 1 WHERE id = 1;\r\n-- "
+                                         "migrate:down\r\nUPDATE t SET a = NULL WHERE id = 1;\r\n");
 
     const auto loaded = datamig::load_migration(sql_file(unix_path));
     CHECK(loaded.findings.empty());
     CHECK(loaded.checksum == datamig::sha256_hex(text));
     REQUIRE(loaded.script);
-    CHECK(loaded.script->up.sql == "UPDATE t SET a = 1;\n");
+    CHECK(loaded.script->up.sql == "UPDATE t SET a = 1 WHERE id = 1;\n");
     CHECK(loaded.script->down);
     CHECK(loaded.file.path == unix_path.string());
 
@@ -377,7 +378,7 @@ TEST_CASE("load_migration warns about DDL in up and down with file lines", "[cat
     TempDir root;
     const auto path = write_file(root.path() / "ddl.sql",
                                  "-- migrate:up\n"
-                                 "UPDATE t SET a = 1;\n"
+                                 "UPDATE t SET a = 1 WHERE id = 1;\n"
                                  "\n"
                                  "ALTER TABLE t ADD COLUMN b int;\n"
                                  "-- migrate:down\n"

@@ -52,7 +52,8 @@ TEST_CASE("parse_sql_migration reads the three sections", "[migration]") {
         "-- migrate:verify\n"
         "SELECT count(*) = 0 FROM users WHERE role IS NULL;\n";
     const ParsedSql parsed = parse_sql_migration(text, label);
-    CHECK(parsed.findings.empty());
+    CHECK(parsed.findings.empty());  // the down resets every row: only `up` is read for that
+
     CHECK(parsed.script.up.marker_line == 3);
     CHECK(parsed.script.up.first_line() == 4);
     CHECK(parsed.script.up.sql == "UPDATE users SET role = 'worker' WHERE role IS NULL;\n\n");
@@ -67,9 +68,9 @@ TEST_CASE("parse_sql_migration reads the three sections", "[migration]") {
 }
 
 TEST_CASE("parse_sql_migration: sections are optional except up, in any order", "[migration]") {
-    const ParsedSql up_only = parse_sql_migration("-- migrate:up\nDELETE FROM sessions", label);
+    const ParsedSql up_only = parse_sql_migration("-- migrate:up\nDELETE FROM sessions WHERE expired", label);
     CHECK(up_only.findings.empty());
-    CHECK(up_only.script.up.sql == "DELETE FROM sessions");
+    CHECK(up_only.script.up.sql == "DELETE FROM sessions WHERE expired");
     CHECK_FALSE(up_only.script.down);
     CHECK_FALSE(up_only.script.verify);
 
@@ -369,5 +370,73 @@ TEST_CASE("parse_sql_migration: comments and quotes closed in their section are 
         "/* header */\n-- migrate:up\nUPDATE t SET a = 'it''s', b = E'\\'' /* x /* y */ */;\nDO $$ SELECT 1; $$;\n"
         "-- migrate:down\nUPDATE \"t\" SET \"a\"\"b\" = $1 -- '\n;\n",
         label);
-    CHECK(parsed.findings.empty());
+    // Read to its end: the up's UPDATE has no WHERE (the down's is not read for that).
+    CHECK(codes(parsed) == std::vector<std::string>{"update-without-where"});
+    CHECK(lines(parsed) == std::vector<int>{3});
+}
+
+TEST_CASE("parse_sql_migration warns about UPDATE and DELETE without WHERE, naming their lines", "[migration]") {
+    const ParsedSql parsed = parse_sql_migration(
+        "-- migrate:up\n"
+        "UPDATE users SET role = 'worker' WHERE role IS NULL;\n"
+        "-- DELETE FROM users; is only a comment\n"
+        "WITH stale AS (SELECT id FROM sessions WHERE expires_at < now())\n"
+        "DELETE FROM sessions;\n"
+        "SELECT id FROM jobs FOR UPDATE SKIP LOCKED;\n"
+        "\n"
+        "-- migrate:down\n"
+        "UPDATE users\n"
+        "   SET role = NULL;\n"
+        "-- migrate:verify\n"
+        "SELECT count(*) = 0 FROM users WHERE role IS NULL;\n",
+        label);
+    // The down's UPDATE resets every row on purpose: only `up` is read for these.
+    CHECK(codes(parsed) == std::vector<std::string>{"delete-without-where"});
+    CHECK(lines(parsed) == std::vector<int>{5});
+    REQUIRE(parsed.findings.size() == 1);
+    CHECK(parsed.findings[0].severity == Severity::warning);
+    CHECK(parsed.findings[0].file == label);
+    CHECK_THAT(parsed.findings[0].message, Catch::StartsWith("DELETE FROM sessions without WHERE deletes every row"));
+}
+
+TEST_CASE("parse_sql_migration: batched sections have no WHERE to warn about", "[migration]") {
+    CHECK(parse_sql_migration("-- migrate:up batch:loop\nUPDATE t SET a = 1;\n", label).findings.empty());
+    CHECK(parse_sql_migration("-- migrate:up batch:range key:t.id\nDELETE FROM t;\n", label).findings.empty());
+    // Nor is a down, which undoes a backfill across the table by design.
+    const ParsedSql down = parse_sql_migration(
+        "-- migrate:up batch:range key:t.id\nUPDATE t SET a = 1 WHERE id BETWEEN :batch_start AND :batch_last;\n"
+        "-- migrate:down\nUPDATE t SET a = NULL;\n",
+        label);
+    CHECK(down.findings.empty());
+}
+
+TEST_CASE("parse_sql_migration: a transaction:false up is read too", "[migration]") {
+    const ParsedSql parsed =
+        parse_sql_migration("-- migrate:up transaction:false\nVACUUM;\n\nDELETE FROM audit_log;\n", label);
+    CHECK(codes(parsed) == std::vector<std::string>{"delete-without-where"});
+    CHECK(lines(parsed) == std::vector<int>{4});
+}
+
+TEST_CASE("parse_sql_migration: bodies, strings and comments hold no statement to warn about", "[migration]") {
+    const ParsedSql parsed = parse_sql_migration(
+        "-- migrate:up\n"
+        "DO $$\nBEGIN\n  UPDATE t SET a = 1;\n  DELETE FROM t;\nEND\n$$;\n"
+        "CREATE FUNCTION purge() RETURNS void LANGUAGE sql AS $fn$ DELETE FROM t $fn$;\n"
+        "INSERT INTO notes (body) VALUES ('UPDATE t SET a = 1; no WHERE');\n"
+        "/* DELETE FROM t; */\n"
+        "INSERT INTO t (id, a) VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET a = excluded.a;\n",
+        label);
+    CHECK(codes(parsed) == std::vector<std::string>{});
+}
+
+TEST_CASE("parse_sql_migration: an unclosed section is not read for statements", "[migration]") {
+    const ParsedSql parsed = parse_sql_migration("-- migrate:up\nUPDATE t SET a = 1;\nSELECT 'open\n", label);
+    CHECK(codes(parsed) == std::vector<std::string>{"unterminated"});
+}
+
+TEST_CASE("parse_sql_migration: empty-up and indented-marker come with the new warnings", "[migration]") {
+    const ParsedSql parsed =
+        parse_sql_migration("-- migrate:up\n-- nothing yet\n  -- migrate:down\nDELETE FROM t;\n", label);
+    CHECK(codes(parsed) == std::vector<std::string>{"indented-marker", "empty-up"});
+    CHECK(lines(parsed) == std::vector<int>{3, 1});
 }

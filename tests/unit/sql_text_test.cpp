@@ -25,6 +25,33 @@ std::vector<int> lines(const std::vector<datamig::Statement>& statements) {
     return result;
 }
 
+// 20000 texts of up to `max_length` characters of `alphabet`, the same ones on every run.
+std::vector<std::string> random_texts(std::string_view alphabet, std::size_t max_length, unsigned seed) {
+    std::mt19937 random(seed);
+    std::uniform_int_distribution<std::size_t> letter(0, alphabet.size() - 1);
+    std::uniform_int_distribution<std::size_t> length(0, max_length);
+    std::vector<std::string> texts(20000);
+    for (std::string& sql : texts) {
+        for (std::size_t n = length(random); n > 0; --n) sql += alphabet[letter(random)];
+    }
+    return texts;
+}
+
+// "kind:text@depth" for each token of `sql`: w word, q quoted identifier, l literal, s symbol.
+std::vector<std::string> tokens(std::string_view sql) {
+    std::vector<std::string> result;
+    datamig::SqlTokenizer tokenizer(sql);
+    while (const auto token = tokenizer.next()) {
+        static constexpr std::string_view kinds = "wqls";
+        REQUIRE(sql.substr(token->offset, token->text.size()) == token->text);
+        result.push_back(std::string(1, kinds[static_cast<std::size_t>(token->kind)]) + ":" + std::string(token->text) +
+                         "@" + std::to_string(token->depth));
+    }
+    return result;
+}
+
+using Tokens = std::vector<std::string>;
+
 }  // namespace
 
 TEST_CASE("split_statements cuts on top-level semicolons and trims", "[sql_text]") {
@@ -200,16 +227,74 @@ TEST_CASE("find_unterminated agrees with split_statements on where text is close
         const auto statements = split_statements(std::string(sql) + "\n; SELECT 99");
         return statements.size() == before + 1 && statements.back().text == "SELECT 99";
     };
-    std::mt19937 random(12345);
-    constexpr std::string_view alphabet = "-/*'\"$Ee\\;\n a1";
-    std::uniform_int_distribution<std::size_t> letter(0, alphabet.size() - 1);
-    std::uniform_int_distribution<std::size_t> length(0, 14);
-    for (int i = 0; i < 20000; ++i) {
-        std::string sql;
-        for (std::size_t n = length(random); n > 0; --n) sql += alphabet[letter(random)];
+    for (const std::string& sql : random_texts("-/*'\"$Ee\\;\n a1", 14, 12345)) {
         INFO(sql);
         const auto found = find_unterminated(sql);
         REQUIRE(found.has_value() == !closed(sql));
         if (found) REQUIRE(closed(std::string_view(sql).substr(0, found->offset)));
+    }
+}
+
+TEST_CASE("SqlTokenizer reads words, literals and symbols, skipping space and comments", "[sql_text]") {
+    CHECK(tokens("").empty());
+    CHECK(tokens("  -- only a comment\n/* and /* nested */ one */ ").empty());
+    CHECK(tokens("UPDATE app.users SET n = n + 1.5;") == Tokens{"w:UPDATE@0", "w:app@0", "s:.@0", "w:users@0",
+                                                                "w:SET@0", "w:n@0", "s:=@0", "w:n@0", "s:+@0",
+                                                                "l:1.5@0", "s:;@0"});
+    CHECK(tokens("a-b/c -- x\n/* y */d") == Tokens{"w:a@0", "s:-@0", "w:b@0", "s:/@0", "w:c@0", "w:d@0"});
+    CHECK(tokens("a$b $1 _x été") == Tokens{"w:a$b@0", "s:$@0", "l:1@0", "w:_x@0", "w:été@0"});
+}
+
+TEST_CASE("SqlTokenizer: strings, quoted identifiers and dollar quotes are one opaque token", "[sql_text]") {
+    CHECK(tokens("'it''s; WHERE' \"Users;\" E'a\\'b' e'x'") ==
+          Tokens{"l:'it''s; WHERE'@0", "q:\"Users;\"@0", "l:E'a\\'b'@0", "l:e'x'@0"});
+    CHECK(tokens("DO $$ UPDATE t; $$; $fn$ ( $fn$") ==
+          Tokens{"w:DO@0", "l:$$ UPDATE t; $$@0", "s:;@0", "l:$fn$ ( $fn$@0"});
+    CHECK(tokens("typE'x'") == Tokens{"w:typE@0", "l:'x'@0"});
+    CHECK(tokens("X'1f' N'a\\'") == Tokens{"w:X@0", "l:'1f'@0", "w:N@0", "l:'a\\'@0"});
+    CHECK(tokens("1.$$ x $$ 1$$") == Tokens{"l:1.@0", "l:$$ x $$@0", "l:1@0", "s:$@0", "s:$@0"});
+    SECTION("one never closed runs to the end of the text") {
+        CHECK(tokens("SELECT 'open; WHERE") == Tokens{"w:SELECT@0", "l:'open; WHERE@0"});
+        CHECK(tokens("SELECT $$ open") == Tokens{"w:SELECT@0", "l:$$ open@0"});
+        CHECK(tokens("SELECT 1 /* open") == Tokens{"w:SELECT@0", "l:1@0"});
+    }
+}
+
+TEST_CASE("SqlTokenizer counts parentheses until a ';'", "[sql_text]") {
+    CHECK(tokens("a (b (c) ')') d") ==
+          Tokens{"w:a@0", "s:(@0", "w:b@1", "s:(@1", "w:c@2", "s:)@1", "l:')'@1", "s:)@0", "w:d@0"});
+    CHECK(tokens(") a ((b; c") == Tokens{"s:)@0", "w:a@0", "s:(@0", "s:(@1", "w:b@2", "s:;@0", "w:c@0"});
+}
+
+TEST_CASE("is_keyword compares unquoted words in any case", "[sql_text]") {
+    datamig::SqlTokenizer tokenizer("uPdAtE \"UPDATE\" 'UPDATE' updated");
+    std::vector<bool> matches;
+    while (const auto token = tokenizer.next()) matches.push_back(datamig::is_keyword(*token, "UPDATE"));
+    CHECK(matches == std::vector<bool>{true, false, false, false});
+}
+
+// The statement scan reads statements as the tokenizer delimits them, the PostgreSQL driver runs
+// them as split_statements does: on any text they must agree, or the scan would read a WHERE
+// into the wrong statement.
+TEST_CASE("SqlTokenizer agrees with split_statements on where statements begin", "[sql_text]") {
+    // 1-based lines of the first token of each statement: tokens between two ';'.
+    const auto token_statement_lines = [](std::string_view sql) {
+        std::vector<int> result;
+        bool in_statement = false;
+        datamig::SqlTokenizer tokenizer(sql);
+        while (const auto token = tokenizer.next()) {
+            REQUIRE(token->depth >= 0);
+            if (datamig::is_symbol(*token, ';')) {
+                in_statement = false;
+            } else if (!in_statement) {
+                in_statement = true;
+                result.push_back(datamig::line_at(sql, token->offset));
+            }
+        }
+        return result;
+    };
+    for (const std::string& sql : random_texts("-/*'\"$Ee\\;\n a1().", 16, 2024)) {
+        INFO(sql);
+        REQUIRE(token_statement_lines(sql) == lines(split_statements(sql)));
     }
 }

@@ -1,0 +1,3 @@
+-- expect: empty-up@2
+-- migrate:up
+-- Superseded by 20240201000000_backfill_plans; kept so the version stays applied.

@@ -1,0 +1,3 @@
+-- expect: indented-marker@2
+  -- migrate:up
+UPDATE plans SET archived = true WHERE code = 'legacy';
