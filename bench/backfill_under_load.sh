@@ -508,14 +508,6 @@ Server: $SETTINGS.
 EOF
 }
 
-load_average() { cut -d ' ' -f 1-3 /proc/loadavg; }
-
-machine() {
-    local cpu
-    cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-    echo "$(nproc) cores (${cpu:-unknown CPU}), $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM, $(uname -sr)"
-}
-
 # ---------------------------------------------------------------------------------------------
 main() {
     install_prerequisites

@@ -259,15 +259,6 @@ Server: $(server_settings | paste -sd ';' | sed 's/;/; /g').
 EOF
 }
 
-# Other work on the machine skews the figures; the load average says how much there was.
-load_average() { cut -d ' ' -f 1-3 /proc/loadavg; }
-
-machine() {
-    local cpu
-    cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-    echo "$(nproc) cores (${cpu:-unknown CPU}), $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM, $(uname -sr)"
-}
-
 runs_of() { awk -F '\t' -v m="$1" '$1 == m { printf "%s%.2f", sep, $3 / 1000; sep = ", " }' "$RESULTS"; }
 
 # single ms / batched ms of each run: load from elsewhere on the machine hits a pair alike.

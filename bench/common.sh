@@ -4,6 +4,16 @@
 log() { echo "bench: $*" >&2; }
 die() { log "$*"; exit 1; }
 
+# For the reports: other work on the machine skews the figures; the load average says how much
+# there was.
+load_average() { cut -d ' ' -f 1-3 /proc/loadavg; }
+
+machine() {
+    local cpu
+    cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+    echo "$(nproc) cores (${cpu:-unknown CPU}), $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM, $(uname -sr)"
+}
+
 # datamig as users get it: a Release build of its own in $1 (under ROOT), unless a binary is
 # given. DATAMIG_SOURCE says what was measured, for the reports.
 build_datamig() {

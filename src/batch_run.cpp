@@ -65,11 +65,7 @@ BatchStats BatchRun::run(HistoryRow& row) {
         } else {
             const std::string where = fmt::format("{}:{}", migration_.file.path, up.marker_line);
             KeyWalk keys(db_, up.options, where, row.batch_cursor, batch_.size_max);
-            if (keys.any_key() && !keys.integer() && uses_batch_end(up.sql)) {
-                throw MigrationFailed(fmt::format(
-                    "{}: :batch_end needs an integer key, and {}.{} is {}; use :batch_last (the last key, inclusive)",
-                    where, up.options.key_table, up.options.key_column, keys.type_name()));
-            }
+            keys.refuse_batch_end(up.sql);
             walk(
                 row,
                 [&]() -> std::optional<Planned> {

@@ -9,6 +9,7 @@
 
 #include "datamig/error.hpp"
 #include "datamig/history_columns.hpp"
+#include "datamig/verify.hpp"
 
 namespace datamig {
 namespace {
@@ -267,8 +268,7 @@ bool HistoryStore::paused(const std::string& version) {
 bool HistoryStore::replicas_lag_behind(std::chrono::milliseconds limit) {
     const auto query = driver_->dialect().replica_lag_query(limit);
     if (!query) throw UsageError("--max-replica-lag: only PostgreSQL has standbys to measure");
-    const auto answer = driver_->query_value(*query);
-    return answer && (*answer == "t" || *answer == "true" || *answer == "1");
+    return first_cell_true(driver_->query_answer(*query));
 }
 
 KeyFacts HistoryStore::key_facts(const std::string& table, const std::string& column) {

@@ -33,6 +33,13 @@ KeyWalk::KeyWalk(Database& db, const SectionOptions& options, std::string where,
     }
 }
 
+void KeyWalk::refuse_batch_end(const std::string& sql) const {
+    if (!last_ || integer_ || !uses_batch_end(sql)) return;
+    throw MigrationFailed(
+        fmt::format("{}: :batch_end needs an integer key, and {}.{} is {}; use :batch_last (the last key, inclusive)",
+                    where_, options_.key_table, options_.key_column, type_name_));
+}
+
 std::optional<KeyBatch> KeyWalk::next(std::int64_t size) {
     if (!last_) return std::nullopt;
     return integer_ ? next_span(size) : next_rows(size);

@@ -87,10 +87,7 @@ private:
         const auto checkpoint = row != nullptr ? row->batch_cursor : std::nullopt;
         const std::string where = fmt::format("{}:{}", migration.file.path, up.marker_line);
         KeyWalk keys(db_, up.options, where, checkpoint, batch.size_max);
-        if (keys.any_key() && !keys.integer() && uses_batch_end(up.sql)) {
-            throw MigrationFailed(fmt::format("{}: :batch_end needs an integer key, and {}.{} is {}", where,
-                                              up.options.key_table, up.options.key_column, keys.type_name()));
-        }
+        keys.refuse_batch_end(up.sql);
         const auto next = keys.next(batch.size);
         rehearsal.rows_affected = next ? run(migration, batch_sql(up.sql, batch.size, next->keys)) : 0;
         rehearsal.key_range = key_range(up.options, keys);

@@ -34,8 +34,9 @@ public:
     bool integer() const { return integer_; }
     // Whether the table had any key at the start; without one there is nothing to walk.
     bool any_key() const { return last_.has_value(); }
-    // The database's name of the key's type when it is not an integer, for messages.
-    const std::string& type_name() const { return type_name_; }
+    // Throws MigrationFailed when `sql` (the section) uses :batch_end with a key that is not an
+    // integer (SPEC §2): checked before any batch runs, by a run and by a rehearsal alike.
+    void refuse_batch_end(const std::string& sql) const;
     // The next batch of `size`, from where the walk stands; nullopt when no key is left.
     std::optional<KeyBatch> next(std::int64_t size);
     // The batch has committed: the walk continues after it.
