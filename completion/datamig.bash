@@ -15,12 +15,13 @@ _datamig_commands="generate migrate status rollback check resolve pause resume"
 
 _datamig_global_flags="--help -h --version --config --database-url --dir --table --format --log-format
   --quiet -q --verbose -v --wait --wait-timeout --lock-wait --statement-timeout --operator --context
-  --lock-timeout --max-replica-lag --throttle-query --summary-file"
+  --lock-timeout --max-replica-lag --throttle-query --summary-file --targets --schemas --jobs --shard
+  --canary"
 
 # Flags that take a value (as the next word or after `=`); everything else is a switch.
 _datamig_value_flags="--config --database-url --dir --table --format --log-format --wait-timeout
   --lock-wait --statement-timeout --operator --context --lock-timeout --max-replica-lag
-  --throttle-query --summary-file --phase --kind --batch --only --target --limit --batch-size
+  --throttle-query --summary-file --targets --schemas --jobs --shard --canary --phase --kind --batch --only --target --limit --batch-size
   --pause --batch-time --exec-timeout --time-budget --steps --to --schema-dir"
 
 _datamig_command_flags() {
@@ -156,7 +157,7 @@ _datamig_complete_value() {
         --dir | --schema-dir)
             compopt -o filenames 2>/dev/null
             _datamig_reply "$(compgen -d -- "$value")" "$prefix" "$value" ;;
-        --config | --summary-file)
+        --config | --summary-file | --targets)
             compopt -o filenames 2>/dev/null
             _datamig_reply "$(compgen -f -- "$value")" "$prefix" "$value" ;;
         --database-url) _datamig_reply $'sqlite:\npostgres://\npostgresql://' "$prefix" "$value"

@@ -50,6 +50,7 @@ std::optional<Invocation> parse_command_line(int argc, const char* const* argv) 
         sub->parse_complete_callback([&invocation, &command] {
             invocation.command = command.name;
             invocation.run = command.run;
+            invocation.per_target = command.per_target;
         });
     }
 

@@ -54,8 +54,8 @@ bool resumes(const MigrationFile& file) { return is_resumable(load_migration(fil
 // reading it must learn what happened. A step that returns nothing, or a migration left partial
 // (time budget, pause), ends the run there: later migrations may depend on it.
 using Step = std::function<std::optional<Outcome>(const LoadedMigration&)>;
-void run_in_order(const std::vector<LoadedMigration>& plan, const Step& step, Direction direction,
-                  OutputFormat format) {
+void run_in_order(std::ostream& out, const std::vector<LoadedMigration>& plan, const Step& step,
+                  Direction direction, OutputFormat format) {
     std::vector<Outcome> outcomes;
     try {
         for (const auto& migration : plan) {
@@ -66,10 +66,10 @@ void run_in_order(const std::vector<LoadedMigration>& plan, const Step& step, Di
         }
     } catch (const Error&) {
         if (!outcomes.empty() || format == OutputFormat::json)
-            print_outcomes(std::cout, outcomes, direction, false, format);
+            print_outcomes(out, outcomes, direction, false, format);
         throw;
     }
-    print_outcomes(std::cout, outcomes, direction, false, format);
+    print_outcomes(out, outcomes, direction, false, format);
 }
 
 Exit run_generate(const Invocation& invocation) {
@@ -78,7 +78,7 @@ Exit run_generate(const Invocation& invocation) {
                                   !options.batch             ? BatchMode::none
                                   : *options.batch == "loop" ? BatchMode::loop
                                                              : BatchMode::range};
-    std::cout << generate_migration(invocation.settings, request, std::chrono::system_clock::now()).string() << '\n';
+    *invocation.out << generate_migration(invocation.settings, request, std::chrono::system_clock::now()).string() << '\n';
     return Exit::ok;
 }
 
@@ -124,7 +124,7 @@ Exit run_migrate(const Invocation& invocation) {
     // 6. A rehearsal runs the plan for real and rolls it back; a dry run ends with the plan.
     if (options.rehearse) {
         const auto rehearsals = rehearse(db, settings, plan, history);
-        print_rehearsals(std::cout, rehearsals, settings.format);
+        print_rehearsals(*invocation.out, rehearsals, settings.format);
         const bool failed = std::any_of(rehearsals.begin(), rehearsals.end(), [](const Rehearsal& rehearsal) {
             return rehearsal.result == Rehearsal::Result::failed;
         });
@@ -133,7 +133,7 @@ Exit run_migrate(const Invocation& invocation) {
     if (options.dry_run) {
         std::vector<Outcome> outcomes;
         for (const auto& migration : plan) outcomes.push_back(planned(migration.file));
-        print_outcomes(std::cout, outcomes, Direction::up, true, settings.format);
+        print_outcomes(*invocation.out, outcomes, Direction::up, true, settings.format);
         return Exit::ok;
     }
 
@@ -159,7 +159,7 @@ Exit run_migrate(const Invocation& invocation) {
         }
         return runner.apply(migration, interrupted);
     };
-    run_in_order(plan, apply, Direction::up, settings.format);
+    run_in_order(*invocation.out, plan, apply, Direction::up, settings.format);
     return Exit::ok;
 }
 
@@ -185,7 +185,7 @@ Exit run_status(const Invocation& invocation) {
             status.end());
     }
     print_status(
-        std::cout, status, settings.format,
+        *invocation.out, status, settings.format,
         settings.format == OutputFormat::text && isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr);
 
     const bool unfinished = std::any_of(status.begin(), status.end(), [](const StatusEntry& e) {
@@ -223,14 +223,14 @@ Exit run_rollback(const Invocation& invocation) {
     if (options.dry_run) {
         std::vector<Outcome> outcomes;
         std::transform(files.begin(), files.end(), std::back_inserter(outcomes), planned);
-        print_outcomes(std::cout, outcomes, Direction::down, true, settings.format);
+        print_outcomes(*invocation.out, outcomes, Direction::down, true, settings.format);
         return Exit::ok;
     }
 
     // 3. Roll back, latest applied first.
     Runner runner(session.db(), settings);
     run_in_order(
-        plan, [&](const LoadedMigration& migration) { return runner.roll_back(migration); }, Direction::down,
+        *invocation.out, plan, [&](const LoadedMigration& migration) { return runner.roll_back(migration); }, Direction::down,
         settings.format);
     return Exit::ok;
 }
@@ -253,7 +253,7 @@ Exit run_check(const Invocation& invocation) {
         findings.insert(findings.end(), keys.begin(), keys.end());
     }
     if (invocation.options.strict) make_strict(findings);
-    print_findings(std::cout, findings, settings.format, files_checked);
+    print_findings(*invocation.out, findings, settings.format, files_checked);
     return has_errors(findings) ? Exit::failed : Exit::ok;
 }
 
@@ -271,7 +271,7 @@ Exit run_resolve(const Invocation& invocation) {
                                        version, row == nullptr ? "no row" : "it is applied"));
     }
     Runner(session.db(), settings).resolve(*row, invocation.options.mark_applied);
-    print_resolution(std::cout, version, invocation.options.mark_applied, settings.format);
+    print_resolution(*invocation.out, version, invocation.options.mark_applied, settings.format);
     return Exit::ok;
 }
 
@@ -318,7 +318,7 @@ Exit run_pause_or_resume(const Invocation& invocation, bool pause) {
             "{} {}{}", file->label(), verb,
             pause ? "; a runner working on it stops before its next batch" : "; the next migrate continues it");
     }
-    print_mark(std::cout, version, pause, settings.format);
+    print_mark(*invocation.out, version, pause, settings.format);
     return Exit::ok;
 }
 
@@ -383,14 +383,17 @@ void version_option(CLI::App& app, CommandOptions& options, SettingFlags&) {
 
 const std::vector<Command>& command_table() {
     static const std::vector<Command> commands = {
-        {"generate", "write a new migration from a template and print its path", generate_options, run_generate},
-        {"migrate", "apply pending migrations", migrate_options, run_migrate},
-        {"status", "list migrations and their state", status_options, run_status},
-        {"rollback", "run `down` of the most recently applied migrations", rollback_options, run_rollback},
-        {"check", "validate the migrations tree (for CI)", check_options, run_check},
-        {"resolve", "settle an interrupted (running) migration", resolve_options, run_resolve},
-        {"pause", "stop a running batch migration before its next batch, until resumed", version_option, run_pause},
-        {"resume", "let a paused batch migration continue", version_option, run_resume},
+        {"generate", "write a new migration from a template and print its path", generate_options, run_generate,
+         PerTarget::once},
+        {"migrate", "apply pending migrations", migrate_options, run_migrate, PerTarget::each},
+        {"status", "list migrations and their state", status_options, run_status, PerTarget::each},
+        {"rollback", "run `down` of the most recently applied migrations", rollback_options, run_rollback,
+         PerTarget::each},
+        {"check", "validate the migrations tree (for CI)", check_options, run_check, PerTarget::each_with_db},
+        {"resolve", "settle an interrupted (running) migration", resolve_options, run_resolve, PerTarget::each},
+        {"pause", "stop a running batch migration before its next batch, until resumed", version_option, run_pause,
+         PerTarget::refused},
+        {"resume", "let a paused batch migration continue", version_option, run_resume, PerTarget::refused},
     };
     return commands;
 }

@@ -39,6 +39,9 @@ constexpr KnownSetting known_settings[] = {
     {"batch_time", ValueKind::scalar},      {"lock_timeout", ValueKind::scalar},
     {"max_replica_lag", ValueKind::scalar}, {"throttle_query", ValueKind::scalar},
     {"time_budget", ValueKind::scalar},     {"summary_file", ValueKind::scalar},
+    {"targets", ValueKind::scalar},         {"schemas", ValueKind::scalar},
+    {"jobs", ValueKind::scalar},            {"shard", ValueKind::scalar},
+    {"canary", ValueKind::scalar},
 };
 
 const KnownSetting* find_known_setting(std::string_view key) {

@@ -38,6 +38,12 @@ const DriverKind* driver_kind_for(std::string_view url) {
     return nullptr;
 }
 
+std::optional<std::string> database_name(const std::string& url) {
+    const DriverKind* kind = driver_kind_for(url);
+    if (kind == nullptr) return std::nullopt;
+    return kind->database_name(url);
+}
+
 std::unique_ptr<Database> connect(const std::string& url, const ConnectOptions& options) {
     if (url.empty()) throw UsageError("--database-url: empty (use sqlite:PATH or postgres://...)");
     if (!is_valid_table_name(options.table)) {

@@ -271,6 +271,15 @@ bool HistoryStore::replicas_lag_behind(std::chrono::milliseconds limit) {
     return first_cell_true(driver_->query_answer(*query));
 }
 
+std::vector<std::string> HistoryStore::schemas_like(const std::string& pattern) {
+    const auto query = driver_->dialect().schemas_query();
+    if (!query) throw UsageError("--schemas: only PostgreSQL has schemas (list SQLite files with --targets)");
+    std::vector<std::string> names;
+    const auto rows = driver_->query(*query, {pattern});
+    while (rows->next()) names.push_back(rows->text(0).value_or(""));
+    return names;
+}
+
 KeyFacts HistoryStore::key_facts(const std::string& table, const std::string& column) {
     const auto rows = driver_->query(driver_->dialect().key_facts_query(), {table, column});
     if (!rows->next()) return {};

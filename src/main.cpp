@@ -10,6 +10,7 @@
 #include "datamig/cli.hpp"
 #include "datamig/database.hpp"
 #include "datamig/error.hpp"
+#include "datamig/fleet.hpp"
 #include "datamig/logging.hpp"
 #include "datamig/stop.hpp"
 #include "datamig/summary.hpp"
@@ -48,7 +49,7 @@ int main(int argc, char** argv) {
         // Both: --database-url may override DATABASE_URL, which is still in the environment.
         urls = {settings.database_url, environment_url};
         datamig::configure_logging(settings.log_format, settings.verbosity, urls);
-        const Exit code = invocation->run(*invocation);
+        const Exit code = datamig::run_command(*invocation);
         // A signal that came during the last unit of work, which finished all the same (an exec
         // program that trapped SIGTERM), still stopped the run (SPEC §7).
         if (const int signal = datamig::stop_signal(); signal != 0) {

@@ -20,10 +20,6 @@ ordered_json optional_json(const std::optional<std::int64_t>& value) {
     return value ? ordered_json(*value) : ordered_json();
 }
 
-void print_json(std::ostream& out, const ordered_json& document) {
-    out << document.dump(2, ' ', false, ordered_json::error_handler_t::replace) << '\n';
-}
-
 std::string applied_at(const StatusEntry& entry) {
     if (!entry.row) return "";
     return entry.row->finished_at.empty() ? entry.row->started_at : entry.row->finished_at;
@@ -95,6 +91,10 @@ ordered_json status_document(const std::vector<StatusEntry>& status, long pendin
 }
 
 }  // namespace
+
+void print_json(std::ostream& out, const ordered_json& document) {
+    out << document.dump(2, ' ', false, ordered_json::error_handler_t::replace) << '\n';
+}
 
 void print_status(std::ostream& out, const std::vector<StatusEntry>& status, OutputFormat format, bool color) {
     const auto pending =

@@ -11,8 +11,8 @@ namespace datamig {
 
 std::unique_ptr<Database> open_database(const Settings& settings, Access access) {
     using SteadyClock = std::chrono::steady_clock;
-    const ConnectOptions options{settings.table, settings.statement_timeout, access == Access::read_only,
-                                 settings.lock_wait, settings.lock_timeout};
+    const ConnectOptions options{settings.table,     settings.statement_timeout, access == Access::read_only,
+                                 settings.lock_wait, settings.lock_timeout,      settings.search_path};
     const auto deadline = SteadyClock::now() + settings.wait_timeout;
     auto next_report = SteadyClock::now();
     for (;;) {

@@ -23,6 +23,11 @@ const std::vector<SettingFlag> global_setting_flags = {
     {"--throttle-query", "throttle_query", "throttle batches while this query returns true"},
     {"--summary-file", "summary_file",
      "also write the JSON result with its exit code here when datamig ends (env DATAMIG_SUMMARY_FILE)"},
+    {"--targets", "targets", "run against every database listed in FILE (env DATAMIG_TARGETS)"},
+    {"--schemas", "schemas", "run in every PostgreSQL schema whose name matches this LIKE pattern"},
+    {"--jobs", "jobs", "how many targets run at once (default 1)"},
+    {"--shard", "shard", "take only targets whose position modulo N is I, e.g. 0/4"},
+    {"--canary", "canary", "run the first N targets alone first; stop if one fails"},
 };
 
 const std::vector<SettingFlag> migrate_setting_flags = {

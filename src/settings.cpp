@@ -64,6 +64,23 @@ std::int64_t to_positive_integer(const RawSetting& raw, const std::string& what)
     return number;
 }
 
+// "I/N" with 0 <= I < N: a Kubernetes Indexed Job's completion index and its completions.
+Shard to_shard(const RawSetting& raw) {
+    const std::string& value = single_value(raw);
+    const std::size_t slash = value.find('/');
+    Shard shard;
+    const auto number = [&](std::size_t from, std::size_t to, std::int64_t& out) {
+        const auto [end, error] = std::from_chars(value.data() + from, value.data() + to, out);
+        return error == std::errc() && end == value.data() + to && to > from;
+    };
+    if (slash == std::string::npos || !number(0, slash, shard.index) ||
+        !number(slash + 1, value.size(), shard.count) || shard.count < 1 || shard.index < 0 ||
+        shard.index >= shard.count) {
+        reject(raw, "expects I/N with 0 <= I < N (e.g. 0/4), got '" + value + "'");
+    }
+    return shard;
+}
+
 bool is_phase_name(const std::string& name) {
     return !name.empty() && std::all_of(name.begin(), name.end(),
                                         [](char c) { return (c >= 'a' && c <= 'z') || is_digit(c) || c == '_'; });
@@ -149,6 +166,26 @@ private:
     const RawSettings& config_file_;
 };
 
+// Many databases (SPEC §4). Scheduling settings without a target list would be silently ignored
+// (an Indexed Job's pods would all migrate the one --database-url), so they are refused.
+void resolve_many_targets(const SettingSources& sources, Settings& settings) {
+    if (const auto* raw = sources.find("targets")) settings.targets_file = non_empty_value(*raw, "path");
+    if (const auto* raw = sources.find("schemas")) settings.schemas = non_empty_value(*raw, "schema pattern");
+    if (settings.targets_file && settings.schemas) {
+        reject(*sources.find("schemas"), "cannot be combined with --targets (" + sources.find("targets")->origin +
+                                             "): choose one list of targets");
+    }
+    if (const auto* raw = sources.find("jobs")) settings.jobs = to_positive_integer(*raw, "the number of jobs");
+    if (const auto* raw = sources.find("shard")) settings.shard = to_shard(*raw);
+    if (const auto* raw = sources.find("canary")) {
+        settings.canary = single_value(*raw) == "0" ? 0 : to_positive_integer(*raw, "the canary count");
+    }
+    if (settings.many_targets()) return;
+    for (const char* key : {"jobs", "shard", "canary"}) {
+        if (const auto* raw = sources.find(key)) reject(*raw, "needs --targets or --schemas (a list of targets to run)");
+    }
+}
+
 }  // namespace
 
 // Who runs datamig when neither DATAMIG_OPERATOR nor USER says (a container's entrypoint
@@ -171,6 +208,7 @@ RawSettings settings_from_environment(GetEnv get_variable) {
     take("DATAMIG_TABLE", "table");
     take("DATAMIG_LOG_FORMAT", "log_format");
     take("DATAMIG_SUMMARY_FILE", "summary_file");
+    take("DATAMIG_TARGETS", "targets");
     if (!take("DATAMIG_OPERATOR", "operator")) take("USER", "operator");
     return settings;
 }
@@ -249,6 +287,7 @@ Settings resolve_settings(const RawSettings& flags, const RawSettings& environme
     if (const auto* raw = sources.find("schema_dir")) {
         settings.schema_dir = non_empty_value(*raw, "path");
     }
+    resolve_many_targets(sources, settings);
     return settings;
 }
 

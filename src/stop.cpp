@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <list>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -17,7 +18,8 @@ namespace {
 
 std::atomic<int> received_signal{0};
 std::mutex action_mutex;
-std::function<void()> stop_action;  // guarded by action_mutex
+// One per open database (each worker of a many-target run has its own), guarded by action_mutex.
+std::list<std::function<void()>> stop_actions;
 sigset_t original_mask;
 std::mutex sleep_mutex;
 std::condition_variable wake_sleepers;
@@ -42,7 +44,7 @@ void take_stop(int signal_number) {
         wake_sleepers.notify_all();
     }
     const std::lock_guard<std::mutex> lock(action_mutex);
-    if (stop_action) stop_action();
+    for (const auto& action : stop_actions) action();
 }
 
 void watch_signals() {
@@ -76,14 +78,14 @@ void sleep_unless_stopped(std::chrono::milliseconds duration) {
 
 OnStop::OnStop(std::function<void()> action) {
     const std::lock_guard<std::mutex> lock(action_mutex);
-    stop_action = std::move(action);
+    registered_ = stop_actions.insert(stop_actions.end(), std::move(action));
     // A signal that arrived before the action existed still has to take effect.
-    if (stop_signal() != 0) stop_action();
+    if (stop_signal() != 0) (*registered_)();
 }
 
 OnStop::~OnStop() {
     const std::lock_guard<std::mutex> lock(action_mutex);
-    stop_action = nullptr;
+    stop_actions.erase(registered_);
 }
 
 void simulate_stop(int signal_number) {

@@ -25,6 +25,8 @@ Summary& summary() {
     return instance;
 }
 
+thread_local ordered_json* captured = nullptr;
+
 std::string dump(const ordered_json& document) {
     return document.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
 }
@@ -49,7 +51,17 @@ ordered_json cut_down(const ordered_json& full, std::size_t error_limit) {
 
 void set_summary_path(std::optional<std::filesystem::path> path) { summary().path = std::move(path); }
 
-void remember_document(const ordered_json& document) { summary().document = document; }
+void remember_document(const ordered_json& document) {
+    if (captured != nullptr) {
+        *captured = document;
+    } else {
+        summary().document = document;
+    }
+}
+
+DocumentCapture::DocumentCapture(ordered_json& into) { captured = &into; }
+
+DocumentCapture::~DocumentCapture() { captured = nullptr; }
 
 std::string summary_text(const ordered_json& document, int exit_code, const std::string& error,
                          const std::filesystem::path& path) {

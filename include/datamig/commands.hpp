@@ -21,6 +21,7 @@ struct Command {
     // Declares the command's own options on its CLI11 subcommand.
     void (*add_options)(CLI::App& app, CommandOptions& options, SettingFlags& settings);
     Exit (*run)(const Invocation& invocation);
+    PerTarget per_target;
 };
 
 // Every subcommand, in the order `datamig --help` lists them.

@@ -111,6 +111,10 @@ public:
     // section's SQL would resolve them. Reads the catalog only.
     virtual KeyFacts key_facts(const std::string& table, const std::string& column) = 0;
 
+    // --schemas (SPEC §4, many databases): the schemas whose names match the LIKE `pattern`, in
+    // name order, without the system's. Throws UsageError on a database without schemas (SQLite).
+    virtual std::vector<std::string> schemas_like(const std::string& pattern) = 0;
+
 protected:
     // read_history() without a default argument: a virtual function's defaults follow the
     // caller's static type, not the object.
@@ -132,6 +136,9 @@ struct ConnectOptions {
     // Transient::lock_timeout (PostgreSQL lock_timeout; SQLite: the busy timeout of those
     // statements). Bookkeeping writes keep lock_wait. nullopt: no limit of its own.
     std::optional<std::chrono::milliseconds> lock_timeout;
+    // --schemas (SPEC §4, many databases): the one schema the session's search_path names, so the
+    // migrations of one tenant see that tenant's tables. nullopt: the server's default.
+    std::optional<std::string> search_path;
 };
 
 // Opens the database named by `url` (sqlite:..., postgres://..., key=value). Throws
@@ -139,5 +146,9 @@ struct ConnectOptions {
 // or '/', which libpq would read differently from how it looks), Unavailable when it cannot
 // connect.
 std::unique_ptr<Database> connect(const std::string& url, const ConnectOptions& options);
+
+// The name of the database `url` names ("" when it names none), as its driver reads the URL;
+// nullopt when no driver claims the URL. Never connects.
+std::optional<std::string> database_name(const std::string& url);
 
 }  // namespace datamig

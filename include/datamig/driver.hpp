@@ -63,6 +63,9 @@ public:
     // A query whose one boolean cell says whether any streaming standby replays more than
     // `limit` (or 16 MB of WAL) behind; nullopt where the database has no standbys to ask.
     virtual std::optional<std::string> replica_lag_query(std::chrono::milliseconds limit) const;
+    // The names of the schemas matching the LIKE pattern bound as parameter 1, in name order,
+    // system schemas left out (--schemas); nullopt where the database has no schemas.
+    virtual std::optional<std::string> schemas_query() const;
 
     // One row of four 0/1 integers: whether the table exists, the column exists, it is of an
     // integer type, and an index leads with it (Database::key_facts), for the key table bound
@@ -141,6 +144,9 @@ struct DriverKind {
     std::unique_ptr<Driver> (*open)(const std::string& url, const ConnectOptions& options);
     // The URL with its password replaced by "***" where it stands; drivers know their syntax.
     std::string (*redact)(const std::string& url);
+    // The name of the database the URL names ("" if none): a target's name when its line in a
+    // --targets file gives none (SPEC §4, many databases).
+    std::string (*database_name)(const std::string& url);
 };
 
 // The kind that claims `url`, nullptr when none does (database.cpp).

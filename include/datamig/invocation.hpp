@@ -2,6 +2,7 @@
 // One run of datamig as the command line asked for it: the command, its options and the resolved
 // settings. Plain data, so the commands do not depend on how the command line is parsed.
 #include <cstdint>
+#include <iostream>
 #include <optional>
 #include <string>
 
@@ -31,11 +32,22 @@ struct CommandOptions {
     bool mark_pending = false;
 };
 
+// How a command runs under --targets/--schemas (SPEC §4, many databases).
+enum class PerTarget {
+    once,       // generate: it never connects, so the list does not matter
+    each,       // migrate, status, rollback, resolve: once per target
+    each_with_db,  // check: once per target with --db, else once
+    refused,    // pause, resume: they address one migration in one database
+};
+
 struct Invocation {
     std::string command;
     Exit (*run)(const Invocation&) = nullptr;  // the command's function (commands.hpp)
+    PerTarget per_target = PerTarget::once;
     Settings settings;
     CommandOptions options;
+    // Where the command prints its result: stdout, or a buffer per target of a many-target run.
+    std::ostream* out = &std::cout;
 };
 
 }  // namespace datamig

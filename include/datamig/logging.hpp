@@ -11,4 +11,14 @@ namespace datamig {
 // from: an exec migration printing DATABASE_URL, a driver echoing the URL.
 void configure_logging(LogFormat format, int verbosity, const std::vector<std::string>& database_urls);
 
+// While one exists on a thread, the lines that thread logs carry the target's name (SPEC §4, many
+// databases): "datamig: info: tenant_7: ..." or "target":"tenant_7" in JSON.
+class LogTarget {
+public:
+    explicit LogTarget(std::string name);
+    ~LogTarget();
+    LogTarget(const LogTarget&) = delete;
+    LogTarget& operator=(const LogTarget&) = delete;
+};
+
 }  // namespace datamig

@@ -22,7 +22,8 @@ private:
     std::string label_;  // the migration being shown; a new one starts the schedule again
 };
 
-// The display for this run: live on an interactive stderr with text logs, else log lines.
+// The display for this run: live on an interactive stderr with text logs (one database), else
+// log lines.
 ProgressListener progress_listener(const Settings& settings);
 
 }  // namespace datamig

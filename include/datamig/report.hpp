@@ -13,6 +13,9 @@
 
 namespace datamig {
 
+// A JSON document as every command prints it (SPEC §8), invalid UTF-8 replaced.
+void print_json(std::ostream& out, const nlohmann::ordered_json& document);
+
 void print_status(std::ostream& out, const std::vector<StatusEntry>& status, OutputFormat format, bool color);
 void print_findings(std::ostream& out, const Findings& findings, OutputFormat format, std::size_t files_checked);
 

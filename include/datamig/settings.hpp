@@ -15,6 +15,13 @@
 namespace datamig {
 
 enum class OutputFormat { text, json, github };
+
+// --shard I/N (SPEC §4, many databases): this process takes the targets whose 0-based position
+// modulo `count` is `index`.
+struct Shard {
+    std::int64_t index = 0;
+    std::int64_t count = 1;
+};
 enum class LogFormat { text, json };
 
 struct Settings {
@@ -42,6 +49,16 @@ struct Settings {
     std::optional<std::string> throttle_query;
     std::optional<std::filesystem::path> summary_file;  // --summary-file (SPEC §4, §8)
     std::optional<std::filesystem::path> schema_dir;
+    // Many databases (SPEC §4): where the targets come from, and how they are run.
+    std::optional<std::filesystem::path> targets_file;  // --targets, DATAMIG_TARGETS
+    std::optional<std::string> schemas;                 // --schemas: a LIKE pattern
+    std::int64_t jobs = 1;
+    Shard shard;
+    std::int64_t canary = 0;
+    // Of one target of a --schemas run: the schema its connection's search_path is set to.
+    std::optional<std::string> search_path;
+
+    bool many_targets() const { return targets_file.has_value() || schemas.has_value(); }
 };
 
 // One raw value and where it came from ("--lock-wait", "DATAMIG_DIR", "datamig.toml:3").
@@ -52,7 +69,8 @@ struct RawSetting {
 using RawSettings = std::map<std::string, RawSetting>;  // key: "lock_wait", "database_url", ...
 
 // The environment variables of SPEC §4 that are set: DATABASE_URL, DATAMIG_DIR,
-// DATAMIG_TABLE, DATAMIG_LOG_FORMAT, DATAMIG_SUMMARY_FILE, DATAMIG_OPERATOR (falling back to USER).
+// DATAMIG_TABLE, DATAMIG_LOG_FORMAT, DATAMIG_SUMMARY_FILE, DATAMIG_TARGETS, DATAMIG_OPERATOR
+// (falling back to USER).
 // `getenv` is injectable for tests.
 using GetEnv = const char* (*)(const char*);
 RawSettings settings_from_environment(GetEnv getenv);

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 #include <chrono>
 #include <functional>
+#include <list>
 
 namespace datamig {
 
@@ -23,13 +24,17 @@ void throw_if_stopped();
 void sleep_unless_stopped(std::chrono::milliseconds duration);
 
 // What the watcher does when a signal arrives, e.g. cancel the statement in progress.
-// The guard removes it again; at most one is registered at a time.
+// The guard removes it again. Several may be registered at once (one per worker of a
+// many-target run); a signal runs them all.
 class OnStop {
 public:
     explicit OnStop(std::function<void()> action);
     ~OnStop();
     OnStop(const OnStop&) = delete;
     OnStop& operator=(const OnStop&) = delete;
+
+private:
+    std::list<std::function<void()>>::iterator registered_;
 };
 
 // For tests: reacts as if `signal_number` (SIGINT/SIGTERM) had just arrived, without sending

@@ -16,6 +16,16 @@ namespace datamig {
 void set_summary_path(std::optional<std::filesystem::path> path);
 // The command's document (SPEC §8), whether or not it was printed as JSON.
 void remember_document(const nlohmann::ordered_json& document);
+
+// While one exists on a thread, the documents that thread remembers go to `into` instead: each
+// target of a many-target run keeps its own, and the run's document holds them all (SPEC §8).
+class DocumentCapture {
+public:
+    explicit DocumentCapture(nlohmann::ordered_json& into);
+    ~DocumentCapture();
+    DocumentCapture(const DocumentCapture&) = delete;
+    DocumentCapture& operator=(const DocumentCapture&) = delete;
+};
 // Writes the document with "exit_code" and, when `error` is not empty, "error" (already
 // redacted by the caller). Kubernetes keeps only 4 KiB of a termination message, so for
 // /dev/termination-log a longer one is cut down (lists become counts) and marked "truncated".

@@ -56,9 +56,17 @@ std::string PostgresDialect::key_facts_query() const {
            "AND a.attname = pg_catalog.lower($2::text)::name AND a.attnum > 0 AND NOT a.attisdropped";
 }
 
-std::string session_settings(std::optional<std::chrono::milliseconds> statement_timeout, int server_version) {
+std::optional<std::string> PostgresDialect::schemas_query() const {
+    return "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname LIKE $1 AND nspname NOT LIKE 'pg\\_%' "
+           "AND nspname <> 'information_schema' ORDER BY nspname";
+}
+
+std::string session_settings(std::optional<std::chrono::milliseconds> statement_timeout,
+                             const std::optional<std::string>& search_path, int server_version) {
     std::string setup = "SET application_name = 'datamig'; SET TimeZone = 'UTC'";
     if (statement_timeout) setup += "; SET statement_timeout = " + std::to_string(statement_timeout->count());
+    // Before current_schema() is asked, so a tenant's history table lives in its own schema.
+    if (search_path) setup += "; SET search_path TO " + Dialect::quote(*search_path);
     // A killed runner's backend would otherwise run its statement to the end while still
     // holding the runner lock; since PostgreSQL 14 it can notice the client is gone.
     if (server_version >= 140000) setup += "; SET client_connection_check_interval = '1s'";

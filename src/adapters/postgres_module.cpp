@@ -18,6 +18,6 @@ std::unique_ptr<Driver> open_from_module(const std::string& conninfo, const Conn
 
 }  // namespace
 
-const DriverKind postgres_kind{&is_postgres_conninfo, &open_from_module, &redact_conninfo};
+const DriverKind postgres_kind{&is_postgres_conninfo, &open_from_module, &redact_conninfo, &conninfo_database_name};
 
 }  // namespace datamig

@@ -67,8 +67,9 @@ std::vector<PasswordSpan> uri_password_spans(std::string_view url) {
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 
 // libpq's key=value syntax: whitespace-separated pairs, spaces allowed around '=', values
-// either bare or in single quotes, backslash escaping the next character in both.
-std::vector<PasswordSpan> keyword_password_spans(std::string_view text) {
+// either bare or in single quotes, backslash escaping the next character in both. The spans of
+// the values of `wanted` (quotes included).
+std::vector<PasswordSpan> keyword_value_spans(std::string_view text, std::string_view wanted) {
     std::vector<PasswordSpan> spans;
     std::size_t pos = 0;
     auto skip_spaces = [&] {
@@ -94,7 +95,7 @@ std::vector<PasswordSpan> keyword_password_spans(std::string_view text) {
             ++pos;
         }
         if (quoted && pos < text.size()) ++pos;  // closing quote
-        if (key == "password") spans.push_back({value_begin, pos});
+        if (key == wanted) spans.push_back({value_begin, pos});
     }
     return spans;
 }
@@ -123,12 +124,28 @@ void refuse_ambiguous_credentials(std::string_view url) {
 std::string redact_conninfo(const std::string& conninfo) {
     std::string result = conninfo;
     const auto spans = conninfo.find(uri_separator) != std::string::npos ? uri_password_spans(conninfo)
-                                                                         : keyword_password_spans(conninfo);
+                                                                         : keyword_value_spans(conninfo, "password");
     // Back to front, so the earlier offsets stay valid.
     for (auto span = spans.rbegin(); span != spans.rend(); ++span) {
         result.replace(span->begin, span->end - span->begin, redacted);
     }
     return result;
+}
+
+std::string conninfo_database_name(const std::string& conninfo) {
+    if (conninfo.find(uri_separator) == std::string::npos) {
+        const auto spans = keyword_value_spans(conninfo, "dbname");
+        if (spans.empty()) return "";
+        std::string name = conninfo.substr(spans.back().begin, spans.back().end - spans.back().begin);
+        if (name.size() >= 2 && name.front() == '\'') name = name.substr(1, name.size() - 2);
+        return name;
+    }
+    // scheme://credentials@host:port/dbname?parameters: the path after the credentials.
+    const std::size_t authority = authority_of(conninfo);
+    const std::size_t at = credentials_end(conninfo, authority);
+    const std::size_t slash = conninfo.find('/', at == std::string::npos ? authority : at);
+    if (slash == std::string::npos) return "";
+    return conninfo.substr(slash + 1, conninfo.find_first_of("?#", slash) - slash - 1);
 }
 
 }  // namespace datamig

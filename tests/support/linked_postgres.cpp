@@ -13,6 +13,6 @@ namespace datamig {
 const DriverKind postgres_kind{
     &is_postgres_conninfo,
     [](const std::string& conninfo, const ConnectOptions& options) { return postgres_driver.open(conninfo, options); },
-    &redact_conninfo};
+    &redact_conninfo, &conninfo_database_name};
 
 }  // namespace datamig

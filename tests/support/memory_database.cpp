@@ -152,6 +152,10 @@ KeyFacts MemoryDatabase::key_facts(const std::string& table, const std::string& 
     return found == keys.end() ? KeyFacts{} : found->second;
 }
 
+std::vector<std::string> MemoryDatabase::schemas_like(const std::string&) {
+    throw UsageError("--schemas: the memory database has no schemas");
+}
+
 // Savepoints are not modelled: the statement is only recorded.
 void MemoryDatabase::rollback_to_savepoint(const std::string& name) {
     state_->tables.executed.push_back("ROLLBACK TO SAVEPOINT " + name);

@@ -79,6 +79,8 @@ public:
     void set_paused(const std::string& version, const std::optional<std::string>& at, const Event& event) override;
     bool paused(const std::string& version) override;
     KeyFacts key_facts(const std::string& table, const std::string& column) override;
+    // Answers as SQLite does: no schemas (UsageError).
+    std::vector<std::string> schemas_like(const std::string& pattern) override;
 
 protected:
     std::vector<HistoryRow> read_rows(Detail detail) override;

@@ -116,7 +116,7 @@ TEST_CASE("config: unknown settings list the known ones", "[config_file]") {
           "datamig.toml:3: unknown setting 'database-uri' (known: database_url, dir, table, phases, "
           "format, log_format, verbose, quiet, wait, wait_timeout, lock_wait, statement_timeout, "
           "operator, context, exec_timeout, batch_size, pause, schema_dir, batch_time, lock_timeout, "
-          "max_replica_lag, throttle_query, time_budget, summary_file)");
+          "max_replica_lag, throttle_query, time_budget, summary_file, targets, schemas, jobs, shard, canary)");
 }
 
 TEST_CASE("config: a key set twice is refused, whichever spelling, naming the later line", "[config_file]") {

@@ -91,3 +91,20 @@ TEST_CASE("configure_logging: JSON lines, one object each, message escaped and r
     CHECK(line.at("time").get<std::string>().back() == 'Z');
     CHECK(text.find("s3cret") == std::string::npos);
 }
+
+TEST_CASE("configure_logging: a thread working on a target tags its lines with the target's name", "[logging]") {
+    const auto log_for_tenant = [] {
+        {
+            const datamig::LogTarget tag("tenant_7");
+            spdlog::info("applied 2");
+        }
+        spdlog::info("all done");
+    };
+    CHECK(logged(datamig::LogFormat::text, 0, log_for_tenant) ==
+          "datamig: info: tenant_7: applied 2\ndatamig: info: all done\n");
+    const std::string json = logged(datamig::LogFormat::json, 0, log_for_tenant);
+    const auto first = nlohmann::json::parse(json.substr(0, json.find('\n')));
+    CHECK(first.at("target") == "tenant_7");
+    CHECK(first.at("message") == "applied 2");
+    CHECK_FALSE(nlohmann::json::parse(json.substr(json.find('\n') + 1)).contains("target"));
+}

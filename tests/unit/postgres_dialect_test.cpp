@@ -44,10 +44,17 @@ TEST_CASE("postgres dialect: a standby lags when its replay is over the limit or
 
 TEST_CASE("postgres dialect: every session starts as datamig in UTC, with the statement timeout given",
           "[postgres_dialect]") {
-    CHECK(datamig::session_settings(std::nullopt, 130000) == "SET application_name = 'datamig'; SET TimeZone = 'UTC'");
-    CHECK(datamig::session_settings(std::chrono::milliseconds(30000), 150004) ==
+    CHECK(datamig::session_settings(std::nullopt, std::nullopt, 130000) ==
+          "SET application_name = 'datamig'; SET TimeZone = 'UTC'");
+    CHECK(datamig::session_settings(std::chrono::milliseconds(30000), std::nullopt, 150004) ==
           "SET application_name = 'datamig'; SET TimeZone = 'UTC'; SET statement_timeout = 30000; "
           "SET client_connection_check_interval = '1s'");
+}
+
+TEST_CASE("postgres dialect: a --schemas target's session searches its schema only, quoted",
+          "[postgres_dialect]") {
+    CHECK(datamig::session_settings(std::nullopt, std::string("tenant_\"odd"), 130000) ==
+          "SET application_name = 'datamig'; SET TimeZone = 'UTC'; SET search_path TO \"tenant_\"\"odd\"");
 }
 
 TEST_CASE("postgres dialect: a key's facts come from the catalog, names as SQL resolves them",

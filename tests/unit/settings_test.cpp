@@ -326,3 +326,36 @@ TEST_CASE("require_known_phase names the phases when --phase is unknown", "[sett
     CHECK_THROWS_WITH(datamig::require_known_phase(phases, std::string("cleanup")),
                       "--phase: unknown phase 'cleanup' (phases: pre_sync, post_sync)");
 }
+
+TEST_CASE("resolve: many-target settings, and scheduling refused without a target list", "[settings]") {
+    RawSettings flags = one("targets", "tenants.txt", "--targets");
+    flags["jobs"] = RawSetting{{"8"}, "--jobs"};
+    flags["shard"] = RawSetting{{"2/4"}, "--shard"};
+    flags["canary"] = RawSetting{{"3"}, "--canary"};
+    const Settings settings = resolve(flags);
+    CHECK(settings.targets_file == fs::path("tenants.txt"));
+    CHECK(settings.many_targets());
+    CHECK(settings.jobs == 8);
+    CHECK(settings.shard.index == 2);
+    CHECK(settings.shard.count == 4);
+    CHECK(settings.canary == 3);
+    CHECK(resolve({}, one("targets", "t.txt", "DATAMIG_TARGETS")).targets_file == fs::path("t.txt"));
+    CHECK(resolve(one("schemas", "tenant_%", "--schemas")).schemas == "tenant_%");
+
+    for (const char* bad : {"4/4", "1", "a/2", "-1/2", "0/0", "1/2/3", "/2"}) {
+        CAPTURE(bad);
+        RawSettings with_shard = one("targets", "t.txt", "--targets");
+        with_shard["shard"] = RawSetting{{bad}, "--shard"};
+        CHECK(resolve_error(with_shard) ==
+              std::string("--shard: expects I/N with 0 <= I < N (e.g. 0/4), got '") + bad + "'");
+    }
+    RawSettings zero_jobs = one("schemas", "t_%", "--schemas");
+    zero_jobs["jobs"] = RawSetting{{"0"}, "--jobs"};
+    CHECK(resolve_error(zero_jobs) == "--jobs: the number of jobs must be a positive integer, got '0'");
+    CHECK(resolve_error(one("jobs", "4", "--jobs")) == "--jobs: needs --targets or --schemas (a list of targets to run)");
+    CHECK(resolve_error(one("shard", "0/2", "datamig.toml:3")) ==
+          "datamig.toml:3: needs --targets or --schemas (a list of targets to run)");
+    RawSettings both = one("targets", "t.txt", "--targets");
+    both["schemas"] = RawSetting{{"t_%"}, "--schemas"};
+    CHECK(resolve_error(both) == "--schemas: cannot be combined with --targets (--targets): choose one list of targets");
+}

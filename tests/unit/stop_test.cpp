@@ -42,3 +42,22 @@ TEST_CASE("a stop is seen by throw_if_stopped and wakes a sleep at once; the fir
     CHECK(datamig::stop_signal() == 0);  // forgotten with the end of the simulation
     CHECK_NOTHROW(datamig::sleep_unless_stopped(std::chrono::milliseconds(1)));
 }
+
+TEST_CASE("a stop runs every registered action: one per open database of a many-target run", "[stop]") {
+    const auto level = spdlog::default_logger()->level();
+    spdlog::default_logger()->set_level(spdlog::level::off);
+    int first = 0;
+    int second = 0;
+    {
+        const datamig::SimulatedStop stop;
+        const datamig::OnStop cancel_first([&] { ++first; });
+        {
+            const datamig::OnStop cancel_second([&] { ++second; });
+        }
+        const datamig::OnStop cancel_third([&] { ++second; });
+        stop.arrive(SIGTERM);
+    }
+    spdlog::default_logger()->set_level(level);
+    CHECK(first == 1);
+    CHECK(second == 1);  // the removed action is gone, the third ran once
+}

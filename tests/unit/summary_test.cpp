@@ -1,9 +1,12 @@
 #include "datamig/summary.hpp"
 
 #include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+
+#include "support/temp_dir.hpp"
 
 using nlohmann::json;
 using nlohmann::ordered_json;
@@ -42,4 +45,20 @@ TEST_CASE("summary_text: at most 4 KiB for /dev/termination-log, marked truncate
 
     const auto small = json::parse(datamig::summary_text(document, 0, "", "/dev/termination-log"));
     CHECK(small["applied_count"] == 200);
+}
+
+TEST_CASE("remember_document: a thread capturing documents keeps them from the run's summary", "[summary]") {
+    datamig::test::TempDir dir;
+    const auto file = dir.path() / "summary.json";
+    datamig::set_summary_path(file);
+    datamig::remember_document({{"targets", ordered_json::array()}});
+    ordered_json captured = ordered_json::object();
+    std::thread([&] {
+        const datamig::DocumentCapture capture(captured);
+        datamig::remember_document({{"applied", ordered_json::array()}});
+    }).join();
+    datamig::write_summary(0, "");
+    datamig::set_summary_path(std::nullopt);
+    CHECK(captured == ordered_json{{"applied", ordered_json::array()}});
+    CHECK(json::parse(datamig::test::read_file(file)) == json{{"targets", json::array()}, {"exit_code", 0}});
 }

@@ -24,12 +24,14 @@ public:
     std::optional<std::string> replica_lag_query(std::chrono::milliseconds limit) const override;
     // Over to_regclass, pg_attribute and pg_index (indkey[0]); names fold as unquoted SQL does.
     std::string key_facts_query() const override;
+    std::optional<std::string> schemas_query() const override;
 };
 
 // The SET statements that start every session (one message): application_name, TimeZone UTC,
-// --statement-timeout, and on a PostgreSQL 14 server (`server_version` as libpq reports it,
-// 140000) a check that the client is still there.
-std::string session_settings(std::optional<std::chrono::milliseconds> statement_timeout, int server_version);
+// --statement-timeout, the search_path of a --schemas target, and on a PostgreSQL 14 server
+// (`server_version` as libpq reports it, 140000) a check that the client is still there.
+std::string session_settings(std::optional<std::chrono::milliseconds> statement_timeout,
+                             const std::optional<std::string>& search_path, int server_version);
 
 // The runner lock key: the first 8 bytes of SHA-256("datamig:" + table), read as a big-endian
 // signed 64-bit integer, where table is the --table value exactly as given (so "public.x" and

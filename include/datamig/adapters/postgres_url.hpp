@@ -17,6 +17,10 @@ bool is_postgres_conninfo(std::string_view url);
 // are hidden too.
 std::string redact_conninfo(const std::string& conninfo);
 
+// The database the connection string names (a URI's path, or `dbname=`), "" when it names none:
+// the name of a target listed without one (SPEC §4, many databases).
+std::string conninfo_database_name(const std::string& conninfo);
+
 // Throws UsageError (without the password) for a URI whose user name or password holds an
 // unencoded '@' or '/': libpq would read user:pa@ss@host as password "pa" at host "ss@host" (and
 // user:pa/ss@host as host "user", port "pa"), and its errors would show that part of the
