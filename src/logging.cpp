@@ -41,20 +41,20 @@ private:
 // and escaped (exec migrations may print anything, invalid UTF-8 included).
 class MessageFlag : public spdlog::custom_flag_formatter {
 public:
-    MessageFlag(std::vector<std::string> urls, bool as_json) : urls_(std::move(urls)), as_json_(as_json) {}
+    MessageFlag(Redactions redactions, bool as_json) : redactions_(std::move(redactions)), as_json_(as_json) {}
 
     void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-        std::string text = redact_urls(std::string(msg.payload.data(), msg.payload.size()), urls_);
+        std::string text = redactions_.apply(std::string(msg.payload.data(), msg.payload.size()));
         if (as_json_) text = nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         dest.append(text.data(), text.data() + text.size());
     }
 
     std::unique_ptr<custom_flag_formatter> clone() const override {
-        return std::make_unique<MessageFlag>(urls_, as_json_);
+        return std::make_unique<MessageFlag>(redactions_, as_json_);
     }
 
 private:
-    std::vector<std::string> urls_;
+    Redactions redactions_;
     bool as_json_;
 };
 
@@ -64,7 +64,7 @@ void configure_logging(LogFormat format, int verbosity, const std::vector<std::s
     auto logger = std::make_shared<spdlog::logger>("datamig", std::make_shared<spdlog::sinks::stderr_sink_mt>());
     const bool as_json = format == LogFormat::json;
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc, std::string("\n"));
-    formatter->add_flag<MessageFlag>('*', database_urls, as_json)
+    formatter->add_flag<MessageFlag>('*', Redactions(database_urls), as_json)
         .add_flag<TargetFlag>('&', as_json)
         .set_pattern(as_json ? R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%&"message":%*})"
                              : "datamig: %l: %&%*");

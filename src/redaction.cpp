@@ -1,5 +1,7 @@
 #include "datamig/redaction.hpp"
 
+#include <algorithm>
+
 #include "datamig/adapters/postgres_url.hpp"
 #include "datamig/driver.hpp"
 
@@ -15,9 +17,20 @@ std::string redact_url(const std::string& url) {
 }
 
 std::string redact_urls(std::string text, const std::vector<std::string>& urls) {
+    return Redactions(urls).apply(std::move(text));
+}
+
+Redactions::Redactions(const std::vector<std::string>& urls) {
     for (const auto& url : urls) {
         const std::string redacted = redact_url(url);
-        if (url.empty() || redacted == url) continue;
+        const bool known = std::any_of(replacements_.begin(), replacements_.end(),
+                                       [&](const auto& replacement) { return replacement.first == url; });
+        if (!url.empty() && redacted != url && !known) replacements_.emplace_back(url, redacted);
+    }
+}
+
+std::string Redactions::apply(std::string text) const {
+    for (const auto& [url, redacted] : replacements_) {
         for (auto at = text.find(url); at != std::string::npos; at = text.find(url, at + redacted.size())) {
             text.replace(at, url.size(), redacted);
         }

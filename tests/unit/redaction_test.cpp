@@ -53,3 +53,13 @@ TEST_CASE("redact_urls redacts the URLs where they stand, not the password's let
     CHECK(redact_urls("sqlite:db/x.sqlite3 and postgres://h/db", {"sqlite:db/x.sqlite3", "postgres://h/db", ""}) ==
           "sqlite:db/x.sqlite3 and postgres://h/db");
 }
+
+TEST_CASE("Redactions: worked out once, applied to many texts; repeats and password-less URLs are skipped",
+          "[redaction]") {
+    const std::string first = "postgres://app:one@db1/a";
+    const std::string second = "postgres://app:two@db2/b";
+    const datamig::Redactions redactions({first, second, first, "sqlite:x.db", ""});
+    CHECK(redactions.apply(first + " then " + second + " and sqlite:x.db") ==
+          "postgres://app:***@db1/a then postgres://app:***@db2/b and sqlite:x.db");
+    CHECK(redactions.apply("nothing here") == "nothing here");
+}
