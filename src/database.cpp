@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "datamig/adapters/postgres_module.hpp"
-#include "datamig/adapters/sqlite_driver.hpp"
+#include "datamig/adapters/sqlite_url.hpp"
 #include "datamig/error.hpp"
 #include "datamig/history_store.hpp"
 #include "datamig/sql_text.hpp"

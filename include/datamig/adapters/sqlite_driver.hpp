@@ -7,8 +7,8 @@
 
 namespace datamig {
 
-// sqlite:PATH and sqlite://PATH (":memory:" allowed). The runner lock is an flock() on
-// "<PATH>.lock", which the OS releases when the process dies.
-extern const DriverKind sqlite_driver;
+// The SQLite database file at `path` (":memory:" allowed), created unless options.read_only.
+// The runner lock is an flock() on "<path>.lock", which the OS releases when the process dies.
+std::unique_ptr<Driver> open_sqlite_file(const std::string& path, const ConnectOptions& options);
 
 }  // namespace datamig
