@@ -73,9 +73,8 @@ Shard to_shard(const RawSetting& raw) {
         const auto [end, error] = std::from_chars(value.data() + from, value.data() + to, out);
         return error == std::errc() && end == value.data() + to && to > from;
     };
-    if (slash == std::string::npos || !number(0, slash, shard.index) ||
-        !number(slash + 1, value.size(), shard.count) || shard.count < 1 || shard.index < 0 ||
-        shard.index >= shard.count) {
+    if (slash == std::string::npos || !number(0, slash, shard.index) || !number(slash + 1, value.size(), shard.count) ||
+        shard.count < 1 || shard.index < 0 || shard.index >= shard.count) {
         reject(raw, "expects I/N with 0 <= I < N (e.g. 0/4), got '" + value + "'");
     }
     return shard;
@@ -182,7 +181,8 @@ void resolve_many_targets(const SettingSources& sources, Settings& settings) {
     }
     if (settings.many_targets()) return;
     for (const char* key : {"jobs", "shard", "canary"}) {
-        if (const auto* raw = sources.find(key)) reject(*raw, "needs --targets or --schemas (a list of targets to run)");
+        if (const auto* raw = sources.find(key))
+            reject(*raw, "needs --targets or --schemas (a list of targets to run)");
     }
 }
 
