@@ -39,6 +39,7 @@ public:
     void set_paused(const std::string& version, const std::optional<std::string>& at, const Event& event) override;
     bool paused(const std::string& version) override;
     KeyFacts key_facts(const std::string& table, const std::string& column) override;
+    std::optional<std::int64_t> estimated_rows(const std::string& schema, const std::string& name) override;
 
 private:
     std::vector<HistoryRow> read_rows(Detail detail) override;

@@ -42,6 +42,9 @@ struct Settings {
     std::optional<std::string> throttle_query;
     std::optional<std::filesystem::path> summary_file;  // --summary-file (SPEC §4, §8)
     std::optional<std::filesystem::path> schema_dir;
+    // check --db: a non-batched UPDATE/DELETE of a table estimated above this many rows is
+    // large-unbatched (SPEC §4).
+    std::int64_t large_table = 100'000;
 };
 
 // One raw value and where it came from ("--lock-wait", "DATAMIG_DIR", "datamig.toml:3").

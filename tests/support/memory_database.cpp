@@ -152,6 +152,13 @@ KeyFacts MemoryDatabase::key_facts(const std::string& table, const std::string& 
     return found == keys.end() ? KeyFacts{} : found->second;
 }
 
+std::optional<std::int64_t> MemoryDatabase::estimated_rows(const std::string& schema, const std::string& name) {
+    const std::string table = schema + "." + name;
+    state_->tables.executed.push_back("ESTIMATE " + table);
+    const auto found = estimates.find(table);
+    return found == estimates.end() ? std::nullopt : std::optional<std::int64_t>(found->second);
+}
+
 // Savepoints are not modelled: the statement is only recorded.
 void MemoryDatabase::rollback_to_savepoint(const std::string& name) {
     state_->tables.executed.push_back("ROLLBACK TO SAVEPOINT " + name);

@@ -58,6 +58,9 @@ public:
     // What key_facts() answers, by "table.column"; a key not listed has no table. Each call is
     // logged in executed() as "KEY FACTS table.column".
     std::map<std::string, KeyFacts> keys;
+    // What estimated_rows() answers, by "schema.name" ("" schema: ".name"); a table not listed
+    // has no estimate. Each call is logged in executed() as "ESTIMATE schema.name".
+    std::map<std::string, std::int64_t> estimates;
 
     void ensure_history() override;
     bool try_lock() override;
@@ -79,6 +82,7 @@ public:
     void set_paused(const std::string& version, const std::optional<std::string>& at, const Event& event) override;
     bool paused(const std::string& version) override;
     KeyFacts key_facts(const std::string& table, const std::string& column) override;
+    std::optional<std::int64_t> estimated_rows(const std::string& schema, const std::string& name) override;
 
 protected:
     std::vector<HistoryRow> read_rows(Detail detail) override;

@@ -24,6 +24,9 @@ public:
     std::optional<std::string> replica_lag_query(std::chrono::milliseconds limit) const override;
     // Over to_regclass, pg_attribute and pg_index (indkey[0]); names fold as unquoted SQL does.
     std::string key_facts_query() const override;
+    // pg_class.reltuples or the statistics' live rows, the larger, summed over the partitions
+    // (docs/decisions.md): the catalog answers at once.
+    std::string table_size_query() const override;
 };
 
 // The SET statements that start every session (one message): application_name, TimeZone UTC,
