@@ -22,7 +22,7 @@ _datamig_global_flags="--help -h --version --config --database-url --dir --table
 _datamig_value_flags="--config --database-url --dir --table --format --log-format --wait-timeout
   --lock-wait --statement-timeout --operator --context --lock-timeout --max-replica-lag
   --throttle-query --summary-file --targets --schemas --jobs --shard --canary --phase --kind --batch --only --target --limit --batch-size
-  --pause --batch-time --exec-timeout --time-budget --steps --to --schema-dir"
+  --pause --batch-time --exec-timeout --time-budget --steps --to --schema-dir --large-table"
 
 _datamig_command_flags() {
     case "$1" in
@@ -31,7 +31,7 @@ _datamig_command_flags() {
                        --exec-timeout --time-budget" ;;
         status) echo "--phase --exit-code" ;;
         rollback) echo "--phase --steps --to --only --dry-run" ;;
-        check) echo "--db --strict --schema-dir" ;;
+        check) echo "--db --strict --schema-dir --large-table" ;;
         resolve) echo "--applied --pending" ;;
         pause | resume) echo "" ;;
     esac

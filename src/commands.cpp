@@ -251,6 +251,8 @@ Exit run_check(const Invocation& invocation) {
         findings.insert(findings.end(), drift.begin(), drift.end());
         const Findings keys = check_batch_keys(files, *db);  // batch:range keys against the catalog
         findings.insert(findings.end(), keys.begin(), keys.end());
+        const Findings large = check_large_writes(files, *db, settings.large_table);
+        findings.insert(findings.end(), large.begin(), large.end());
     }
     if (invocation.options.strict) make_strict(findings);
     print_findings(*invocation.out, findings, settings.format, files_checked);

@@ -15,6 +15,7 @@ std::string Dialect::upsert(const std::string& insert, const std::string& key,
 std::optional<std::string> Dialect::replica_lag_query(std::chrono::milliseconds) const { return std::nullopt; }
 
 std::optional<std::string> Dialect::schemas_query() const { return std::nullopt; }
+std::optional<std::string> Dialect::row_estimate_query(const TableSize&) const { return std::nullopt; }
 
 std::string Dialect::quote(std::string_view identifier) {
     std::string quoted = "\"";

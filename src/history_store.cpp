@@ -287,4 +287,22 @@ KeyFacts HistoryStore::key_facts(const std::string& table, const std::string& co
     return {fact(0), fact(1), fact(2), fact(3)};
 }
 
+std::optional<std::int64_t> HistoryStore::estimated_rows(const std::string& schema, const std::string& name) {
+    const Dialect& dialect = driver_->dialect();
+    TableSize size;
+    {
+        const auto rows = driver_->query(dialect.table_size_query(), {schema, name});
+        if (!rows->next()) return std::nullopt;
+        size = {{rows->text(0).value_or(""), rows->text(1).value_or("")},
+                rows->integer(2),
+                rows->integer(3).value_or(0) != 0,
+                rows->integer(4).value_or(0) != 0};
+    }
+    if (size.estimate) return size.estimate;
+    const auto query = dialect.row_estimate_query(size);
+    if (!query) return std::nullopt;
+    const auto rows = driver_->query(*query, {});
+    return rows->next() ? rows->integer(0) : std::nullopt;
+}
+
 }  // namespace datamig

@@ -40,6 +40,8 @@ const std::vector<SettingFlag> migrate_setting_flags = {
 
 const std::vector<SettingFlag> check_setting_flags = {
     {"--schema-dir", "schema_dir", "schema migrations folder; versions or names used there are errors"},
+    {"--large-table", "large_table",
+     "with --db: warn of a non-batched UPDATE/DELETE of a table estimated above N rows (default 100000)"},
 };
 
 void SettingFlags::add(CLI::App& app, const std::vector<SettingFlag>& flags) {

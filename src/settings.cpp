@@ -287,6 +287,7 @@ Settings resolve_settings(const RawSettings& flags, const RawSettings& environme
     if (const auto* raw = sources.find("schema_dir")) {
         settings.schema_dir = non_empty_value(*raw, "path");
     }
+    if (const auto* raw = sources.find("large_table")) settings.large_table = to_positive_integer(*raw, "row count");
     resolve_many_targets(sources, settings);
     return settings;
 }

@@ -318,6 +318,23 @@ bool is_keyword(const SqlToken& token, std::string_view keyword) {
            });
 }
 
+std::string identifier_value(const SqlToken& token) {
+    std::string value;
+    if (token.kind != SqlToken::Kind::quoted_identifier) {
+        value.reserve(token.text.size());
+        for (const char c : token.text) value += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        return value;
+    }
+    // One never closed runs to the end of the text without its closing quote.
+    std::string_view inside = token.text.substr(1);
+    if (inside.size() >= 1 && inside.back() == '"') inside.remove_suffix(1);
+    for (std::size_t i = 0; i < inside.size(); ++i) {
+        value += inside[i];
+        if (inside[i] == '"' && i + 1 < inside.size() && inside[i + 1] == '"') ++i;
+    }
+    return value;
+}
+
 std::string leading_keyword(std::string_view statement) {
     std::size_t pos = 0;
     return read_keyword(statement, pos);

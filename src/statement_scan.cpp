@@ -36,22 +36,25 @@ std::size_t closing_paren(const Tokens& tokens, std::size_t open, std::size_t la
     return last;
 }
 
-// "name" or "schema.name" starting at `pos`, as written; empty when no name starts there.
-std::string qualified_name(const Tokens& tokens, std::size_t pos, std::size_t last) {
-    std::string name;
-    if (pos >= last || !is_name(tokens[pos])) return name;
-    name = tokens[pos].text;
+// The table named at `pos` ("name" or "schema.name"); an empty table when no name starts there.
+// Of a longer name (db.schema.name) the last two parts are the schema and the name.
+TableWrite target_at(const Tokens& tokens, std::size_t pos, std::size_t last) {
+    TableWrite write;
+    if (pos >= last || !is_name(tokens[pos])) return write;
+    write.table = tokens[pos].text;
+    write.name = identifier_value(tokens[pos]);
     while (pos + 2 < last && is_symbol(tokens[pos + 1], '.') && is_name(tokens[pos + 2])) {
         pos += 2;
-        name.append(".").append(tokens[pos].text);
+        write.table.append(".").append(tokens[pos].text);
+        write.schema = std::move(write.name);
+        write.name = identifier_value(tokens[pos]);
     }
-    if (name.size() > max_table_name) name = name.substr(0, max_table_name) + "...";
-    return name;
+    return write;
 }
 
 class StatementScan {
 public:
-    explicit StatementScan(std::vector<UnboundedWrite>& found) : found_(found) {}
+    explicit StatementScan(std::vector<TableWrite>& found) : found_(found) {}
 
     // One statement's tokens, all of them before its ';'.
     void scan_statement(const Tokens& tokens) { scan_query(tokens, 0, tokens.size(), 0); }
@@ -95,8 +98,8 @@ private:
         return pos;
     }
 
-    // The statement starting at `verb` if it is an UPDATE or a DELETE: recorded when no WHERE
-    // stands at its own depth before `last`.
+    // The statement starting at `verb` if it is an UPDATE or a DELETE: recorded, with whether a
+    // WHERE stands at its own depth before `last`.
     void scan_write(const Tokens& tokens, std::size_t verb, std::size_t last, int depth) {
         const bool update = is_keyword(tokens[verb], "UPDATE");
         std::size_t pos = verb + 1;
@@ -108,26 +111,28 @@ private:
             return;
         }
         if (pos < last && is_keyword(tokens[pos], "ONLY")) ++pos;
-        std::string table = qualified_name(tokens, pos, last);
-        if (table.empty()) return;
+        TableWrite write = target_at(tokens, pos, last);
+        if (write.table.empty()) return;
         bool set = false;
         for (std::size_t i = pos; i < last; ++i) {
             if (tokens[i].depth != depth) continue;
-            if (is_keyword(tokens[i], "WHERE")) return;
+            write.where = write.where || is_keyword(tokens[i], "WHERE");
             set = set || is_keyword(tokens[i], "SET");
         }
         if (update && !set) return;  // no UPDATE statement: a column named "update", say
-        found_.push_back({update ? "UPDATE" : "DELETE", std::move(table), tokens[verb].offset});
+        write.verb = update ? "UPDATE" : "DELETE";
+        write.offset = tokens[verb].offset;
+        found_.push_back(std::move(write));
     }
 
-    std::vector<UnboundedWrite>& found_;
+    std::vector<TableWrite>& found_;
 };
 
 // The message of one finding: what happens, and what to do about it in this section.
-std::string describe_write(const UnboundedWrite& write, std::string_view section_name) {
+std::string describe_write(const TableWrite& write, std::string_view section_name) {
     const bool update = write.verb == "UPDATE";
-    std::string message = update ? "UPDATE " + write.table + " without WHERE changes"
-                                 : "DELETE FROM " + write.table + " without WHERE deletes";
+    std::string message = update ? "UPDATE " + shown_table(write) + " without WHERE changes"
+                                 : "DELETE FROM " + shown_table(write) + " without WHERE deletes";
     message += " every row of the table in one transaction; add a WHERE";
     if (section_name != "up") return message + " (a " + std::string(section_name) + " section cannot be batched)";
     return message + (update ? " or batch it (batch:range)" : " or batch it (batch:loop)");
@@ -135,8 +140,8 @@ std::string describe_write(const UnboundedWrite& write, std::string_view section
 
 }  // namespace
 
-std::vector<UnboundedWrite> find_unbounded_writes(std::string_view sql) {
-    std::vector<UnboundedWrite> found;
+std::vector<TableWrite> find_table_writes(std::string_view sql) {
+    std::vector<TableWrite> found;
     StatementScan scan(found);
     // What the statement being read starts with: only UPDATE, DELETE and WITH start one that
     // changes rows as read here, so only theirs are kept; a CREATE's body is followed.
@@ -165,19 +170,34 @@ std::vector<UnboundedWrite> find_unbounded_writes(std::string_view sql) {
         }
     }
     if (start == Start::write) scan.scan_statement(statement);
+    // Lines counted from one write to the next: they come in the order of the text.
+    std::size_t counted = 0;
+    int line = 1;
+    for (TableWrite& write : found) {
+        line += static_cast<int>(std::count(sql.data() + counted, sql.data() + write.offset, '\n'));
+        counted = write.offset;
+        write.line = line;
+    }
     return found;
+}
+
+std::string shown_table(const TableWrite& write) {
+    if (write.table.size() <= max_table_name) return write.table;
+    return write.table.substr(0, max_table_name) + "...";
+}
+
+std::vector<TableWrite> unbatched_writes(const Section& section) {
+    if (section.options.batch != BatchMode::none) return {};
+    std::vector<TableWrite> writes = find_table_writes(section.sql);
+    for (TableWrite& write : writes) write.line += section.first_line() - 1;
+    return writes;
 }
 
 void add_unbounded_write_warnings(const Section& section, std::string_view section_name, const std::string& file_label,
                                   Findings& findings) {
-    if (section.options.batch != BatchMode::none) return;
-    const std::string_view sql = section.sql;
-    int line = section.first_line();
-    std::size_t counted = 0;  // lines are counted up to here; the writes come in text order
-    for (const UnboundedWrite& write : find_unbounded_writes(sql)) {
-        line += static_cast<int>(std::count(sql.data() + counted, sql.data() + write.offset, '\n'));
-        counted = write.offset;
-        findings.push_back({Severity::warning, file_label, line,
+    for (const TableWrite& write : unbatched_writes(section)) {
+        if (write.where) continue;
+        findings.push_back({Severity::warning, file_label, write.line,
                             write.verb == "UPDATE" ? "update-without-where" : "delete-without-where",
                             describe_write(write, section_name)});
     }

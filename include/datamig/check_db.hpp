@@ -1,13 +1,17 @@
 #pragma once
-// `check --db` findings of batch:range keys (SPEC §4): each key: option asked of the database's
-// catalog. Which finding follows from which facts is pure code here; the catalog questions are
-// Database::key_facts.
+// `check --db` findings asked of the database's catalog (SPEC §4): each batch:range key: option,
+// and the table of each UPDATE and DELETE of a non-batched `up`. Which finding follows from which
+// facts is pure code here; the catalog questions are Database::key_facts and
+// Database::estimated_rows.
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "datamig/catalog.hpp"
 #include "datamig/database.hpp"
 #include "datamig/finding.hpp"
+#include "datamig/statement_scan.hpp"
 
 namespace datamig {
 
@@ -31,5 +35,25 @@ Findings judge_key(const RangeKey& key, const KeyFacts& facts);
 
 // Every batch:range key of `files`, the catalog asked once per distinct key.
 Findings check_batch_keys(const std::vector<LoadedMigration>& files, Database& db);
+
+// One UPDATE or DELETE of a non-batched `up`, as large-unbatched judges it; write.line is the
+// file's line.
+struct FileWrite {
+    std::string file;  // the file's path, as findings name it
+    TableWrite write;
+};
+
+// The UPDATE and DELETE statements of each valid SQL file whose `up` is not batched, in the order
+// of `files` and of each text. Only `up` is read: `down` cannot be batched, and verify only reads.
+std::vector<FileWrite> unbatched_up_writes(const std::vector<LoadedMigration>& files);
+
+// large-unbatched (warning) when the table is estimated above `large_table` rows: one transaction
+// locks every row the statement changes until it commits. Nothing for a table without an estimate
+// (it may not exist yet: an earlier migration may create it).
+std::optional<Finding> judge_write(const FileWrite& write, std::optional<std::int64_t> estimate,
+                                   std::int64_t large_table);
+
+// Every write of unbatched_up_writes, the estimate asked once per distinct table.
+Findings check_large_writes(const std::vector<LoadedMigration>& files, Database& db, std::int64_t large_table);
 
 }  // namespace datamig

@@ -110,6 +110,11 @@ public:
     // them (unquoted identifiers, the table optionally "schema.table"), resolved as the
     // section's SQL would resolve them. Reads the catalog only.
     virtual KeyFacts key_facts(const std::string& table, const std::string& column) = 0;
+    // check --db (large-unbatched): about how many rows the table `schema`.`name` holds, read
+    // from the database's statistics, never counted. The names are as the database reads them
+    // (quotes removed, sql_text's identifier_value); an empty schema resolves as the section's
+    // SQL would. nullopt when there is no such table, or no cheap estimate of it.
+    virtual std::optional<std::int64_t> estimated_rows(const std::string& schema, const std::string& name) = 0;
 
     // --schemas (SPEC §4, many databases): the schemas whose names match the LIKE `pattern`, in
     // name order, without the system's. Throws UsageError on a database without schemas (SQLite).

@@ -42,6 +42,8 @@ public:
     virtual std::optional<std::int64_t> integer(int column) = 0;
 };
 
+struct TableSize;
+
 // SQL text that differs between databases. Identifiers are quoted with "" in both supported
 // dialects (SQL standard), so quoting is not virtual.
 class Dialect {
@@ -72,6 +74,18 @@ public:
     // as parameter 1 (as written: unquoted, optionally "schema.table") and column as parameter 2.
     virtual std::string key_facts_query() const = 0;
 
+    // Database::estimated_rows asks at most two queries, because SQLite keeps ANALYZE's figures
+    // in a table that exists only once ANALYZE ran, and a prepared statement cannot name a table
+    // that may not exist. The first, with the schema ('' when not qualified) bound as parameter 1
+    // and the name as parameter 2, reads the catalog: one row of TableSize's fields in their
+    // order (schema, table, estimate or NULL, analyzed 0/1, rowid 0/1), none when there is no
+    // such table.
+    virtual std::string table_size_query() const = 0;
+    // The second, for a table the catalog left without an estimate: a query without parameters
+    // whose one cell is the estimate (NULL: none); nullopt when there is nothing more to ask (the
+    // default).
+    virtual std::optional<std::string> row_estimate_query(const TableSize& size) const;
+
     static std::string quote(std::string_view identifier);
 };
 
@@ -80,6 +94,14 @@ struct TableName {
     std::string schema;
     std::string table;
     std::string quoted() const { return Dialect::quote(schema) + "." + Dialect::quote(table); }
+};
+
+// What the catalog says of a table whose rows check --db estimates (Dialect::table_size_query).
+struct TableSize {
+    TableName table;                       // as the catalog names it
+    std::optional<std::int64_t> estimate;  // when the catalog keeps one (PostgreSQL)
+    bool analyzed = false;                 // ANALYZE's figures can be read (SQLite: sqlite_stat1 exists)
+    bool rowid = false;                    // its rows are numbered (SQLite: not WITHOUT ROWID)
 };
 
 // A prepared bookkeeping statement (Driver::prepare) with its parameters.

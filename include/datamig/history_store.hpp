@@ -40,6 +40,7 @@ public:
     bool paused(const std::string& version) override;
     KeyFacts key_facts(const std::string& table, const std::string& column) override;
     std::vector<std::string> schemas_like(const std::string& pattern) override;
+    std::optional<std::int64_t> estimated_rows(const std::string& schema, const std::string& name) override;
 
 private:
     std::vector<HistoryRow> read_rows(Detail detail) override;

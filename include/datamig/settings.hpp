@@ -49,6 +49,9 @@ struct Settings {
     std::optional<std::string> throttle_query;
     std::optional<std::filesystem::path> summary_file;  // --summary-file (SPEC §4, §8)
     std::optional<std::filesystem::path> schema_dir;
+    // check --db: a non-batched UPDATE/DELETE of a table estimated above this many rows is
+    // large-unbatched (SPEC §4).
+    std::int64_t large_table = 100'000;
     // Many databases (SPEC §4): where the targets come from, and how they are run.
     std::optional<std::filesystem::path> targets_file;  // --targets, DATAMIG_TARGETS
     std::optional<std::string> schemas;                 // --schemas: a LIKE pattern

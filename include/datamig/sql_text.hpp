@@ -79,6 +79,11 @@ inline bool is_symbol(const SqlToken& token, char symbol) {
     return token.kind == SqlToken::Kind::symbol && token.text.size() == 1 && token.text.front() == symbol;
 }
 
+// The name a word or quoted identifier token stands for, as PostgreSQL reads it: a quoted one
+// without its quotes ("" read as "), an unquoted one with its ASCII letters in lower case (SQLite
+// compares names without case, so the same text serves it).
+std::string identifier_value(const SqlToken& token);
+
 // The first keyword of a statement, upper-cased ("UPDATE", "CREATE", ...), comments skipped.
 std::string leading_keyword(std::string_view statement);
 

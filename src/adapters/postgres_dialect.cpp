@@ -61,6 +61,22 @@ std::optional<std::string> PostgresDialect::schemas_query() const {
            "AND nspname <> 'information_schema' ORDER BY nspname";
 }
 
+// The table resolves as the section's SQL would (search_path, or its schema); the names come
+// unquoted, so they are quoted again for to_regclass. reltuples is -1 until the first VACUUM or
+// ANALYZE (PostgreSQL 14 and later; 0 before), and the statistics' live rows count what was
+// written since (a restored dump's COPY included) but are reset by a crash and not kept on a
+// standby: the larger of the two is the estimate. A partitioned table's rows are its leaf
+// partitions'. Views and other relations have no row.
+std::string PostgresDialect::table_size_query() const {
+    return "SELECT n.nspname::text, c.relname::text, "
+           "(SELECT COALESCE(sum(GREATEST(l.reltuples, pg_catalog.pg_stat_get_live_tuples(l.oid))), 0)::bigint "
+           "FROM pg_catalog.pg_class l WHERE l.relkind = 'r' AND (l.oid = c.oid OR l.oid IN "
+           "(SELECT t.relid FROM pg_catalog.pg_partition_tree(c.oid) t WHERE t.isleaf))), 0, 0 "
+           "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+           "WHERE c.relkind IN ('r', 'p') AND c.oid = pg_catalog.to_regclass(CASE WHEN $1::text = '' THEN '' "
+           "ELSE pg_catalog.quote_ident($1::text) || '.' END || pg_catalog.quote_ident($2::text))";
+}
+
 std::string session_settings(std::optional<std::chrono::milliseconds> statement_timeout,
                              const std::optional<std::string>& search_path, int server_version) {
     std::string setup = "SET application_name = 'datamig'; SET TimeZone = 'UTC'";

@@ -40,4 +40,30 @@ std::string SqliteDialect::key_facts_query() const {
            "(SELECT lower(ii.name) FROM pragma_index_info(il.name, k.s) ii WHERE ii.seqno = 0) = k.c)";
 }
 
+// Tables only (a view's rows are its tables'); an unqualified name resolves as SQLite's own
+// lookup does: temp, then main, then the attached databases in the order they were attached.
+std::string SqliteDialect::table_size_query() const {
+    return "SELECT l.schema, l.name, NULL, "
+           "EXISTS (SELECT 1 FROM pragma_table_list('sqlite_stat1') s WHERE s.schema = l.schema), l.wr = 0 "
+           "FROM pragma_table_list(?2) l JOIN pragma_database_list d ON d.name = l.schema "
+           "WHERE l.type = 'table' AND (?1 = '' OR lower(l.schema) = lower(?1)) "
+           "ORDER BY CASE WHEN l.schema = 'temp' THEN -1 ELSE d.seq END LIMIT 1";
+}
+
+// sqlite_stat1's first figure of each index is the table's row count (a partial index's is
+// smaller, hence max); a table without indexes has one row with idx NULL. It names the table as
+// the catalog does, as size.table does. ANALYZE may have run before the table had rows or
+// existed: then max(rowid), found at the end of the table's b-tree.
+std::optional<std::string> SqliteDialect::row_estimate_query(const TableSize& size) const {
+    std::string name = "'";
+    for (const char c : size.table.table) name += c == '\'' ? std::string("''") : std::string(1, c);
+    const std::string analyzed = "(SELECT max(CAST(stat AS INTEGER)) FROM " + quote(size.table.schema) +
+                                 ".sqlite_stat1 WHERE tbl = " + name + "')";
+    const std::string numbered = "(SELECT max(rowid) FROM " + size.table.quoted() + ")";
+    if (size.analyzed && size.rowid) return "SELECT COALESCE(" + analyzed + ", " + numbered + ")";
+    if (size.analyzed) return "SELECT " + analyzed;
+    if (size.rowid) return "SELECT " + numbered;
+    return std::nullopt;  // a WITHOUT ROWID table never analyzed: only counting would tell
+}
+
 }  // namespace datamig

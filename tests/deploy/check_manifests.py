@@ -308,22 +308,48 @@ def check_github_actions(repo, binary):
         except Exception as error:  # noqa: BLE001 - any parse error fails the check
             check(False, f"{path}: not valid YAML: {error}")
         lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
-        # The datamig command line of the action, and the flags the workflow passes to it.
+        # The datamig command lines (`check --...`, the rehearsal's `migrate --...`), and the
+        # flags the workflow passes to the action: (command, flag) pairs.
         flags = []
         for line in lines:
-            if re.search(r"\bcheck\s+--", line) or "flags+=(" in line:
-                after = re.split(r"\bcheck\b|flags\+=", line, maxsplit=1)[1]
-                flags += re.findall(r"(--[a-z][a-z0-9-]*)", after)
+            command = re.search(r"\b(check|migrate)\s+--", line)
+            if command:
+                after = line[command.end() - 2:]
+                flags += [(command.group(1), f) for f in re.findall(r"(--[a-z][a-z0-9-]*)", after)]
+            elif "flags+=(" in line:
+                after = line.split("flags+=", 1)[1]
+                flags += [("check", f) for f in re.findall(r"(--[a-z][a-z0-9-]*)", after)]
             args = re.match(r"\s*args:\s*([^#]*)", line)
             if args:
-                flags += re.findall(r"(--[a-z][a-z0-9-]*)", args.group(1))
+                flags += [("check", f) for f in re.findall(r"(--[a-z][a-z0-9-]*)", args.group(1))]
         if name == "action.yml":
             check(re.search(r"\bcheck --format github\b", text),
                   f"{path}: no `datamig check --format github` line")
-        for flag in flags:
-            if not check(flag in binary.flags_of("check"),
-                         f"{path}: flag {flag} is not a flag of `datamig check`"):
-                missing_flags.add(f"datamig check {flag}")
+        else:
+            check_rehearsal_job(path, "\n".join(lines))
+        for command, flag in flags:
+            if not check(flag in binary.flags_of(command),
+                         f"{path}: flag {flag} is not a flag of `datamig {command}`"):
+                missing_flags.add(f"datamig {command} {flag}")
+
+
+def check_rehearsal_job(path, text):
+    """The optional job that rehearses against a restored snapshot (SPEC §4, migrate --rehearse):
+    a PostgreSQL service container, the dump restored into it, then the rehearsal as JSON."""
+    job = re.search(r"^  rehearse:\n((?:    .*\n|\n)+)", text + "\n", re.MULTILINE)
+    if not check(job, f"{path}: no `rehearse` job"):
+        return
+    body = job.group(1)
+    check(re.search(r"^    if:", body, re.MULTILINE), f"{path}: the rehearse job is not optional (no `if:`)")
+    check(re.search(r"^    services:\n\s+postgres:\n\s+image: postgres:", body, re.MULTILINE),
+          f"{path}: the rehearse job has no PostgreSQL service container")
+    restore = body.find("pg_restore")
+    rehearse = body.find("migrate --rehearse --format json")
+    check(restore >= 0, f"{path}: the rehearse job restores no snapshot (pg_restore)")
+    check(rehearse > restore, f"{path}: the rehearse job runs no `migrate --rehearse --format json` "
+                              "after restoring the snapshot")
+    # A pipe (to tee) must not hide the rehearsal's exit code.
+    check("shell: bash" in body, f"{path}: the rehearse job's steps need `shell: bash` (pipefail)")
 
 
 # --- main ----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-// `datamig check --db` on batch:range keys (SPEC §4): batch-key-missing, batch-key-unindexed and
-// batch-end-non-integer, asked of the real catalog of each database.
+// `datamig check --db` (SPEC §4): batch:range keys (batch-key-missing, batch-key-unindexed,
+// batch-end-non-integer) and non-batched writes of large tables (large-unbatched), asked of the
+// real catalog of each database.
 #include <filesystem>
 #include <set>
 #include <string>
@@ -27,7 +28,99 @@ std::multiset<std::string> codes(const nlohmann::json& findings) {
     return found;
 }
 
+// The one finding of a `check --format json` run that exits 0: a warning.
+nlohmann::json only_warning(const RunResult& result) {
+    CAPTURE(result.out, result.err);
+    CHECK(result.exit_code == 0);
+    const auto document = result.json();
+    CHECK(document.at("errors").empty());
+    REQUIRE(document.at("warnings").size() == 1);
+    return document.at("warnings").at(0);
+}
+
+// events: 2000 rows, as each database estimates them (PostgreSQL after ANALYZE, SQLite by its
+// largest rowid); settings: 3 rows.
+void make_tables(const Project& project) {
+    const bool postgres = suite_database_kind() == "postgres";
+    project.execute(
+        "CREATE TABLE events (id integer primary key, v text); CREATE TABLE settings (id integer primary key, v text);"
+        "INSERT INTO settings (id, v) VALUES (1, 'a'), (2, 'b'), (3, 'c');");
+    project.execute(postgres ? "INSERT INTO events SELECT g, 'x' FROM generate_series(1, 2000) g;"
+                             : "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 2000) "
+                               "INSERT INTO events SELECT n, 'x' FROM g;");
+    // Apart: an ANALYZE in the transaction that wrote the rows has the statistics count them twice.
+    if (postgres) project.execute("ANALYZE events;");
+}
+
+std::string up(const std::string& marker_options, const std::string& sql) {
+    return "-- a data migration\n-- migrate:up" + marker_options + "\n" + sql + "\n";
+}
+
 }  // namespace
+
+TEST_CASE("check --db: a non-batched write of a large table is large-unbatched", "[check_db]") {
+    Project project;
+    make_tables(project);
+    const auto large = project.write_sql("pre_sync", "20240101000001", "retag_events",
+                                         up("",
+                                            "UPDATE settings SET v = 'z' WHERE id = 1;\n"
+                                            "WITH old AS (SELECT id FROM events WHERE id < 10)\n"
+                                            "UPDATE events SET v = 'y' WHERE id IN (SELECT id FROM old);"));
+    project.write_sql("pre_sync", "20240101000002", "small", up("", "DELETE FROM settings WHERE id = 3;"));
+    project.write_sql(
+        "pre_sync", "20240101000003", "batched",
+        up(" batch:range key:events.id", "UPDATE events SET v = 'y' WHERE id BETWEEN :batch_start AND :batch_last;"));
+    project.write_sql("pre_sync", "20240101000004", "later_table", up("", "DELETE FROM archive WHERE id < 5;"));
+    const std::string file = std::filesystem::relative(large, project.root()).string();
+    const std::string message =
+        "UPDATE events is not batched and events holds about 2000 rows (more than --large-table 1000): its one "
+        "transaction locks every row it changes until it commits, and writers of those rows wait that long; batch "
+        "it (batch:range)";
+
+    const auto warning = only_warning(project.run({"check", "--db", "--large-table", "1000", "--format", "json"}));
+    CHECK(warning.at("code") == "large-unbatched");
+    CHECK(warning.at("file") == file);
+    CHECK(warning.at("line") == 5);  // the UPDATE, after its WITH
+    CHECK(warning.at("message") == message);
+
+    const auto text = project.run({"check", "--db", "--large-table", "1000"});
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find("20240101000001_retag_events.sql: warning: line 5: " + message + " [large-unbatched]") !=
+          std::string::npos);
+    const auto github = project.run({"check", "--db", "--large-table", "1000", "--format", "github"});
+    CHECK(github.out.find("::warning file=" + file + ",line=5::" + message) != std::string::npos);
+    CHECK(project.run({"check", "--db", "--large-table", "1000", "--strict"}).exit_code == 1);
+
+    // The threshold: the default (100000) and one above the table, from the flag or datamig.toml.
+    const auto quiet = [&](const std::vector<std::string>& args) {
+        const auto run = project.run(args);
+        CAPTURE(run.out, run.err);
+        CHECK(run.exit_code == 0);
+        CHECK(run.json().at("warnings").empty());
+    };
+    quiet({"check", "--db", "--format", "json"});
+    quiet({"check", "--db", "--large-table", "2000", "--format", "json"});
+    project.write("datamig.toml", "large_table = 1000\n");
+    CHECK(project.run({"check", "--db", "--format", "json"}).json().at("warnings").size() == 1);
+    quiet({"check", "--db", "--large-table", "5000", "--format", "json"});  // the flag wins
+    // Without --db nothing is estimated.
+    quiet({"check", "--format", "json"});
+}
+
+TEST_CASE("check --db: --large-table takes a positive row count", "[check_db]") {
+    Project project;
+    for (const std::string bad : {"0", "lots", "1e6", "12rows"}) {
+        const auto result = project.run({"check", "--db", "--large-table", bad});
+        CAPTURE(bad, result.err);
+        CHECK(result.exit_code == 2);
+        CHECK(result.err.find("--large-table") != std::string::npos);
+        CHECK(result.err.find("must be a positive integer") != std::string::npos);
+    }
+    project.write("datamig.toml", "large_table = \"many\"\n");
+    const auto result = project.run({"check", "--db"});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("datamig.toml:1") != std::string::npos);
+}
 
 TEST_CASE("check --db: an indexed integer key, with :batch_end, has no finding", "[check_db]") {
     Project project;
@@ -78,13 +171,7 @@ TEST_CASE("check --db: an unindexed key is a warning (an error with --strict)", 
     project.execute(items_table);
     const auto file = project.write_sql("pre_sync", "20240101000001", "by_uid",
                                         range_up("items.uid", "uid >= :batch_start AND uid <= :batch_last"));
-    const auto result = project.run({"check", "--db", "--format", "json"});
-    CAPTURE(result.out, result.err);
-    CHECK(result.exit_code == 0);
-    const auto document = result.json();
-    CHECK(document.at("errors").empty());
-    REQUIRE(document.at("warnings").size() == 1);
-    const auto& warning = document.at("warnings").at(0);
+    const auto warning = only_warning(project.run({"check", "--db", "--format", "json"}));
     CHECK(warning.at("code") == "batch-key-unindexed");
     CHECK(warning.at("file") == std::filesystem::relative(file, project.root()).string());
     CHECK(warning.at("line") == 2);

@@ -67,8 +67,9 @@ void split_section(const datamig::Section& section, int line_count) {
     for (const auto& statement : datamig::split_statements(sql)) split_lines.push_back(statement.first_line);
     require(token_statement_lines(sql) == split_lines);
     std::size_t previous_write = 0;
-    for (const auto& write : datamig::find_unbounded_writes(sql)) {
-        require(is_verb_at(sql, write.offset, write.verb) && !write.table.empty() && write.offset >= previous_write);
+    for (const auto& write : datamig::find_table_writes(sql)) {
+        require(is_verb_at(sql, write.offset, write.verb) && !write.table.empty() && write.offset >= previous_write &&
+                write.line == datamig::line_at(sql, write.offset));
         previous_write = write.offset + 1;
     }
     const auto open = datamig::find_unterminated(sql);

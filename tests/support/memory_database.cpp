@@ -156,6 +156,13 @@ std::vector<std::string> MemoryDatabase::schemas_like(const std::string&) {
     throw UsageError("--schemas: the memory database has no schemas");
 }
 
+std::optional<std::int64_t> MemoryDatabase::estimated_rows(const std::string& schema, const std::string& name) {
+    const std::string table = schema + "." + name;
+    state_->tables.executed.push_back("ESTIMATE " + table);
+    const auto found = estimates.find(table);
+    return found == estimates.end() ? std::nullopt : std::optional<std::int64_t>(found->second);
+}
+
 // Savepoints are not modelled: the statement is only recorded.
 void MemoryDatabase::rollback_to_savepoint(const std::string& name) {
     state_->tables.executed.push_back("ROLLBACK TO SAVEPOINT " + name);

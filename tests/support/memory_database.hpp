@@ -58,6 +58,9 @@ public:
     // What key_facts() answers, by "table.column"; a key not listed has no table. Each call is
     // logged in executed() as "KEY FACTS table.column".
     std::map<std::string, KeyFacts> keys;
+    // What estimated_rows() answers, by "schema.name" ("" schema: ".name"); a table not listed
+    // has no estimate. Each call is logged in executed() as "ESTIMATE schema.name".
+    std::map<std::string, std::int64_t> estimates;
 
     void ensure_history() override;
     bool try_lock() override;
@@ -81,6 +84,7 @@ public:
     KeyFacts key_facts(const std::string& table, const std::string& column) override;
     // Answers as SQLite does: no schemas (UsageError).
     std::vector<std::string> schemas_like(const std::string& pattern) override;
+    std::optional<std::int64_t> estimated_rows(const std::string& schema, const std::string& name) override;
 
 protected:
     std::vector<HistoryRow> read_rows(Detail detail) override;

@@ -16,9 +16,15 @@ public:
     std::string write(datamig::ColumnType, datamig::Blank, int index) const override { return parameter(index); }
     bool chains_writes() const override { return false; }
     std::string key_facts_query() const override { return ""; }
+    std::string table_size_query() const override { return ""; }
 };
 
 }  // namespace
+
+TEST_CASE("dialect: by default a table's estimate is the catalog's alone", "[driver]") {
+    const PlainDialect dialect;
+    CHECK_FALSE(dialect.row_estimate_query(datamig::TableSize{{"main", "items"}, std::nullopt, true, true}));
+}
 
 TEST_CASE("dialect: identifiers are double-quoted, quotes doubled", "[driver]") {
     CHECK(datamig::Dialect::quote("data_migrations") == "\"data_migrations\"");

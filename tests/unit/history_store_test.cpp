@@ -26,6 +26,11 @@ public:
     std::string write(ColumnType, datamig::Blank, int index) const override { return parameter(index); }
     bool chains_writes() const override { return chains; }
     std::string key_facts_query() const override { return "KEY FACTS ?1 ?2"; }
+    std::string table_size_query() const override { return "TABLE SIZE ?1 ?2"; }
+    std::optional<std::string> row_estimate_query(const datamig::TableSize& size) const override {
+        if (!size.rowid) return std::nullopt;
+        return "ESTIMATE " + size.table.quoted() + (size.analyzed ? " ANALYZED" : "");
+    }
 };
 
 // Rows of text fields; an integer field is its text read as a number.
@@ -47,8 +52,9 @@ private:
 class FakeDriver final : public datamig::Driver {
 public:
     FakeDialect fake_dialect;
-    Columns columns;                                            // what table_columns() answers
-    std::vector<std::vector<std::optional<std::string>>> rows;  // what a query answers
+    Columns columns;                                                            // what table_columns() answers
+    std::vector<std::vector<std::optional<std::string>>> rows;                  // what a query answers
+    std::vector<std::vector<std::vector<std::optional<std::string>>>> answers;  // before `rows`, first first
     std::vector<std::string> log;  // run() statements, queries, writes and transaction calls
     std::vector<std::vector<datamig::Write>> writes;
 
@@ -64,7 +70,10 @@ public:
     void run(const std::string& sql) override { log.push_back(sql); }
     std::unique_ptr<datamig::RowReader> query(const std::string& sql, const std::vector<Value>&) override {
         log.push_back(sql);
-        return std::make_unique<FakeRows>(rows);
+        if (answers.empty()) return std::make_unique<FakeRows>(rows);
+        auto answer = std::move(answers.front());
+        answers.erase(answers.begin());
+        return std::make_unique<FakeRows>(std::move(answer));
     }
     std::optional<std::string> query_value(std::string_view) override { return std::nullopt; }
     datamig::QueryAnswer query_answer(std::string_view) override { return {}; }
@@ -189,4 +198,27 @@ TEST_CASE("history store: a key's facts are the dialect's catalog query, read by
     const datamig::KeyFacts none = store->key_facts("items", "uid");
     CHECK_FALSE(none.table_exists);
     CHECK_FALSE(none.indexed);
+}
+
+TEST_CASE("history store: a table's estimate is the catalog's, or the dialect's second query", "[history_store]") {
+    auto [driver, store] = make_store({});
+    driver->answers = {{{"app", "items", "250000", "0", "0"}}};
+    CHECK(store->estimated_rows("", "items") == 250000);
+    CHECK(driver->log == std::vector<std::string>{"TABLE SIZE ?1 ?2"});  // the catalog knew
+
+    driver->log.clear();
+    driver->answers = {{{"main", "Items", std::nullopt, "1", "1"}}, {{"1200"}}};
+    CHECK(store->estimated_rows("", "items") == 1200);
+    CHECK(driver->log == std::vector<std::string>{"TABLE SIZE ?1 ?2", "ESTIMATE \"main\".\"Items\" ANALYZED"});
+
+    driver->log.clear();
+    driver->answers = {{{"main", "pairs", std::nullopt, "0", "0"}}};
+    CHECK_FALSE(store->estimated_rows("main", "pairs"));  // nothing more to ask
+    CHECK(driver->log.size() == 1);
+
+    driver->answers = {{{"main", "empty", std::nullopt, "0", "1"}}, {{std::nullopt}}};
+    CHECK_FALSE(store->estimated_rows("", "empty"));
+
+    driver->answers = {{}};  // no such table
+    CHECK_FALSE(store->estimated_rows("", "nope"));
 }

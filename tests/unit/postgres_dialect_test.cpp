@@ -56,14 +56,25 @@ TEST_CASE("postgres dialect: a --schemas target's session searches its schema on
           "SET application_name = 'datamig'; SET TimeZone = 'UTC'; SET search_path TO \"tenant_\"\"odd\"");
 }
 
-TEST_CASE("postgres dialect: a key's facts come from the catalog, names as SQL resolves them",
-          "[postgres_dialect][postgres]") {
+namespace {
+
+// A new database of the test cluster; nullopt, with a warning, when there is none.
+std::optional<std::string> fresh_postgres_url() {
     const auto kinds = datamig::test::available_database_kinds();
     if (std::find(kinds.begin(), kinds.end(), "postgres") == kinds.end()) {
         WARN("no PostgreSQL test cluster (DATAMIG_TEST_PG_URL_FILE); test skipped");
-        return;
+        return std::nullopt;
     }
-    const auto url = datamig::test::fresh_database_url("postgres");
+    return datamig::test::fresh_database_url("postgres");
+}
+
+}  // namespace
+
+TEST_CASE("postgres dialect: a key's facts come from the catalog, names as SQL resolves them",
+          "[postgres_dialect][postgres]") {
+    const auto fresh = fresh_postgres_url();
+    if (!fresh) return;
+    const std::string& url = *fresh;
     datamig::test::execute_sql(url,
                                "CREATE SCHEMA app; CREATE TABLE app.items (id bigint PRIMARY KEY, uid uuid, "
                                "n smallint, p integer, q integer, code text);"
@@ -88,6 +99,35 @@ TEST_CASE("postgres dialect: a key's facts come from the catalog, names as SQL r
     CHECK(facts("items", "id") == Facts{false, false, false, false});  // not on the search_path
     CHECK(facts("plain", "nope") == Facts{true, false, false, false});
     CHECK(facts("nowhere.plain", "id") == Facts{false, false, false, false});
+}
+
+TEST_CASE("postgres dialect: a table's estimate comes from the catalog, names as SQL resolves them",
+          "[postgres_dialect][postgres]") {
+    const auto fresh = fresh_postgres_url();
+    if (!fresh) return;
+    const std::string& url = *fresh;
+    datamig::test::execute_sql(
+        url,
+        "CREATE SCHEMA \"App\"; CREATE TABLE \"App\".\"Big Items\" (id integer);"
+        "INSERT INTO \"App\".\"Big Items\" SELECT generate_series(1, 3000);"
+        "CREATE TABLE parts (id integer) PARTITION BY RANGE (id);"
+        "CREATE TABLE parts_1 PARTITION OF parts FOR VALUES FROM (0) TO (1000);"
+        "CREATE TABLE parts_2 PARTITION OF parts FOR VALUES FROM (1000) TO (5000);"
+        "INSERT INTO parts SELECT generate_series(1, 2999);"
+        "CREATE TABLE never_analyzed (id integer); CREATE VIEW part_view AS SELECT * FROM parts;");
+    // Apart: an ANALYZE in the transaction that wrote the rows has the statistics count them twice.
+    datamig::test::execute_sql(url, "ANALYZE \"App\".\"Big Items\"; ANALYZE parts_1; ANALYZE parts_2;");
+    datamig::ConnectOptions options;
+    options.read_only = true;
+    auto database = datamig::connect(url, options);
+    CHECK(database->estimated_rows("App", "Big Items") == 3000);
+    CHECK_FALSE(database->estimated_rows("app", "Big Items"));  // a quoted name keeps its case
+    CHECK(database->estimated_rows("", "parts") == 2999);       // the partitions' sum
+    CHECK(database->estimated_rows("public", "parts_2") == 2000);
+    CHECK(database->estimated_rows("", "never_analyzed") == 0);  // reltuples -1, nothing written
+    CHECK_FALSE(database->estimated_rows("", "part_view"));
+    CHECK_FALSE(database->estimated_rows("", "Big Items"));  // not on the search_path
+    CHECK_FALSE(database->estimated_rows("nowhere", "parts"));
 }
 
 namespace {

@@ -145,6 +145,7 @@ TEST_CASE("resolve: defaults when no source sets anything", "[settings]") {
     CHECK_FALSE(settings.batch_size);
     CHECK_FALSE(settings.pause);
     CHECK_FALSE(settings.schema_dir);
+    CHECK(settings.large_table == 100'000);
 }
 
 TEST_CASE("resolve: flag beats environment beats config file", "[settings]") {
@@ -248,6 +249,11 @@ TEST_CASE("resolve: every bad value names its origin", "[settings]") {
           "datamig.toml:4: batch size must be a positive integer, got '-3'");
     CHECK(resolve_error(one("batch_size", "12abc", "--batch-size")) ==
           "--batch-size: batch size must be a positive integer, got '12abc'");
+    CHECK(resolve_error(one("large_table", "0", "--large-table")) ==
+          "--large-table: row count must be a positive integer, got '0'");
+    CHECK(resolve_error(one("large_table", "1e6", "datamig.toml:2")) ==
+          "datamig.toml:2: row count must be a positive integer, got '1e6'");
+    CHECK(datamig::resolve_settings(one("large_table", "2500", "--large-table"), {}, {}).large_table == 2500);
     CHECK(resolve_error(RawSettings{{"format", {{"json", "text"}, "--format"}}}) == "--format: expects a single value");
 }
 

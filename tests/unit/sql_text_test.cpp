@@ -298,3 +298,16 @@ TEST_CASE("SqlTokenizer agrees with split_statements on where statements begin",
         REQUIRE(token_statement_lines(sql) == lines(split_statements(sql)));
     }
 }
+
+TEST_CASE("identifier_value: the name as PostgreSQL reads it", "[sql_text]") {
+    const auto value = [](std::string_view sql) {
+        datamig::SqlTokenizer tokenizer(sql);
+        return datamig::identifier_value(*tokenizer.next());
+    };
+    CHECK(value("Users") == "users");
+    CHECK(value("APP_Ünïcode") == "app_Ünïcode");  // only ASCII letters fold
+    CHECK(value("\"Users\"") == "Users");
+    CHECK(value("\"Audit \"\"Log\"\"\"") == "Audit \"Log\"");
+    CHECK(value("\"\"") == "");
+    CHECK(value("\"never closed") == "never closed");
+}

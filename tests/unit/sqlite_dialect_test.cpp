@@ -55,3 +55,36 @@ TEST_CASE("sqlite dialect: a key's facts come from the pragma functions, names a
     CHECK(facts("nope", "id") == Facts{false, false, false, false});
     CHECK(facts("elsewhere.items", "id") == Facts{false, false, false, false});  // no such schema
 }
+
+TEST_CASE("sqlite dialect: a table's estimate is sqlite_stat1's where ANALYZE ran, else its largest rowid",
+          "[sqlite_dialect]") {
+    const auto url = datamig::test::fresh_database_url("sqlite");
+    datamig::test::execute_sql(
+        url,
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT);"
+        "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 500) "
+        "INSERT INTO items SELECT n, 'x' FROM g;"
+        "INSERT INTO items VALUES (90000, 'an id chosen elsewhere');"
+        "CREATE TABLE \"Odd \"\"Name\"\"\" (v TEXT); INSERT INTO \"Odd \"\"Name\"\"\" VALUES ('a'), ('b');"
+        "CREATE TABLE pairs (a INTEGER, b INTEGER, PRIMARY KEY (a, b)) WITHOUT ROWID;"
+        "INSERT INTO pairs VALUES (1, 1), (1, 2), (2, 1);"
+        "CREATE TABLE empty (v TEXT); CREATE VIEW item_view AS SELECT * FROM items;");
+    datamig::ConnectOptions options;
+    options.read_only = true;
+    {
+        auto database = datamig::connect(url, options);
+        CHECK(database->estimated_rows("", "items") == 90000);  // max(rowid): an overestimate here
+        CHECK(database->estimated_rows("main", "ITEMS") == 90000);
+        CHECK(database->estimated_rows("", "odd \"name\"") == 2);  // names compare without case
+        CHECK_FALSE(database->estimated_rows("", "pairs"));        // WITHOUT ROWID, never analyzed
+        CHECK_FALSE(database->estimated_rows("", "empty"));
+        CHECK_FALSE(database->estimated_rows("", "item_view"));
+        CHECK_FALSE(database->estimated_rows("", "nope"));
+        CHECK_FALSE(database->estimated_rows("elsewhere", "items"));
+    }
+    datamig::test::execute_sql(url, "ANALYZE; CREATE TABLE later (v TEXT); INSERT INTO later VALUES ('a');");
+    auto database = datamig::connect(url, options);
+    CHECK(database->estimated_rows("", "items") == 501);
+    CHECK(database->estimated_rows("", "pairs") == 3);
+    CHECK(database->estimated_rows("", "later") == 1);  // created after ANALYZE: max(rowid)
+}

@@ -7,16 +7,27 @@
 
 #include "datamig/sql_text.hpp"
 
-using datamig::find_unbounded_writes;
+using datamig::find_table_writes;
 
 namespace {
 
-// "UPDATE users@3" for each UnboundedWrite of `sql`: the verb, the table and the line of the verb.
+// "UPDATE users@3" for each write of `sql` without a WHERE: the verb, the table and the line of
+// the verb.
 std::vector<std::string> found(std::string_view sql) {
     std::vector<std::string> result;
-    for (const auto& write : find_unbounded_writes(sql)) {
-        result.push_back(std::string(write.verb) + " " + write.table + "@" +
-                         std::to_string(datamig::line_at(sql, write.offset)));
+    for (const auto& write : find_table_writes(sql)) {
+        CHECK(write.line == datamig::line_at(sql, write.offset));
+        if (!write.where)
+            result.push_back(std::string(write.verb) + " " + write.table + "@" + std::to_string(write.line));
+    }
+    return result;
+}
+
+// "UPDATE schema|name" for each write of `sql`, WHERE or not: the table as the database reads it.
+std::vector<std::string> targets(std::string_view sql) {
+    std::vector<std::string> result;
+    for (const auto& write : find_table_writes(sql)) {
+        result.push_back(std::string(write.verb) + " " + write.schema + "|" + write.name);
     }
     return result;
 }
@@ -33,7 +44,7 @@ datamig::Section section_of(std::string sql, datamig::BatchMode batch = datamig:
 
 }  // namespace
 
-TEST_CASE("find_unbounded_writes: UPDATE and DELETE without WHERE", "[statement_scan]") {
+TEST_CASE("find_table_writes: UPDATE and DELETE without WHERE", "[statement_scan]") {
     CHECK(found("UPDATE users SET role = 'worker'") == Found{"UPDATE users@1"});
     CHECK(found("DELETE FROM sessions;") == Found{"DELETE sessions@1"});
     CHECK(found("\n\n  update Users\n set a = 1;\n\ndelete\nfrom app.sessions") ==
@@ -44,7 +55,7 @@ TEST_CASE("find_unbounded_writes: UPDATE and DELETE without WHERE", "[statement_
     CHECK(found("UPDATE users AS u SET a = u.b RETURNING u.id") == Found{"UPDATE users@1"});
 }
 
-TEST_CASE("find_unbounded_writes: a WHERE of the statement's own is enough", "[statement_scan]") {
+TEST_CASE("find_table_writes: a WHERE of the statement's own is enough", "[statement_scan]") {
     CHECK(found("UPDATE users SET role = 'worker' WHERE role IS NULL").empty());
     CHECK(found("update users set role = 'worker' where role is null").empty());
     CHECK(found("DELETE FROM sessions WHERE expires_at < now()").empty());
@@ -54,7 +65,7 @@ TEST_CASE("find_unbounded_writes: a WHERE of the statement's own is enough", "[s
     CHECK(found("UPDATE t SET a = 1 WHERE id IN (SELECT id FROM u WHERE x) RETURNING *").empty());
 }
 
-TEST_CASE("find_unbounded_writes: a WHERE elsewhere does not count", "[statement_scan]") {
+TEST_CASE("find_table_writes: a WHERE elsewhere does not count", "[statement_scan]") {
     SECTION("in a sub-query") {
         CHECK(found("UPDATE t SET a = (SELECT b FROM u WHERE u.id = t.id)") == Found{"UPDATE t@1"});
         CHECK(found("UPDATE t SET a = 1 FROM (SELECT id FROM u WHERE u.x) s") == Found{"UPDATE t@1"});
@@ -76,7 +87,7 @@ TEST_CASE("find_unbounded_writes: a WHERE elsewhere does not count", "[statement
     }
 }
 
-TEST_CASE("find_unbounded_writes: WITH", "[statement_scan]") {
+TEST_CASE("find_table_writes: WITH", "[statement_scan]") {
     SECTION("a WHERE in a CTE is not the main statement's") {
         CHECK(found("WITH x AS (SELECT id FROM u WHERE u.flag)\nUPDATE t SET a = 1") == Found{"UPDATE t@2"});
         CHECK(found("WITH x AS (SELECT id FROM u WHERE u.flag)\nUPDATE t SET a = 1 FROM x WHERE x.id = t.id").empty());
@@ -106,7 +117,7 @@ TEST_CASE("find_unbounded_writes: WITH", "[statement_scan]") {
     }
 }
 
-TEST_CASE("find_unbounded_writes: UPDATE and DELETE as other words", "[statement_scan]") {
+TEST_CASE("find_table_writes: UPDATE and DELETE as other words", "[statement_scan]") {
     CHECK(found("SELECT * FROM jobs WHERE state = 'new' FOR UPDATE SKIP LOCKED LIMIT 10").empty());
     CHECK(found("SELECT * FROM jobs FOR NO KEY UPDATE").empty());
     CHECK(found("INSERT INTO t (id, a) VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET a = excluded.a").empty());
@@ -127,7 +138,7 @@ TEST_CASE("find_unbounded_writes: UPDATE and DELETE as other words", "[statement
     CHECK(found("UPDATE t").empty());
 }
 
-TEST_CASE("find_unbounded_writes: bodies are not read", "[statement_scan]") {
+TEST_CASE("find_table_writes: bodies are not read", "[statement_scan]") {
     SECTION("dollar-quoted DO blocks and functions") {
         CHECK(found("DO $$\nBEGIN\n  UPDATE t SET a = 1;\n  DELETE FROM u;\nEND\n$$;").empty());
         CHECK(found("CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $body$\nBEGIN\n  DELETE FROM t;\n"
@@ -149,7 +160,7 @@ TEST_CASE("find_unbounded_writes: bodies are not read", "[statement_scan]") {
     }
 }
 
-TEST_CASE("find_unbounded_writes: unbalanced and unclosed text", "[statement_scan]") {
+TEST_CASE("find_table_writes: unbalanced and unclosed text", "[statement_scan]") {
     CHECK(found("UPDATE t SET a = (1;\nDELETE FROM u") == Found{"UPDATE t@1", "DELETE u@2"});
     CHECK(found("UPDATE t SET a = 1)) WHERE x").empty());
     CHECK(found("UPDATE t SET a = 'never closed WHERE") == Found{"UPDATE t@1"});
@@ -159,10 +170,45 @@ TEST_CASE("find_unbounded_writes: unbalanced and unclosed text", "[statement_sca
     CHECK(found("UPDATE t SET a = 1 /* never closed").size() == 1);
 }
 
-TEST_CASE("find_unbounded_writes: a very long table name is cut", "[statement_scan]") {
-    const auto writes = find_unbounded_writes("DELETE FROM " + std::string(500, 'x'));
+TEST_CASE("find_table_writes: a very long table name is cut in messages", "[statement_scan]") {
+    const auto writes = find_table_writes("DELETE FROM " + std::string(500, 'x'));
     REQUIRE(writes.size() == 1);
-    CHECK(writes[0].table == std::string(80, 'x') + "...");
+    CHECK(writes[0].name == std::string(500, 'x'));
+    CHECK(datamig::shown_table(writes[0]) == std::string(80, 'x') + "...");
+}
+
+TEST_CASE("find_table_writes: the target of every UPDATE and DELETE", "[statement_scan]") {
+    CHECK(targets("UPDATE users SET a = 1 WHERE id = 1; DELETE FROM sessions") ==
+          Found{"UPDATE |users", "DELETE |sessions"});
+    CHECK(targets("update App.Users set a = 1 where id = 1") == Found{"UPDATE app|users"});
+    CHECK(targets("UPDATE \"App\".\"Audit \"\"Log\"\"\" SET a = 1 WHERE x") == Found{"UPDATE App|Audit \"Log\""});
+    CHECK(targets("UPDATE ONLY app.users SET a = 1 WHERE x") == Found{"UPDATE app|users"});
+    CHECK(targets("DELETE FROM ONLY \"Users\" WHERE x") == Found{"DELETE |Users"});
+    CHECK(targets("DELETE FROM orders o USING customers c WHERE o.customer_id = c.id") == Found{"DELETE |orders"});
+    CHECK(targets("UPDATE users u SET team = t.name FROM teams t WHERE t.id = u.team_id") == Found{"UPDATE |users"});
+    CHECK(targets("UPDATE OR IGNORE main.users SET a = 1 WHERE x") == Found{"UPDATE main|users"});
+    CHECK(targets("WITH stale AS (SELECT id FROM users WHERE x) UPDATE users SET a = 1 FROM stale WHERE "
+                  "users.id = stale.id") == Found{"UPDATE |users"});
+    CHECK(targets("WITH d AS (DELETE FROM queue WHERE done RETURNING *) INSERT INTO archive SELECT * FROM d") ==
+          Found{"DELETE |queue"});
+    CHECK(targets("WITH a AS (UPDATE t SET x = 1 WHERE y RETURNING id) DELETE FROM u WHERE id IN (SELECT id FROM a)") ==
+          Found{"UPDATE |t", "DELETE |u"});
+    CHECK(targets("UPDATE db.app.users SET a = 1 WHERE x") == Found{"UPDATE app|users"});
+    CHECK(targets("SELECT * FROM users FOR UPDATE; INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 1")
+              .empty());
+    const auto writes = find_table_writes("UPDATE users SET a = 1 WHERE id = 1;\nDELETE FROM t");
+    REQUIRE(writes.size() == 2);
+    CHECK(writes[0].where);
+    CHECK(!writes[1].where);
+    CHECK(writes[1].line == 2);
+}
+
+TEST_CASE("unbatched_writes: file lines, none in a batched section", "[statement_scan]") {
+    const auto writes = datamig::unbatched_writes(section_of("\nUPDATE users SET a = 1 WHERE b;\n"));
+    REQUIRE(writes.size() == 1);
+    CHECK(writes[0].line == 6);  // the marker is on line 4
+    CHECK(datamig::unbatched_writes(section_of("UPDATE users SET a = 1;", datamig::BatchMode::range)).empty());
+    CHECK(datamig::unbatched_writes(section_of("DELETE FROM users;", datamig::BatchMode::loop)).empty());
 }
 
 TEST_CASE("add_unbounded_write_warnings names the file line and the remedy", "[statement_scan]") {
@@ -200,16 +246,16 @@ TEST_CASE("add_unbounded_write_warnings: batched sections are exempt", "[stateme
     CHECK(findings.empty());
 }
 
-TEST_CASE("find_unbounded_writes: WITH parts are read 16 deep", "[statement_scan]") {
+TEST_CASE("find_table_writes: WITH parts are read 16 deep", "[statement_scan]") {
     CHECK(found("WITH a AS (WITH b AS (DELETE FROM t RETURNING 1) SELECT 1) SELECT 1") == Found{"DELETE t@1"});
     const auto nested = [](int levels) {
         std::string sql;
         for (int i = 0; i < levels; ++i) sql += "WITH a AS (";
         return sql + "DELETE FROM t";
     };
-    CHECK(find_unbounded_writes(nested(16)).size() == 1);
-    CHECK(find_unbounded_writes(nested(17)).empty());
-    CHECK(find_unbounded_writes(nested(20000)).empty());  // neither deep recursion nor time
+    CHECK(find_table_writes(nested(16)).size() == 1);
+    CHECK(find_table_writes(nested(17)).empty());
+    CHECK(find_table_writes(nested(20000)).empty());  // neither deep recursion nor time
 }
 
 TEST_CASE("add_unbounded_write_warnings counts lines across many findings", "[statement_scan]") {

@@ -25,6 +25,9 @@ public:
     // Over to_regclass, pg_attribute and pg_index (indkey[0]); names fold as unquoted SQL does.
     std::string key_facts_query() const override;
     std::optional<std::string> schemas_query() const override;
+    // pg_class.reltuples or the statistics' live rows, the larger, summed over the partitions
+    // (docs/decisions.md): the catalog answers at once.
+    std::string table_size_query() const override;
 };
 
 // The SET statements that start every session (one message): application_name, TimeZone UTC,

@@ -16,6 +16,9 @@ public:
     bool chains_writes() const override { return false; }
     // Over pragma_table_info/index_list/index_info; an INTEGER PRIMARY KEY (the rowid) is indexed.
     std::string key_facts_query() const override;
+    // A table's estimate: sqlite_stat1 where ANALYZE ran, else max(rowid) (docs/decisions.md).
+    std::string table_size_query() const override;
+    std::optional<std::string> row_estimate_query(const TableSize& size) const override;
 };
 
 }  // namespace datamig
