@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "datamig/batch.hpp"
+#include "datamig/version_lookup.hpp"
 
 namespace datamig {
 namespace {
@@ -111,6 +112,19 @@ Findings check_large_writes(const std::vector<LoadedMigration>& files, Database&
             estimate = asked.emplace(table, db.estimated_rows(table.first, table.second)).first;
         if (auto finding = judge_write(write, estimate->second, large_table)) findings.push_back(std::move(*finding));
     }
+    return findings;
+}
+
+Findings check_catalog(const std::vector<LoadedMigration>& files, const std::vector<HistoryRow>& history,
+                       Database& db, std::int64_t large_table) {
+    std::vector<LoadedMigration> to_run;
+    for (const auto& loaded : files) {
+        const HistoryRow* row = find_version(history, loaded.file.version);
+        if (row == nullptr || row->status == RowStatus::running) to_run.push_back(loaded);
+    }
+    Findings findings = check_batch_keys(to_run, db);
+    const Findings large = check_large_writes(to_run, db, large_table);
+    findings.insert(findings.end(), large.begin(), large.end());
     return findings;
 }
 

@@ -249,10 +249,8 @@ Exit run_check(const Invocation& invocation) {
         const std::vector<HistoryRow> history = db->read_history();
         const Findings drift = check_history(compute_status(files, history, settings.phases));
         findings.insert(findings.end(), drift.begin(), drift.end());
-        const Findings keys = check_batch_keys(files, *db);  // batch:range keys against the catalog
-        findings.insert(findings.end(), keys.begin(), keys.end());
-        const Findings large = check_large_writes(files, *db, settings.large_table);
-        findings.insert(findings.end(), large.begin(), large.end());
+        const Findings catalog_findings = check_catalog(files, history, *db, settings.large_table);
+        findings.insert(findings.end(), catalog_findings.begin(), catalog_findings.end());
     }
     if (invocation.options.strict) make_strict(findings);
     print_findings(*invocation.out, findings, settings.format, files_checked);

@@ -123,3 +123,17 @@ TEST_CASE("check db: a file loaded without its script is read again for its key"
     CHECK(keys[0].column == "uid");
     CHECK(keys[0].uses_batch_end);
 }
+
+TEST_CASE("check db: the catalog rules judge only what will still run, not applied migrations", "[check_db]") {
+    datamig::test::MemoryDatabase db;
+    db.keys["items.id"] = KeyFacts{true, true, true, false};  // unindexed: a warning for each file asked
+    const auto applied = range_migration("20260101000001", "items", "id", "UPDATE items SET v = 1 WHERE id >= 1;\n");
+    const auto running = range_migration("20260101000002", "items", "id", "UPDATE items SET v = 2 WHERE id >= 1;\n");
+    const auto pending = range_migration("20260101000003", "items", "id", "UPDATE items SET v = 3 WHERE id >= 1;\n");
+    const std::vector<datamig::HistoryRow> history{datamig::test::row_of(applied),
+                                                   datamig::test::row_of(running, datamig::RowStatus::running)};
+    const Findings findings = datamig::check_catalog({applied, running, pending}, history, db, 100000);
+    std::vector<std::string> files;
+    for (const auto& finding : findings) files.push_back(finding.file.substr(finding.file.rfind('/') + 1));
+    CHECK(files == std::vector<std::string>{"20260101000002_backfill.sql", "20260101000003_backfill.sql"});
+}
