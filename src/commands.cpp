@@ -54,8 +54,8 @@ bool resumes(const MigrationFile& file) { return is_resumable(load_migration(fil
 // reading it must learn what happened. A step that returns nothing, or a migration left partial
 // (time budget, pause), ends the run there: later migrations may depend on it.
 using Step = std::function<std::optional<Outcome>(const LoadedMigration&)>;
-void run_in_order(std::ostream& out, const std::vector<LoadedMigration>& plan, const Step& step,
-                  Direction direction, OutputFormat format) {
+void run_in_order(std::ostream& out, const std::vector<LoadedMigration>& plan, const Step& step, Direction direction,
+                  OutputFormat format) {
     std::vector<Outcome> outcomes;
     try {
         for (const auto& migration : plan) {
@@ -65,8 +65,7 @@ void run_in_order(std::ostream& out, const std::vector<LoadedMigration>& plan, c
             if (outcomes.back().partial) break;
         }
     } catch (const Error&) {
-        if (!outcomes.empty() || format == OutputFormat::json)
-            print_outcomes(out, outcomes, direction, false, format);
+        if (!outcomes.empty() || format == OutputFormat::json) print_outcomes(out, outcomes, direction, false, format);
         throw;
     }
     print_outcomes(out, outcomes, direction, false, format);
@@ -78,7 +77,8 @@ Exit run_generate(const Invocation& invocation) {
                                   !options.batch             ? BatchMode::none
                                   : *options.batch == "loop" ? BatchMode::loop
                                                              : BatchMode::range};
-    *invocation.out << generate_migration(invocation.settings, request, std::chrono::system_clock::now()).string() << '\n';
+    *invocation.out << generate_migration(invocation.settings, request, std::chrono::system_clock::now()).string()
+                    << '\n';
     return Exit::ok;
 }
 
@@ -230,8 +230,8 @@ Exit run_rollback(const Invocation& invocation) {
     // 3. Roll back, latest applied first.
     Runner runner(session.db(), settings);
     run_in_order(
-        *invocation.out, plan, [&](const LoadedMigration& migration) { return runner.roll_back(migration); }, Direction::down,
-        settings.format);
+        *invocation.out, plan, [&](const LoadedMigration& migration) { return runner.roll_back(migration); },
+        Direction::down, settings.format);
     return Exit::ok;
 }
 

@@ -22,7 +22,9 @@ namespace {
 
 using nlohmann::ordered_json;
 
-TargetResult not_run(const Target& target, std::string why) { return {target.name, std::nullopt, std::move(why), {}, {}}; }
+TargetResult not_run(const Target& target, std::string why) {
+    return {target.name, std::nullopt, std::move(why), {}, {}};
+}
 
 // One target, exactly as a single-database run of the command: its own settings, output buffer
 // and document, and its log lines tagged with its name. Whatever it throws ends this target only.
@@ -97,10 +99,9 @@ namespace {
 // The targets of this process: a --targets file's or the schemas --schemas matches, then its shard.
 std::vector<Target> list_targets(const Settings& settings) {
     if (settings.targets_file) {
-        return take_shard(read_targets(*settings.targets_file, [](const char* name) -> const char* {
-                              return std::getenv(name);
-                          }),
-                          settings.shard);
+        return take_shard(
+            read_targets(*settings.targets_file, [](const char* name) -> const char* { return std::getenv(name); }),
+            settings.shard);
     }
     const auto db = open_database(settings, Access::read_only);
     return take_shard(schema_targets(settings.database_url, db->schemas_like(*settings.schemas)), settings.shard);
@@ -116,15 +117,11 @@ std::string outcome_word(const Invocation& invocation, const TargetResult& resul
                    : invocation.command == "resolve"  ? "resolved"
                    : invocation.command == "check"    ? "passed"
                                                       : "ok";
-        case Exit::failed:
-            return invocation.command == "status" ? "unfinished" : "failed";
-        case Exit::unavailable:
-            return "could not connect";
+        case Exit::failed: return invocation.command == "status" ? "unfinished" : "failed";
+        case Exit::unavailable: return "could not connect";
         case Exit::interrupted:
-        case Exit::terminated:
-            return "stopped";
-        default:
-            return "failed";
+        case Exit::terminated: return "stopped";
+        default: return "failed";
     }
 }
 
@@ -161,9 +158,10 @@ void print_summary(std::ostream& out, const Invocation& invocation, const std::v
 ordered_json run_document(const std::vector<TargetResult>& results) {
     ordered_json targets = ordered_json::array();
     for (const auto& result : results) {
-        ordered_json entry = {{"target", result.name},
-                              {"exit_code", result.exit ? ordered_json(static_cast<int>(*result.exit)) : ordered_json()},
-                              {"error", result.error.empty() ? ordered_json() : ordered_json(result.error)}};
+        ordered_json entry = {
+            {"target", result.name},
+            {"exit_code", result.exit ? ordered_json(static_cast<int>(*result.exit)) : ordered_json()},
+            {"error", result.error.empty() ? ordered_json() : ordered_json(result.error)}};
         for (const auto& [key, value] : result.document.items()) entry[key] = value;
         targets.push_back(std::move(entry));
     }
@@ -213,8 +211,8 @@ Exit run_command(const Invocation& invocation) {
     } else {
         print_json(*invocation.out, document);
     }
-    const bool all_ok = std::all_of(results.begin(), results.end(),
-                                    [](const TargetResult& result) { return result.exit == Exit::ok; });
+    const bool all_ok =
+        std::all_of(results.begin(), results.end(), [](const TargetResult& result) { return result.exit == Exit::ok; });
     return all_ok ? Exit::ok : Exit::failed;
 }
 

@@ -26,8 +26,8 @@ public:
 
     void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
         if (current_target.empty()) return;
-        const std::string text = as_json_ ? "\"target\":" + nlohmann::json(current_target).dump() + ","
-                                          : current_target + ": ";
+        const std::string text =
+            as_json_ ? "\"target\":" + nlohmann::json(current_target).dump() + "," : current_target + ": ";
         dest.append(text.data(), text.data() + text.size());
     }
 
@@ -66,8 +66,7 @@ void configure_logging(LogFormat format, int verbosity, const std::vector<std::s
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc, std::string("\n"));
     formatter->add_flag<MessageFlag>('*', database_urls, as_json)
         .add_flag<TargetFlag>('&', as_json)
-        .set_pattern(as_json ? R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%&"message":%*})"
-                             : "datamig: %l: %&%*");
+        .set_pattern(as_json ? R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%&"message":%*})" : "datamig: %l: %&%*");
     logger->set_formatter(std::move(formatter));
     logger->set_level(verbosity < 0 ? spdlog::level::warn : verbosity > 0 ? spdlog::level::debug : spdlog::level::info);
     // Errors reach the log at once even when a Job is killed right after.

@@ -36,8 +36,8 @@ void ProgressDisplay::show(const BatchProgress& progress) {
 
 ProgressListener progress_listener(const Settings& settings) {
     // Targets of a many-target run share stderr: one live line each would overwrite each other.
-    const bool live = settings.log_format == LogFormat::text && settings.verbosity >= 0 &&
-                      !settings.many_targets() && isatty(STDERR_FILENO) != 0;
+    const bool live = settings.log_format == LogFormat::text && settings.verbosity >= 0 && !settings.many_targets() &&
+                      isatty(STDERR_FILENO) != 0;
     auto display = std::make_shared<ProgressDisplay>(live ? &std::cerr : nullptr, log_interval);
     return [display](const BatchProgress& progress) { display->show(progress); };
 }

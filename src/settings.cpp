@@ -73,9 +73,8 @@ Shard to_shard(const RawSetting& raw) {
         const auto [end, error] = std::from_chars(value.data() + from, value.data() + to, out);
         return error == std::errc() && end == value.data() + to && to > from;
     };
-    if (slash == std::string::npos || !number(0, slash, shard.index) ||
-        !number(slash + 1, value.size(), shard.count) || shard.count < 1 || shard.index < 0 ||
-        shard.index >= shard.count) {
+    if (slash == std::string::npos || !number(0, slash, shard.index) || !number(slash + 1, value.size(), shard.count) ||
+        shard.count < 1 || shard.index < 0 || shard.index >= shard.count) {
         reject(raw, "expects I/N with 0 <= I < N (e.g. 0/4), got '" + value + "'");
     }
     return shard;
@@ -175,6 +174,12 @@ void resolve_many_targets(const SettingSources& sources, Settings& settings) {
         reject(*sources.find("schemas"), "cannot be combined with --targets (" + sources.find("targets")->origin +
                                              "): choose one list of targets");
     }
+    // Each tenant's history lives in its schema: refused before any target runs (exit 2), also
+    // when no schema matches.
+    if (settings.schemas && settings.table.find('.') != std::string::npos) {
+        const std::string why = "names a schema; with --schemas each tenant's history table lives in its own schema";
+        reject(*sources.find("table"), "'" + settings.table + "' " + why);
+    }
     if (const auto* raw = sources.find("jobs")) settings.jobs = to_positive_integer(*raw, "the number of jobs");
     if (const auto* raw = sources.find("shard")) settings.shard = to_shard(*raw);
     if (const auto* raw = sources.find("canary")) {
@@ -182,7 +187,8 @@ void resolve_many_targets(const SettingSources& sources, Settings& settings) {
     }
     if (settings.many_targets()) return;
     for (const char* key : {"jobs", "shard", "canary"}) {
-        if (const auto* raw = sources.find(key)) reject(*raw, "needs --targets or --schemas (a list of targets to run)");
+        if (const auto* raw = sources.find(key))
+            reject(*raw, "needs --targets or --schemas (a list of targets to run)");
     }
 }
 

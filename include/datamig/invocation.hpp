@@ -34,10 +34,10 @@ struct CommandOptions {
 
 // How a command runs under --targets/--schemas (SPEC §4, many databases).
 enum class PerTarget {
-    once,       // generate: it never connects, so the list does not matter
-    each,       // migrate, status, rollback, resolve: once per target
+    once,          // generate: it never connects, so the list does not matter
+    each,          // migrate, status, rollback, resolve: once per target
     each_with_db,  // check: once per target with --db, else once
-    refused,    // pause, resume: they address one migration in one database
+    refused,       // pause, resume: they address one migration in one database
 };
 
 struct Invocation {

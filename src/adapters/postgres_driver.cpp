@@ -67,7 +67,8 @@ public:
 
         // One message, so one round trip for all of them; the last one's result is the schema
         // the history tables live in unless --table names one (resolve_schema).
-        const auto setup = session_settings(options.statement_timeout, options.search_path, connection_->server_version());
+        const auto setup =
+            session_settings(options.statement_timeout, options.search_path, connection_->server_version());
         const auto schema =
             guarded(0, [&] { return run_simple(setup + "; SELECT pg_catalog.current_schema()"); })[0][0];
         if (!schema.is_null()) current_schema_ = schema.c_str();

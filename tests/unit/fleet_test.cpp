@@ -68,9 +68,7 @@ datamig::Invocation fleet(std::int64_t jobs, std::int64_t canary = 0) {
 // The log is not under test here (a many-target run configures its own logger: it is put back).
 class QuietLog {
 public:
-    QuietLog() : logger_(spdlog::default_logger()), level_(logger_->level()) {
-        logger_->set_level(spdlog::level::off);
-    }
+    QuietLog() : logger_(spdlog::default_logger()), level_(logger_->level()) { logger_->set_level(spdlog::level::off); }
     ~QuietLog() {
         logger_->set_level(level_);
         spdlog::set_default_logger(logger_);
@@ -85,8 +83,7 @@ private:
 
 }  // namespace
 
-TEST_CASE("fleet: every target runs; a failing one does not stop the others; results in target order",
-          "[fleet]") {
+TEST_CASE("fleet: every target runs; a failing one does not stop the others; results in target order", "[fleet]") {
     const QuietLog quiet;
     std::vector<std::string> finished;
     const auto results = datamig::run_targets(fleet(3), targets_of({"a", "fail", "b", "down", "c"}),
@@ -118,8 +115,8 @@ TEST_CASE("fleet: --jobs bounds how many targets run at once", "[fleet]") {
 
 TEST_CASE("fleet: canaries run alone first, and a failing canary stops every other target", "[fleet]") {
     const QuietLog quiet;
-    const auto stopped = datamig::run_targets(fleet(4, 2), targets_of({"a", "fail", "b", "c"}),
-                                              [](const TargetResult&) {});
+    const auto stopped =
+        datamig::run_targets(fleet(4, 2), targets_of({"a", "fail", "b", "c"}), [](const TargetResult&) {});
     CHECK(runs == 2);
     CHECK(most_at_once == 1);
     CHECK(stopped[1].exit == Exit::failed);
@@ -127,8 +124,8 @@ TEST_CASE("fleet: canaries run alone first, and a failing canary stops every oth
     CHECK(stopped[2].error == "not run: canary fail failed");
     CHECK_FALSE(stopped[3].exit.has_value());
 
-    const auto passed = datamig::run_targets(fleet(4, 2), targets_of({"a", "b", "fail", "c"}),
-                                             [](const TargetResult&) {});
+    const auto passed =
+        datamig::run_targets(fleet(4, 2), targets_of({"a", "b", "fail", "c"}), [](const TargetResult&) {});
     CHECK(runs == 4);  // the canaries passed: a later failure stops nothing
     CHECK(passed[2].exit == Exit::failed);
     CHECK(passed[3].exit == Exit::ok);
@@ -173,11 +170,10 @@ TEST_CASE("fleet: run_command prints each target's lines under its name and a su
     REQUIRE(document.at("targets").size() == 2);  // positions 1 and 3 of 4
     CHECK(document["targets"][0] ==
           ordered_json{{"target", "fail"}, {"exit_code", 1}, {"error", "boom in postgres://app:***@127.0.0.1:1/fail"}});
-    CHECK(document["targets"][1] ==
-          ordered_json{{"target", "b"},
-                       {"exit_code", 0},
-                       {"error", nullptr},
-                       {"applied", ordered_json::array({{{"version", "1"}}})}});
+    CHECK(document["targets"][1] == ordered_json{{"target", "b"},
+                                                 {"exit_code", 0},
+                                                 {"error", nullptr},
+                                                 {"applied", ordered_json::array({{{"version", "1"}}})}});
 }
 
 TEST_CASE("fleet: without a target list the command runs once; pause and resume refuse a list", "[fleet]") {

@@ -51,8 +51,7 @@ TEST_CASE("postgres dialect: every session starts as datamig in UTC, with the st
           "SET client_connection_check_interval = '1s'");
 }
 
-TEST_CASE("postgres dialect: a --schemas target's session searches its schema only, quoted",
-          "[postgres_dialect]") {
+TEST_CASE("postgres dialect: a --schemas target's session searches its schema only, quoted", "[postgres_dialect]") {
     CHECK(datamig::session_settings(std::nullopt, std::string("tenant_\"odd"), 130000) ==
           "SET application_name = 'datamig'; SET TimeZone = 'UTC'; SET search_path TO \"tenant_\"\"odd\"");
 }

@@ -352,10 +352,12 @@ TEST_CASE("resolve: many-target settings, and scheduling refused without a targe
     RawSettings zero_jobs = one("schemas", "t_%", "--schemas");
     zero_jobs["jobs"] = RawSetting{{"0"}, "--jobs"};
     CHECK(resolve_error(zero_jobs) == "--jobs: the number of jobs must be a positive integer, got '0'");
-    CHECK(resolve_error(one("jobs", "4", "--jobs")) == "--jobs: needs --targets or --schemas (a list of targets to run)");
+    CHECK(resolve_error(one("jobs", "4", "--jobs")) ==
+          "--jobs: needs --targets or --schemas (a list of targets to run)");
     CHECK(resolve_error(one("shard", "0/2", "datamig.toml:3")) ==
           "datamig.toml:3: needs --targets or --schemas (a list of targets to run)");
     RawSettings both = one("targets", "t.txt", "--targets");
     both["schemas"] = RawSetting{{"t_%"}, "--schemas"};
-    CHECK(resolve_error(both) == "--schemas: cannot be combined with --targets (--targets): choose one list of targets");
+    CHECK(resolve_error(both) ==
+          "--schemas: cannot be combined with --targets (--targets): choose one list of targets");
 }

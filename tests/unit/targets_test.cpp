@@ -36,8 +36,7 @@ std::vector<std::string> names(const std::vector<Target>& targets) {
 
 }  // namespace
 
-TEST_CASE("targets: NAME URL or a bare URL named after its database; comments and blank lines skipped",
-          "[targets]") {
+TEST_CASE("targets: NAME URL or a bare URL named after its database; comments and blank lines skipped", "[targets]") {
     const auto targets = parse(
         "# tenants of eu-1\n"
         "\n"
