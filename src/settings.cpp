@@ -174,6 +174,12 @@ void resolve_many_targets(const SettingSources& sources, Settings& settings) {
         reject(*sources.find("schemas"), "cannot be combined with --targets (" + sources.find("targets")->origin +
                                              "): choose one list of targets");
     }
+    // Each tenant's history lives in its schema: refused before any target runs (exit 2), also
+    // when no schema matches.
+    if (settings.schemas && settings.table.find('.') != std::string::npos) {
+        const std::string why = "names a schema; with --schemas each tenant's history table lives in its own schema";
+        reject(*sources.find("table"), "'" + settings.table + "' " + why);
+    }
     if (const auto* raw = sources.find("jobs")) settings.jobs = to_positive_integer(*raw, "the number of jobs");
     if (const auto* raw = sources.find("shard")) settings.shard = to_shard(*raw);
     if (const auto* raw = sources.find("canary")) {
