@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
+#include <cstdlib>
 #include <csignal>
 #include <cstring>
 #include <map>
@@ -170,20 +171,37 @@ private:
     bool reaped_ = false;
 };
 
+// A --schemas target's program must work in its tenant's schema as the SQL migrations do:
+// libpq-based clients (psql, most drivers) read PGOPTIONS, any other can read DATAMIG_SCHEMA.
+// In PGOPTIONS a space or backslash of the name is escaped with a backslash.
+void add_schema(ExecRequest& request, const std::string& schema) {
+    std::string escaped;
+    for (const char c : schema) {
+        if (c == ' ' || c == '\\') escaped += '\\';
+        escaped += c;
+    }
+    const char* inherited = std::getenv("PGOPTIONS");
+    const std::string before = inherited != nullptr && *inherited != '\0' ? std::string(inherited) + " " : "";
+    request.environment.emplace_back("PGOPTIONS", before + "-c search_path=" + escaped);
+    request.environment.emplace_back("DATAMIG_SCHEMA", schema);
+}
+
 }  // namespace
 
 ExecRequest migration_request(const MigrationFile& file, bool up, const Settings& settings) {
     const std::string direction = up ? "up" : "down";
-    return {std::filesystem::absolute(file.path),
-            {direction},
-            {{"DATABASE_URL", settings.database_url},
-             {"DATAMIG_VERSION", file.version},
-             {"DATAMIG_NAME", file.name},
-             {"DATAMIG_PHASE", file.phase},
-             {"DATAMIG_DIRECTION", direction},
-             {"DATAMIG_OPERATOR", settings.operator_name}},
-            settings.exec_timeout,
-            fmt::format("{} {}", file.version, file.name)};
+    ExecRequest request{std::filesystem::absolute(file.path),
+                        {direction},
+                        {{"DATABASE_URL", settings.database_url},
+                         {"DATAMIG_VERSION", file.version},
+                         {"DATAMIG_NAME", file.name},
+                         {"DATAMIG_PHASE", file.phase},
+                         {"DATAMIG_DIRECTION", direction},
+                         {"DATAMIG_OPERATOR", settings.operator_name}},
+                        settings.exec_timeout,
+                        fmt::format("{} {}", file.version, file.name)};
+    if (settings.search_path) add_schema(request, *settings.search_path);
+    return request;
 }
 
 bool succeeded(const ExecResult& result) {

@@ -74,7 +74,9 @@ std::vector<TargetResult> run_targets(const Invocation& invocation, const std::v
         run_at(position);
         if (results[position].exit == Exit::ok) continue;
         for (std::size_t rest = position + 1; rest < targets.size(); ++rest) {
-            results[rest] = not_run(targets[rest], "not run: canary " + targets[position].name + " failed");
+            results[rest] = not_run(targets[rest], stop_signal() != 0
+                                                       ? "not run: datamig was stopped first"
+                                                       : "not run: canary " + targets[position].name + " failed");
             finished(results[rest]);
         }
         return results;
@@ -125,24 +127,38 @@ std::string outcome_word(const Invocation& invocation, const TargetResult& resul
     }
 }
 
-// "312 targets: 310 migrated, 1 failed, 1 could not connect", then the names behind every
-// outcome but success, with their exit codes.
-void print_summary(std::ostream& out, const Invocation& invocation, const std::vector<TargetResult>& results) {
+// The targets by outcome, the outcomes in the order they first occur.
+struct Outcomes {
     std::vector<std::string> order;
-    std::map<std::string, std::vector<const TargetResult*>> by_outcome;
+    std::map<std::string, std::vector<const TargetResult*>> targets;
+};
+
+Outcomes outcomes_of(const Invocation& invocation, const std::vector<TargetResult>& results) {
+    Outcomes outcomes;
     for (const auto& result : results) {
         const std::string word = outcome_word(invocation, result);
-        if (by_outcome[word].empty()) order.push_back(word);
-        by_outcome[word].push_back(&result);
+        if (outcomes.targets[word].empty()) outcomes.order.push_back(word);
+        outcomes.targets[word].push_back(&result);
     }
-    std::string line = fmt::format("{} target{}", results.size(), results.size() == 1 ? "" : "s");
-    for (std::size_t i = 0; i < order.size(); ++i) {
-        line += fmt::format("{}{} {}", i == 0 ? ": " : ", ", by_outcome[order[i]].size(), order[i]);
+    return outcomes;
+}
+
+// "312 targets: 310 migrated, 1 failed, 1 could not connect"
+std::string summary_line(const Outcomes& outcomes, std::size_t count) {
+    std::string line = fmt::format("{} target{}", count, count == 1 ? "" : "s");
+    for (std::size_t i = 0; i < outcomes.order.size(); ++i) {
+        const std::string& word = outcomes.order[i];
+        line += fmt::format("{}{} {}", i == 0 ? ": " : ", ", outcomes.targets.at(word).size(), word);
     }
-    out << line << '\n';
+    return line;
+}
+
+// The summary line, then the names behind every outcome but success, with their exit codes.
+void print_summary(std::ostream& out, const Outcomes& outcomes, std::size_t count) {
+    out << summary_line(outcomes, count) << '\n';
     constexpr std::size_t names_shown = 20;
-    for (const auto& word : order) {
-        const auto& listed = by_outcome[word];
+    for (const auto& word : outcomes.order) {
+        const auto& listed = outcomes.targets.at(word);
         if (listed.front()->exit == Exit::ok) continue;
         std::string names;
         for (std::size_t i = 0; i < std::min(listed.size(), names_shown); ++i) {
@@ -206,14 +222,21 @@ Exit run_command(const Invocation& invocation) {
     });
     const ordered_json document = run_document(results);
     remember_document(document);
+    const Outcomes outcomes = outcomes_of(invocation, results);
     if (text) {
-        print_summary(*invocation.out, invocation, results);
+        print_summary(*invocation.out, outcomes, results.size());
     } else {
         print_json(*invocation.out, document);
     }
-    const bool all_ok =
-        std::all_of(results.begin(), results.end(), [](const TargetResult& result) { return result.exit == Exit::ok; });
-    return all_ok ? Exit::ok : Exit::failed;
+
+    // 4. A target that failed with an error, or never ran, fails the run with the summary as its
+    //    error, so the log and --summary-file say so; targets that only answered 1 (status
+    //    --exit-code, check's findings) end it with 1 quietly, as a single run would.
+    const auto has = [&](auto predicate) { return std::any_of(results.begin(), results.end(), predicate); };
+    if (has([](const TargetResult& result) { return !result.error.empty(); })) {
+        throw MigrationFailed(summary_line(outcomes, results.size()));
+    }
+    return has([](const TargetResult& result) { return result.exit != Exit::ok; }) ? Exit::failed : Exit::ok;
 }
 
 }  // namespace datamig

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <stdlib.h>
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -121,6 +122,24 @@ TEST_CASE("migration_request runs `<file> up|down` with the DATAMIG_ environment
     CHECK(request.timeout == std::chrono::milliseconds(1500));
     CHECK(request.log_prefix == "20260102000000 enqueue");
     CHECK(request.stop_grace == datamig::default_stop_grace);
+}
+
+TEST_CASE("migration_request: a --schemas target's program learns its schema (PGOPTIONS, DATAMIG_SCHEMA)",
+          "[exec]") {
+    datamig::Settings settings;
+    settings.database_url = "postgres://app@db/saas";
+    settings.search_path = "tenant one";
+    const datamig::MigrationFile file{"20260102000000", "enqueue", "post_sync", "post_sync/20260102000000_enqueue.sh",
+                                      datamig::Kind::exec};
+    unsetenv("PGOPTIONS");
+    auto request = datamig::migration_request(file, true, settings);
+    using Variable = std::pair<std::string, std::string>;
+    CHECK(request.environment[6] == Variable{"PGOPTIONS", "-c search_path=tenant\\ one"});
+    CHECK(request.environment[7] == Variable{"DATAMIG_SCHEMA", "tenant one"});
+    setenv("PGOPTIONS", "-c work_mem=64MB", 1);
+    request = datamig::migration_request(file, true, settings);
+    unsetenv("PGOPTIONS");
+    CHECK(request.environment[6] == Variable{"PGOPTIONS", "-c work_mem=64MB -c search_path=tenant\\ one"});
 }
 
 TEST_CASE("run_process passes output lines to the log with the prefix", "[exec]") {

@@ -155,7 +155,8 @@ TEST_CASE("fleet: run_command prints each target's lines under its name and a su
     invocation.settings.verbosity = -1;  // the run's own logger: warnings and errors only
     std::ostringstream text;
     invocation.out = &text;
-    CHECK(datamig::run_command(invocation) == Exit::failed);
+    // Targets failed with errors: the run fails with the summary as its error (log, summary file).
+    CHECK_THROWS_WITH(datamig::run_command(invocation), "4 targets: 2 migrated, 1 failed, 1 could not connect");
     CHECK(text.str() ==
           "a: applied 1\na: rows 2\nb: applied 1\nb: rows 2\n"
           "4 targets: 2 migrated, 1 failed, 1 could not connect\n"
@@ -165,7 +166,7 @@ TEST_CASE("fleet: run_command prints each target's lines under its name and a su
     invocation.settings.shard = {1, 2};
     std::ostringstream json;
     invocation.out = &json;
-    CHECK(datamig::run_command(invocation) == Exit::failed);
+    CHECK_THROWS_AS(datamig::run_command(invocation), datamig::MigrationFailed);
     const auto document = ordered_json::parse(json.str());
     REQUIRE(document.at("targets").size() == 2);  // positions 1 and 3 of 4
     CHECK(document["targets"][0] ==
@@ -174,6 +175,26 @@ TEST_CASE("fleet: run_command prints each target's lines under its name and a su
                                                  {"exit_code", 0},
                                                  {"error", nullptr},
                                                  {"applied", ordered_json::array({{{"version", "1"}}})}});
+}
+
+// The command of status --exit-code: it answers 1 without an error when something is pending.
+Exit pending_command(const datamig::Invocation& invocation) {
+    return invocation.settings.database_url == "sqlite:pending.db" ? Exit::failed : Exit::ok;
+}
+
+TEST_CASE("fleet: targets that answer 1 without an error end the run with 1, not with an error", "[fleet]") {
+    const QuietLog quiet;
+    datamig::test::TempDir dir;
+    std::ofstream(dir.path() / "targets.txt") << "done sqlite:done.db\npending sqlite:pending.db\n";
+    datamig::Invocation invocation = fleet(2);
+    invocation.command = "status";
+    invocation.run = pending_command;
+    invocation.settings.targets_file = dir.path() / "targets.txt";
+    invocation.settings.verbosity = -1;
+    std::ostringstream text;
+    invocation.out = &text;
+    CHECK(datamig::run_command(invocation) == Exit::failed);
+    CHECK(text.str() == "2 targets: 1 ok, 1 unfinished\nunfinished: pending (exit 1)\n");
 }
 
 TEST_CASE("fleet: without a target list the command runs once; pause and resume refuse a list", "[fleet]") {
