@@ -5,7 +5,9 @@ Every Kustomize overlay is rendered with `kubectl kustomize` (offline), and ever
 or rendered, is parsed by kubectl itself (`kubectl label --local -o json`, which needs no
 cluster). Then, for each Job and CronJob: the Argo CD hook annotations, the retry and deadline
 settings, the termination message, the Secret, the exit codes of podFailurePolicy against the
-table of SPEC §7, and every --flag of the container's args against `datamig --help`.
+table of SPEC §7, and every --flag of the container's args against `datamig --help`. The fleet
+Job (many databases, SPEC §4) is an Indexed Job: its shards, its targets file from a ConfigMap
+and the passwords that file names from a Secret are checked too.
 
 Usage: check_manifests.py --repo REPO --spec SPEC.md --binary DATAMIG
 """
@@ -27,6 +29,17 @@ INTENDED_ACTIONS = {
     4: "FailJob",  # an interrupted migration blocks the run until `datamig resolve`
     130: "Ignore",  # stopped by SIGINT, state consistent: the next pod resumes
     143: "Ignore",  # stopped by SIGTERM (pod deleted), state consistent
+}
+# The fleet Job (SPEC §4, many databases): datamig exits 1 when any target of its shard failed,
+# after running the others, so a failed shard fails alone (FailIndex, no retry) and the other
+# shards finish; 2 (usage, before any target ran) is the same in every shard, so it fails the Job.
+FLEET_ACTIONS = {
+    1: "FailIndex",  # a target of the shard failed; its other targets ran
+    2: "FailJob",  # usage or configuration error: every shard fails the same way
+    3: "Count",  # cannot connect (--schemas lists schemas first): safe to retry the shard
+    4: "FailIndex",  # an interrupted migration waits for `datamig resolve`
+    130: "Ignore",
+    143: "Ignore",
 }
 SECRET_ENV = "DATABASE_URL"
 HOOK_PHASES = {"PreSync": "pre_sync", "PostSync": "post_sync"}
@@ -112,6 +125,7 @@ class Binary:
         self.path = path
         self.global_help = self._help([])
         self.flags = {}
+        self.commands = {}
 
     def _help(self, command):
         out = subprocess.run([self.path, *command, "--help"], capture_output=True, text=True)
@@ -119,13 +133,25 @@ class Binary:
 
     def has_command(self, command):
         # An unknown command makes CLI11 print the top-level help, so look for its own usage line.
-        return re.search(rf"^Usage: \S+ {re.escape(command)}\b", self._help([command]), re.M)
+        if command not in self.commands:
+            self.commands[command] = bool(
+                re.search(rf"^Usage: \S+ {re.escape(command)}\b", self._help([command]), re.M))
+        return self.commands[command]
 
     def flags_of(self, command):
         if command not in self.flags:
             text = self.global_help + (self._help([command]) if command else "")
             self.flags[command] = set(re.findall(r"(?:^|[\s,])(--[a-z][a-z0-9-]*)", text))
         return self.flags[command]
+
+
+def split_command(args, binary):
+    """(global args before the command, the command, the args after it). The command is the first
+    argument that is neither a flag nor a flag's value (`--jobs 4`) and that the binary knows."""
+    for i, arg in enumerate(args):
+        if not arg.startswith("-") and re.fullmatch(r"[a-z]+", arg) and binary.has_command(arg):
+            return args[:i], arg, args[i + 1:]
+    return args, None, []
 
 
 def flags_in(args):
@@ -152,7 +178,7 @@ def seconds(duration):
 
 # --- one Job or CronJob --------------------------------------------------------------------
 
-def check_workload(obj, where, binary, spec_codes, grace, image=None):
+def check_workload(obj, where, binary, spec_codes, grace, image=None, siblings=()):
     kind, name = obj["kind"], obj["metadata"]["name"]
     at = f"{where}: {kind} {name}"
     annotations = obj["metadata"].get("annotations", {})
@@ -174,8 +200,10 @@ def check_workload(obj, where, binary, spec_codes, grace, image=None):
         phase = HOOK_PHASES[hook]
 
     pod = job["template"]["spec"]
-    check(isinstance(job.get("backoffLimit"), int) and job["backoffLimit"] >= 0,
-          f"{at}: backoffLimit missing or not an integer")
+    fleet = job.get("completionMode") == "Indexed"
+    # A fleet's retries are counted per shard (backoffLimitPerIndex), any other Job's in total.
+    limit = "backoffLimitPerIndex" if fleet else "backoffLimit"
+    check(isinstance(job.get(limit), int) and job[limit] >= 0, f"{at}: {limit} missing or not an integer")
     deadline = job.get("activeDeadlineSeconds")
     check(isinstance(deadline, int) and deadline > 0, f"{at}: activeDeadlineSeconds missing")
     check(pod.get("restartPolicy") == "Never", f"{at}: restartPolicy must be Never "
@@ -197,11 +225,13 @@ def check_workload(obj, where, binary, spec_codes, grace, image=None):
     check(security.get("readOnlyRootFilesystem") is True, f"{at}: readOnlyRootFilesystem")
     check(security.get("allowPrivilegeEscalation") is False, f"{at}: allowPrivilegeEscalation")
 
-    # The database URL comes from a Secret, never from the manifest.
+    # The database URL comes from a Secret, never from the manifest (a fleet's URLs are in its
+    # targets file, their passwords from a Secret: check_fleet).
     env = {e["name"]: e for e in container.get("env", [])}
-    ref = env.get(SECRET_ENV, {}).get("valueFrom", {}).get("secretKeyRef", {})
-    check(ref.get("name") and ref.get("key"), f"{at}: {SECRET_ENV} is not set from a secretKeyRef")
     check("value" not in env.get(SECRET_ENV, {}), f"{at}: {SECRET_ENV} has a literal value")
+    if not fleet:
+        ref = env.get(SECRET_ENV, {}).get("valueFrom", {}).get("secretKeyRef", {})
+        check(ref.get("name") and ref.get("key"), f"{at}: {SECRET_ENV} is not set from a secretKeyRef")
 
     # The summary goes where Kubernetes reads the termination message.
     args = container.get("args", [])
@@ -216,9 +246,10 @@ def check_workload(obj, where, binary, spec_codes, grace, image=None):
           f"{at}: terminationMessagePolicy is not FallbackToLogsOnError")
     check("--database-url" not in flags_in(args), f"{at}: --database-url in args")
 
-    # What runs: migrate, in the phase of the hook; a time budget only after the sync.
-    command = args[0] if args else None
-    check(command == "migrate", f"{at}: args[0] is {command!r}, not migrate")
+    # What runs: migrate, in the phase of the hook; a time budget only after the sync. Global
+    # flags may stand before the command (the fleet Job's --targets, --shard, --jobs).
+    before, command, _ = split_command(args, binary)
+    check(command == "migrate", f"{at}: the command in args is {command!r}, not migrate")
     check(flag_value(args, "--phase") == phase, f"{at}: --phase is "
                                                 f"{flag_value(args, '--phase')!r}, not {phase}")
     budget = seconds(flag_value(args, "--time-budget"))
@@ -237,7 +268,12 @@ def check_workload(obj, where, binary, spec_codes, grace, image=None):
                 check(budget < int(every.group(1)) * 60, f"{at}: --time-budget is not below "
                                                          "the schedule's interval")
 
-    # Every flag is one the binary has (global flags, or the command's own).
+    # Every flag is one the binary has: global flags before the command, global flags or the
+    # command's own after it.
+    for flag in flags_in(before):
+        if not check(flag in binary.flags_of(None),
+                     f"{at}: flag {flag} before the command is not a global flag (`datamig --help`)"):
+            missing_flags.add(f"datamig {flag}")
     if command and check(binary.has_command(command),
                          f"{at}: `{command}` is not a command of {binary.path}"):
         for flag in flags_in(args):
@@ -246,10 +282,81 @@ def check_workload(obj, where, binary, spec_codes, grace, image=None):
                          f"(not in `datamig --help` nor `datamig {command} --help`)"):
                 missing_flags.add(f"datamig {command} {flag}")
 
-    check_failure_policy(job, at, spec_codes)
+    if fleet:
+        check_fleet(obj, job, container, args, at, siblings)
+    check_failure_policy(job, at, spec_codes, FLEET_ACTIONS if fleet else INTENDED_ACTIONS)
 
 
-def check_failure_policy(job, at, spec_codes):
+# --- the fleet Job (many databases) --------------------------------------------------------
+
+def check_fleet(obj, job, container, args, at, siblings):
+    """An Indexed Job with one shard per index, its targets file from a ConfigMap hook that is
+    created before it, and every password that file names from a Secret."""
+    completions, parallelism = job.get("completions"), job.get("parallelism")
+    check(isinstance(completions, int) and completions > 0, f"{at}: completions missing")
+    check(parallelism == completions, f"{at}: parallelism {parallelism} is not completions "
+                                      f"{completions} (every shard at once)")
+    shard = flag_value(args, "--shard")
+    check(shard == f"$(JOB_COMPLETION_INDEX)/{completions}",
+          f"{at}: --shard is {shard!r}, not $(JOB_COMPLETION_INDEX)/{completions}")
+    jobs = flag_value(args, "--jobs")
+    check(jobs is not None and re.fullmatch(r"[1-9][0-9]*", jobs), f"{at}: --jobs missing or not N > 0")
+    check(container.get("resources", {}).get("limits", {}).get("memory"),
+          f"{at}: no memory limit (--jobs connections share one pod)")
+
+    # The targets file: a key of a ConfigMap mounted read-only where --targets points.
+    path = flag_value(args, "--targets")
+    if not check(path and path.startswith("/"), f"{at}: --targets is {path!r}, not an absolute path"):
+        return
+    folder, file = os.path.split(path)
+    mounts = [m for m in container.get("volumeMounts", []) if m.get("mountPath") == folder]
+    if not check(len(mounts) == 1, f"{at}: no volumeMount at {folder} for --targets"):
+        return
+    check(mounts[0].get("readOnly") is True, f"{at}: the targets volume is not mounted readOnly")
+    volumes = {v["name"]: v for v in job["template"]["spec"].get("volumes", [])}
+    config_map = volumes.get(mounts[0]["name"], {}).get("configMap", {}).get("name")
+    if not check(config_map, f"{at}: the volume at {folder} is not a ConfigMap"):
+        return
+    found = [o for o in siblings if o["kind"] == "ConfigMap" and o["metadata"]["name"] == config_map]
+    if not check(len(found) == 1, f"{at}: ConfigMap {config_map} is not in the same manifest"):
+        return
+    holder = found[0]
+    text = holder.get("data", {}).get(file)
+    if not check(text is not None, f"{at}: ConfigMap {config_map} has no key {file}"):
+        return
+
+    # Argo CD creates it before the Job: a hook of the same phase in an earlier wave.
+    mine, theirs = obj["metadata"].get("annotations", {}), holder["metadata"].get("annotations", {})
+    check(theirs.get("argocd.argoproj.io/hook") == mine.get("argocd.argoproj.io/hook"),
+          f"{at}: ConfigMap {config_map} is not a hook of the Job's phase")
+    check(theirs.get("argocd.argoproj.io/hook-delete-policy") == DELETE_POLICY,
+          f"{at}: ConfigMap {config_map}: hook-delete-policy is not {DELETE_POLICY}")
+    def wave(annotations):
+        return int(annotations.get("argocd.argoproj.io/sync-wave", "0"))
+    check(wave(theirs) < wave(mine), f"{at}: ConfigMap {config_map} is not in an earlier sync-wave")
+
+    # Each target: `NAME URL` or a URL; every ${VAR} an env from a Secret; no password in clear.
+    env = {e["name"]: e for e in container.get("env", [])}
+    names = set()
+    lines = [line.strip() for line in text.splitlines()]
+    targets = [line for line in lines if line and not line.startswith("#")]
+    check(targets, f"{at}: {config_map}/{file} lists no target")
+    for line in targets:
+        parts = line.split(None, 1)
+        name, url = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
+        check(re.match(r"(postgres|postgresql|sqlite)(:|://)", url), f"{at}: {file}: {url!r} is not a database URL")
+        check(name not in names or name is None, f"{at}: {file}: target name {name} used twice")
+        names.add(name)
+        password = re.match(r"[a-z]+://[^/@:]*:([^@]*)@", url)
+        check(not password or re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", password.group(1)),
+              f"{at}: {file}: the password of {name or url} is not a ${{VAR}}")
+        for variable in re.findall(r"\$\{([^}]*)\}", url):
+            ref = env.get(variable, {}).get("valueFrom", {}).get("secretKeyRef", {})
+            check(ref.get("name") and ref.get("key"),
+                  f"{at}: {file} uses ${{{variable}}}, which is not an env set from a secretKeyRef")
+
+
+def check_failure_policy(job, at, spec_codes, intended_actions):
     rules = job.get("podFailurePolicy", {}).get("rules", [])
     if not check(rules, f"{at}: no podFailurePolicy"):
         return
@@ -277,8 +384,11 @@ def check_failure_policy(job, at, spec_codes):
           f"{at}: podFailurePolicy maps exit codes {sorted(actions)}, SPEC §7 defines "
           f"{sorted(defined)} (missing {sorted(defined - set(actions))}, "
           f"extra {sorted(set(actions) - defined)})")
+    if "FailIndex" in actions.values():
+        check(job.get("completionMode") == "Indexed" and isinstance(job.get("backoffLimitPerIndex"), int),
+              f"{at}: FailIndex needs an Indexed Job with backoffLimitPerIndex")
     for code in sorted(defined):
-        intended = INTENDED_ACTIONS.get(code)
+        intended = intended_actions.get(code)
         if not check(intended, f"SPEC §7 defines exit code {code} ({spec_codes[code]}) but "
                                "the test has no intended action for it: decide and add it"):
             continue
@@ -352,6 +462,10 @@ def check_rehearsal_job(path, text):
     check("shell: bash" in body, f"{path}: the rehearse job's steps need `shell: bash` (pipefail)")
 
 
+def workloads(objects):
+    return [o for o in objects if o["kind"] in ("Job", "CronJob")]
+
+
 # --- main ----------------------------------------------------------------------------------
 
 def main():
@@ -368,29 +482,29 @@ def main():
 
     overlays = os.path.join(repo, "deploy/kustomize/overlays")
     plain = {"pre_sync": "presync-job.yaml", "post_sync": "postsync-job.yaml",
-             "cronjob": "cronjob.yaml"}
+             "cronjob": "cronjob.yaml", "fleet": "fleet-job.yaml"}
+    kinds_of = {"cronjob": ["CronJob"], "fleet": ["ConfigMap", "Job"]}
     check(sorted(os.listdir(overlays)) == sorted(plain),
           f"overlays are {sorted(os.listdir(overlays))}, expected {sorted(plain)}")
     for overlay, manifest in plain.items():
         where = f"overlays/{overlay}"
         rendered = kustomize(os.path.join(overlays, overlay))
         kinds = [o["kind"] for o in rendered]
-        check(kinds == (["CronJob"] if overlay == "cronjob" else ["Job"]),
-              f"{where}: renders {kinds}, expected exactly one "
-              f"{'CronJob' if overlay == 'cronjob' else 'Job'}")
-        for obj in rendered:
+        expected = kinds_of.get(overlay, ["Job"])
+        check(kinds == expected, f"{where}: renders {kinds}, expected {expected}")
+        for obj in workloads(rendered):
             check_workload(obj, where, binary, spec_codes, grace,
-                           image="ghcr.io/example/datamig:1.0.0")
-        # The plain manifest is the same object as the overlay renders (comments aside).
+                           image="ghcr.io/example/datamig:1.0.0", siblings=rendered)
+        # The plain manifest is the same objects as the overlay renders (comments aside).
         path = os.path.join(repo, "deploy/argocd", manifest)
         objects = kubectl_json(["-f", path])
-        for obj in objects:
-            check_workload(obj, f"argocd/{manifest}", binary, spec_codes, grace)
+        for obj in workloads(objects):
+            check_workload(obj, f"argocd/{manifest}", binary, spec_codes, grace, siblings=objects)
         check(objects == rendered, f"deploy/argocd/{manifest} differs from {where} rendered "
                                    f"(diff: kubectl kustomize deploy/kustomize/{where})")
     check(sorted(f for f in os.listdir(os.path.join(repo, "deploy/argocd"))
                  if f.endswith((".yaml", ".yml"))) == sorted(plain.values()),
-          "deploy/argocd holds other manifests than the three checked here")
+          "deploy/argocd holds other manifests than the ones checked here")
 
     # All three together, as an application's kustomization uses them.
     together = kustomize(os.path.join(repo, "tests/deploy/all-overlays"))
@@ -400,6 +514,14 @@ def main():
     for obj in together:
         check_workload(obj, "tests/deploy/all-overlays", binary, spec_codes, grace,
                        image="registry.example.com/shop/migrations:2026.11.22")
+
+    # The fleet overlay as an application uses it: its own targets file, image and shard count.
+    fleet = kustomize(os.path.join(repo, "tests/deploy/fleet-app"))
+    check([o["kind"] for o in fleet] == ["ConfigMap", "Job"], "fleet-app: unexpected resources")
+    for obj in workloads(fleet):
+        check(obj["spec"].get("completions") == 6, "fleet-app: the patch to 6 shards did not apply")
+        check_workload(obj, "tests/deploy/fleet-app", binary, spec_codes, grace,
+                       image="registry.example.com/shop/migrations:2026.11.22", siblings=fleet)
 
     check_github_actions(repo, binary)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders the deploy kit (deploy/) offline with kubectl and checks it against the contract:
 # Argo CD hook annotations, retries and deadlines, the termination message, the Secret, the
-# exit codes of podFailurePolicy against SPEC §7, and every --flag against the binary's --help.
+# exit codes of podFailurePolicy against SPEC §7, every --flag against the binary's --help, and the
+# fleet Job's shards, targets file and passwords (many databases, SPEC §4).
 # The checks are in check_manifests.py beside this script.
 #   tests/deploy/render_test.sh path/to/datamig
 # Exit 77 (skipped) when kubectl or python3 is missing: kubectl is not a Debian 12 package.
