@@ -5,13 +5,16 @@
 #
 #   bench/many_targets.sh                500 tenant schemas x 5 migrations, 5 runs; growth 50 / 500 / 2,000
 #   bench/many_targets.sh --quick        50 tenants, 1 run, no growth (a smoke test of the bench)
+#   bench/many_targets.sh --memory-cluster   the test suite's cluster (/dev/shm, fsync off) instead
+#                                            of a production-like one (on disk, fsync on)
 #   bench/many_targets.sh --runs 3 --tenants 500 --jobs "1 4 8" --growth "50 500 2000"
 #                         --growth-runs 3 --dbmate-up-to 500 --datamig build/datamig
 #
 # Same knobs from the environment: BENCH_RUNS, BENCH_TENANTS, BENCH_JOBS, BENCH_GROWTH,
 # BENCH_GROWTH_RUNS, BENCH_DBMATE_UP_TO (largest tenant count the dbmate loop runs at), DATAMIG
 # (binary; default: a Release build in build-many-bench), BENCH_WORK (scratch folder, default
-# /tmp/datamig-many-bench). Prints a Markdown report and keeps it in $BENCH_WORK/report.md.
+# /tmp/datamig-many-bench), BENCH_DURABLE (1: production-like server, the default; 0: as
+# --memory-cluster). Prints a Markdown report and keeps it in $BENCH_WORK/report.md.
 # Targets (issue #18, item 3), at --tenants: --jobs 8 at least 3x as fast as --jobs 1 and 5x as
 # fast as the dbmate loop; datamig --jobs 8 peaks below 64 MiB RSS. Exit status 0 whether or not
 # they are met; 1 when the bench breaks.
@@ -37,15 +40,17 @@ GROWTH_RUNS=${BENCH_GROWTH_RUNS:-3}
 DBMATE_UP_TO=${BENCH_DBMATE_UP_TO:-500}
 DATAMIG=${DATAMIG:-}
 WORK=${BENCH_WORK:-/tmp/datamig-many-bench}
+DURABLE=${BENCH_DURABLE:-1}
 
 usage() {
-    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) RUNS=1 TENANTS=50 GROWTH="" ;;
+        --memory-cluster) DURABLE=0 ;;
         --runs) RUNS=$2; shift ;;
         --tenants) TENANTS=$2; shift ;;
         --jobs) JOBS=$2; shift ;;
@@ -141,7 +146,7 @@ admin_url() { cat "$CLUSTER/url"; }
 db_url() { echo "$(admin_url | sed 's#/postgres$##')/$1?sslmode=disable"; }
 
 start_cluster() {
-    PG_TEST_STANDBY=0 bash "$ROOT/scripts/pg-test-cluster.sh" start "$CLUSTER" >&2
+    PG_TEST_STANDBY=0 PG_TEST_DURABLE=$DURABLE bash "$ROOT/scripts/pg-test-cluster.sh" start "$CLUSTER" >&2
     trap 'bash "$ROOT/scripts/pg-test-cluster.sh" stop "$CLUSTER" >&2' EXIT
 }
 
@@ -347,7 +352,7 @@ report() {
     echo
     echo "Machine: $(machine); load average $LOAD_BEFORE before and $(load_average) after the bench."
     echo "PostgreSQL $(psql -X -At -d "$(admin_url)" -c 'SHOW server_version'), the project's throwaway cluster" \
-        "(data in /dev/shm, fsync off, max_connections $(psql -X -At -d "$(admin_url)" -c 'SHOW max_connections')," \
+        "($(if [[ $DURABLE == 1 ]]; then echo "data on disk, fsync and synchronous_commit on"; else echo "data in /dev/shm, fsync off"; fi), max_connections $(psql -X -At -d "$(admin_url)" -c 'SHOW max_connections')," \
         "TCP to 127.0.0.1, SCRAM-SHA-256); $("$DBMATE" --version); datamig: $DATAMIG ($DATAMIG_SOURCE)."
     echo "Runs per variant: $RUNS at $TENANTS tenants${GROWTH:+, $GROWTH_RUNS at the other tenant counts of the growth ($GROWTH)};" \
         "the dbmate loop up to $DBMATE_UP_TO tenants."

@@ -11,6 +11,8 @@
 #
 # Installs nothing: the postgresql package must be present (scripts/install-deps.sh).
 # Tuned for speed, not durability (fsync off): never point it at data you want to keep.
+# PG_TEST_DURABLE=1 makes it a production-like server instead (benchmarks): data on disk, fsync,
+# full_page_writes and synchronous_commit on, so a commit waits for its WAL flush as in production.
 # initdb refuses to run as root, so under root the servers run as the system user datamig-pg.
 set -euo pipefail
 
@@ -102,7 +104,7 @@ remove_cluster_dir() {
 # shutdown checkpoint are disk-bound and several times faster there. DIR/NAME links to it.
 make_data_dir() {
     local dir=$1 name=$2 data
-    if [[ -d "$MEMORY_ROOT" && -w "$MEMORY_ROOT" ]] && data=$(mktemp -d "$MEMORY_ROOT/datamig-pg.XXXXXX"); then
+    if ! durable && [[ -d "$MEMORY_ROOT" && -w "$MEMORY_ROOT" ]] && data=$(mktemp -d "$MEMORY_ROOT/datamig-pg.XXXXXX"); then
         ln -s "$data" "$dir/$name"
     else
         data="$dir/$name"
@@ -130,6 +132,10 @@ candidate_ports() {
     done
 }
 
+durable() {
+    [[ "${PG_TEST_DURABLE:-0}" == 1 ]]
+}
+
 conf_quote() {
     printf "'%s'" "${1//\'/\'\'}"
 }
@@ -141,9 +147,9 @@ write_settings() {
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = $(conf_quote "$dir/run")
-fsync = off
-full_page_writes = off
-synchronous_commit = off
+fsync = $(durable && echo on || echo off)
+full_page_writes = $(durable && echo on || echo off)
+synchronous_commit = $(durable && echo on || echo off)
 max_connections = 200
 hot_standby = on
 # The primary's pg_stat_replication.replay_lag only moves when the standby reports, by default
