@@ -14,6 +14,10 @@ std::string Dialect::upsert(const std::string& insert, const std::string& key,
 
 std::optional<std::string> Dialect::replica_lag_query(std::chrono::milliseconds) const { return std::nullopt; }
 
+std::optional<std::string> Dialect::transaction_statement_limit(std::chrono::milliseconds) const {
+    return std::nullopt;
+}
+
 std::string Dialect::quote(std::string_view identifier) {
     std::string quoted = "\"";
     for (const char c : identifier) {

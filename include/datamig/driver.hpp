@@ -63,6 +63,9 @@ public:
     // A query whose one boolean cell says whether any streaming standby replays more than
     // `limit` (or 16 MB of WAL) behind; nullopt where the database has no standbys to ask.
     virtual std::optional<std::string> replica_lag_query(std::chrono::milliseconds limit) const;
+    // The statement that limits every later statement of the open transaction to `limit`
+    // (Database::limit_statements); nullopt where the database has no statement timeout.
+    virtual std::optional<std::string> transaction_statement_limit(std::chrono::milliseconds limit) const;
 
     // One row of four 0/1 integers: whether the table exists, the column exists, it is of an
     // integer type, and an index leads with it (Database::key_facts), for the key table bound

@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,11 @@ public:
     std::string write(ColumnType, datamig::Blank, int index) const override { return parameter(index); }
     bool chains_writes() const override { return chains; }
     std::string key_facts_query() const override { return "KEY FACTS ?1 ?2"; }
+    bool statement_limits = true;
+    std::optional<std::string> transaction_statement_limit(std::chrono::milliseconds limit) const override {
+        if (!statement_limits) return Dialect::transaction_statement_limit(limit);
+        return "LIMIT STATEMENTS " + std::to_string(limit.count());
+    }
 };
 
 // Rows of text fields; an integer field is its text read as a number.
@@ -189,4 +196,15 @@ TEST_CASE("history store: a key's facts are the dialect's catalog query, read by
     const datamig::KeyFacts none = store->key_facts("items", "uid");
     CHECK_FALSE(none.table_exists);
     CHECK_FALSE(none.indexed);
+}
+
+TEST_CASE("history store: a transaction's statement limit is the dialect's statement, or nothing", "[history_store]") {
+    auto [driver, store] = make_store({});
+    store->begin();
+    store->limit_statements(std::chrono::milliseconds(200));
+    CHECK(driver->log == std::vector<std::string>{"begin", "LIMIT STATEMENTS 200"});
+
+    driver->fake_dialect.statement_limits = false;  // a database without statement timeouts (SQLite)
+    store->limit_statements(std::chrono::milliseconds(200));
+    CHECK(driver->log.size() == 2);
 }
