@@ -1,5 +1,6 @@
 #include "datamig/batch.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -9,6 +10,15 @@
 #include "datamig/sql_text.hpp"
 
 namespace datamig {
+namespace {
+
+// The sizer answers a batch over 2x its target at once (batch_sizer.cpp); a statement past that
+// point holds its row locks for nothing the sizer needs to learn. The floor keeps a small
+// batch_time from cancelling batches over a scheduler hiccup or a checkpoint's fsync.
+constexpr std::int64_t limit_multiple = 2;
+constexpr std::chrono::milliseconds limit_floor{100};
+
+}  // namespace
 
 BatchSettings batch_settings(const SectionOptions& options, const Settings& settings) {
     BatchSettings batch;
@@ -18,7 +28,15 @@ BatchSettings batch_settings(const SectionOptions& options, const Settings& sett
     batch.batch_time = settings.batch_time ? settings.batch_time : options.batch_time;
     batch.size_max = options.batch_size_max.value_or(100 * batch.size);
     batch.retries = options.batch_retries.value_or(batch.retries);
+    // A --statement-timeout the user set (0 included: "no limit") is theirs to keep.
+    if (batch.batch_time && !settings.statement_timeout) {
+        batch.statement_limit = derived_statement_limit(*batch.batch_time);
+    }
     return batch;
+}
+
+std::chrono::milliseconds derived_statement_limit(std::chrono::milliseconds batch_time) {
+    return std::max(limit_floor, batch_time * limit_multiple);
 }
 
 std::string key_literal(const std::string& key, bool integer) {

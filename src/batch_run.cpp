@@ -89,7 +89,8 @@ BatchStats BatchRun::run(HistoryRow& row) {
 
 void BatchRun::walk(HistoryRow& row, const std::function<std::optional<Planned>()>& plan,
                     const std::function<bool(const Planned&, std::int64_t rows)>& finished) {
-    for (std::int64_t attempt = 1;; ++attempt) {
+    std::int64_t failures = 0;  // retries spent on the batch in hand (batch_retries)
+    for (;;) {
         throw_if_stopped();
         wait_while_unhealthy();
         // Between batches: the last one committed with its checkpoint, so stopping here leaves
@@ -102,15 +103,20 @@ void BatchRun::walk(HistoryRow& row, const std::function<std::optional<Planned>(
         try {
             rows = run_batch(*batch, row);
         } catch (const SqlError& error) {
-            if (retry(error, since(began), attempt)) continue;
+            const milliseconds took = since(began);
+            if (retry(error, batch->size, took, failures)) continue;
             const MigrationFailed failure = statement_failure(migration_, migration_.script->up, error);
             if (!gave_up_retrying_) throw failure;
+            std::string why;
+            if (cut_off_by_limit(error, took)) {
+                why = "; a batch of size 1 ran past the " + format_duration(*batch_.statement_limit) +
+                      " limit derived from batch_time, which --statement-timeout replaces";
+            }
             throw MigrationFailed(
-                fmt::format("{} (gave up after {} retries; the next migrate resumes after the last "
-                            "checkpoint)",
-                            failure.what(), batch_.retries));
+                fmt::format("{} (gave up after {} retries{}; the next migrate resumes after the last checkpoint)",
+                            failure.what(), batch_.retries, why));
         }
-        attempt = 0;
+        failures = 0;
         const auto took = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - began);
         sizer_.measured(batch->size, took);
         const bool done = finished(*batch, rows);
@@ -130,6 +136,9 @@ void BatchRun::walk(HistoryRow& row, const std::function<std::optional<Planned>(
 
 std::int64_t BatchRun::run_batch(const Planned& batch, HistoryRow& row) {
     Transaction transaction(db_);
+    // Set in the batch's own transaction, so it ends with it: bookkeeping outside a batch, other
+    // migrations and a rehearsal never get it.
+    if (batch_.statement_limit) db_.limit_statements(*batch_.statement_limit);
     const std::int64_t rows = db_.execute(batch.sql);
     for (const Event& event : pending_retries_) db_.append_event(event);
     HistoryRow checkpoint = row;
@@ -154,23 +163,44 @@ void BatchRun::write_pending_retries() noexcept {
     pending_retries_.clear();
 }
 
-bool BatchRun::retry(const SqlError& error, milliseconds took, std::int64_t attempt) {
+bool BatchRun::cut_off_by_limit(const SqlError& error, milliseconds took) const {
+    // An operator's pg_cancel_backend() sends the same SQLSTATE; one that came before the limit
+    // could have fired is not the limit's.
+    return error.transient() == Transient::statement_timeout && batch_.statement_limit &&
+           took >= *batch_.statement_limit;
+}
+
+bool BatchRun::retry(const SqlError& error, std::int64_t size, milliseconds took, std::int64_t& failures) {
     throw_if_stopped();  // a stop cancels statements too; it is never retried
     if (error.transient() == Transient::no) return false;
-    if (attempt > batch_.retries) {
+    const bool limit = cut_off_by_limit(error, took);
+    // A batch cut off by the limit derived from batch_time met costlier rows than it was sized
+    // for: a sizing signal, not a failure. The user set no limit, so it spends no retry while
+    // the size can still be halved; at size 1 it counts like any other.
+    const bool sizing = limit && size > 1;
+    if (!sizing && ++failures > batch_.retries) {
         gave_up_retrying_ = true;
         return false;
     }
-    const milliseconds back_off = first_back_off * (1LL << std::min<std::int64_t>(attempt - 1, max_doublings));
-    const std::string message = statement_failure(migration_, migration_.script->up, error).what();
+    // A sizing retry waits the shortest back-off: the cause is the batch's size, not contention.
+    const milliseconds back_off =
+        sizing ? first_back_off
+               : milliseconds(first_back_off * (1LL << std::min<std::int64_t>(failures - 1, max_doublings)));
+    std::string message = statement_failure(migration_, migration_.script->up, error).what();
+    if (limit) message += " (the " + format_duration(*batch_.statement_limit) + " limit derived from batch_time)";
     stats_.retries += 1;
     live_.retries = stats_.retries;
-    spdlog::warn("{}: batch rolled back, retry {} of {} in {}: {}", live_.label, attempt, batch_.retries,
-                 format_duration(back_off), message);
-    pending_retries_.push_back(retry_event_(message, took));
     // A batch too big to finish within the statement timeout is split (GitLab's batched
     // background migrations do the same); the other causes pass with time.
-    if (error.transient() == Transient::statement_timeout) sizer_.halve();
+    if (error.transient() == Transient::statement_timeout) sizer_.cut_off(size, took);
+    if (sizing) {
+        spdlog::warn("{}: batch of size {} cut off, retry at size {} in {}: {}", live_.label, size, sizer_.size(),
+                     format_duration(back_off), message);
+    } else {
+        spdlog::warn("{}: batch rolled back, retry {} of {} in {}: {}", live_.label, failures, batch_.retries,
+                     format_duration(back_off), message);
+    }
+    pending_retries_.push_back(retry_event_(message, took));
     sleep_unless_stopped(back_off);
     return true;
 }

@@ -36,6 +36,13 @@ void BatchSizer::measured(std::int64_t size, std::chrono::microseconds took) {
     size_ = static_cast<std::int64_t>(std::clamp(wanted, lowest, std::max(lowest, highest)));
 }
 
-void BatchSizer::halve() { size_ = std::max<std::int64_t>(1, size_ / 2); }
+void BatchSizer::cut_off(std::int64_t size, std::chrono::microseconds took) {
+    if (target_ && size > 0) {
+        // A lower bound, as the batch had not finished: it can raise the estimate, never lower it.
+        const double at_least = std::max<double>(1.0, static_cast<double>(took.count())) / static_cast<double>(size);
+        cost_ = std::max(cost_.value_or(0.0), at_least);
+    }
+    size_ = std::max<std::int64_t>(1, size / 2);
+}
 
 }  // namespace datamig

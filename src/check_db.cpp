@@ -115,8 +115,8 @@ Findings check_large_writes(const std::vector<LoadedMigration>& files, Database&
     return findings;
 }
 
-Findings check_catalog(const std::vector<LoadedMigration>& files, const std::vector<HistoryRow>& history,
-                       Database& db, std::int64_t large_table) {
+Findings check_catalog(const std::vector<LoadedMigration>& files, const std::vector<HistoryRow>& history, Database& db,
+                       std::int64_t large_table) {
     std::vector<LoadedMigration> to_run;
     for (const auto& loaded : files) {
         const HistoryRow* row = find_version(history, loaded.file.version);

@@ -16,6 +16,9 @@ std::optional<std::string> Dialect::replica_lag_query(std::chrono::milliseconds)
 
 std::optional<std::string> Dialect::schemas_query() const { return std::nullopt; }
 std::optional<std::string> Dialect::row_estimate_query(const TableSize&) const { return std::nullopt; }
+std::optional<std::string> Dialect::transaction_statement_limit(std::chrono::milliseconds) const {
+    return std::nullopt;
+}
 
 std::string Dialect::quote(std::string_view identifier) {
     std::string quoted = "\"";

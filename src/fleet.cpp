@@ -74,9 +74,9 @@ std::vector<TargetResult> run_targets(const Invocation& invocation, const std::v
         run_at(position);
         if (results[position].exit == Exit::ok) continue;
         for (std::size_t rest = position + 1; rest < targets.size(); ++rest) {
-            results[rest] = not_run(targets[rest], stop_signal() != 0
-                                                       ? "not run: datamig was stopped first"
-                                                       : "not run: canary " + targets[position].name + " failed");
+            results[rest] =
+                not_run(targets[rest], stop_signal() != 0 ? "not run: datamig was stopped first"
+                                                          : "not run: canary " + targets[position].name + " failed");
             finished(results[rest]);
         }
         return results;

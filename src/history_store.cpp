@@ -265,6 +265,12 @@ bool HistoryStore::paused(const std::string& version) {
     return rows->next() && rows->integer(0) == 1;
 }
 
+// Its own round trip (BEGIN rides with it): a fraction of a millisecond against a batch that
+// is sized to take batch_time.
+void HistoryStore::limit_statements(std::chrono::milliseconds limit) {
+    if (const auto statement = driver_->dialect().transaction_statement_limit(limit)) driver_->run(*statement);
+}
+
 bool HistoryStore::replicas_lag_behind(std::chrono::milliseconds limit) {
     const auto query = driver_->dialect().replica_lag_query(limit);
     if (!query) throw UsageError("--max-replica-lag: only PostgreSQL has standbys to measure");

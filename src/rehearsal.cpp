@@ -76,6 +76,9 @@ private:
         }
     }
 
+    // One batch of batch_size, without the statement limit a real run derives from batch_time:
+    // a rehearsal does not halve and retry, and a SET LOCAL would outlive this migration's
+    // savepoint and limit the others.
     void first_batch(const LoadedMigration& migration, Rehearsal& rehearsal) {
         const Section& up = migration.script->up;
         const BatchSettings batch = batch_settings(up.options, settings_);

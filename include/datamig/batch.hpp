@@ -21,10 +21,18 @@ struct BatchSettings {
     std::optional<std::chrono::milliseconds> batch_time;  // adaptive size: the target duration
     std::int64_t size_max = 100'000;                      // default 100 x size
     std::int64_t retries = 3;                             // of a batch that failed transiently
+    // With batch_time and no --statement-timeout: the longest any statement of a batch's
+    // transaction may run (derived_statement_limit). A batch cut off by it was too big for the
+    // rows it met; BatchRun retries it at half the size without spending a retry.
+    std::optional<std::chrono::milliseconds> statement_limit;
 };
 
 // The section's batch options with --batch-size, --pause and --batch-time laid over them.
 BatchSettings batch_settings(const SectionOptions& options, const Settings& settings);
+
+// The statement limit a batch gets from its target duration: 2 x batch_time, at least 100 ms
+// (docs/decisions.md says why these).
+std::chrono::milliseconds derived_statement_limit(std::chrono::milliseconds batch_time);
 
 // The keys of one batch:range batch as SQL literals: :batch_start and :batch_last (inclusive),
 // and for an integer key :batch_end (exclusive).

@@ -62,9 +62,14 @@ private:
     std::int64_t run_batch(const Planned& batch, HistoryRow& row);
     // Writes the pending retry events on their own, once the run has failed or stopped.
     void write_pending_retries() noexcept;
-    // Whether `error` may be retried now: transient, retries left, no stop. Logs, records the
-    // retry, halves the size after a statement timeout and waits the back-off.
-    bool retry(const SqlError& error, std::chrono::milliseconds took, std::int64_t attempt);
+    // Whether the batch failed with `error` after `took` was cut off by the statement limit
+    // derived from batch_time (BatchSettings::statement_limit).
+    bool cut_off_by_limit(const SqlError& error, std::chrono::milliseconds took) const;
+    // Whether a batch of `size` that failed with `error` may be retried now: transient, retries
+    // left (`failures` counts those spent; a cut-off by the derived limit spends none above
+    // size 1), no stop. Logs, records the retry, halves the size after a statement timeout and
+    // waits the back-off.
+    bool retry(const SqlError& error, std::int64_t size, std::chrono::milliseconds took, std::int64_t& failures);
     // Why no further batch may start now: the time budget is spent, or `datamig pause` marked
     // the migration (asked of the database before each batch).
     std::optional<PartialReason> reason_to_stop();

@@ -25,9 +25,11 @@ public:
     std::int64_t size() const { return size_; }
     // A batch of `size` units took `took` (without throttling or pauses): adapts the size.
     void measured(std::int64_t size, std::chrono::microseconds took);
-    // A batch hit the statement timeout: its retry is half the size (GitLab's split), whether or
-    // not the size adapts.
-    void halve();
+    // A batch of `size` units was cancelled by a statement timeout after `took`: its retry is
+    // half that size (GitLab's split), whether or not the size adapts. Where it adapts, the
+    // estimate learns that a unit costs at least took / size, so the batches after the retry are
+    // not sized from the cheaper rows that came before.
+    void cut_off(std::int64_t size, std::chrono::microseconds took);
 
 private:
     std::int64_t size_;

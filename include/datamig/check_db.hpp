@@ -59,7 +59,7 @@ Findings check_large_writes(const std::vector<LoadedMigration>& files, Database&
 // check --db's catalog rules (batch keys, large-unbatched) over the files that will still run:
 // pending, or started and not finished (a `running` row). An applied migration's table may since
 // have been dropped or have grown; judging it forever would only teach a team to ignore check.
-Findings check_catalog(const std::vector<LoadedMigration>& files, const std::vector<HistoryRow>& history,
-                       Database& db, std::int64_t large_table);
+Findings check_catalog(const std::vector<LoadedMigration>& files, const std::vector<HistoryRow>& history, Database& db,
+                       std::int64_t large_table);
 
 }  // namespace datamig

@@ -72,6 +72,12 @@ public:
     // name"); the transaction is usable again after a failed statement (migrate --rehearse).
     virtual void rollback_to_savepoint(const std::string& name) = 0;
 
+    // For the open transaction only: any later statement of it running longer than `limit` is
+    // cancelled (SqlError, Transient::statement_timeout), whatever the session's own limit; the
+    // session's limit is back after commit or rollback. A batch's limit derived from batch_time
+    // (SPEC §2). Does nothing where the database has no statement timeout (SQLite).
+    virtual void limit_statements(std::chrono::milliseconds limit) = 0;
+
     // Runs every statement of `sql` and returns the sum of their affected rows. A rejected
     // statement throws SqlError with the 1-based line within `sql`.
     virtual std::int64_t execute(std::string_view sql) = 0;

@@ -68,6 +68,9 @@ public:
     // The names of the schemas matching the LIKE pattern bound as parameter 1, in name order,
     // system schemas left out (--schemas); nullopt where the database has no schemas.
     virtual std::optional<std::string> schemas_query() const;
+    // The statement that limits every later statement of the open transaction to `limit`
+    // (Database::limit_statements); nullopt where the database has no statement timeout.
+    virtual std::optional<std::string> transaction_statement_limit(std::chrono::milliseconds limit) const;
 
     // One row of four 0/1 integers: whether the table exists, the column exists, it is of an
     // integer type, and an index leads with it (Database::key_facts), for the key table bound

@@ -27,6 +27,7 @@ public:
     void commit() override { driver_->commit(); }
     void rollback() noexcept override { driver_->rollback(); }
     void rollback_to_savepoint(const std::string& name) override { driver_->rollback_to_savepoint(name); }
+    void limit_statements(std::chrono::milliseconds limit) override;
     std::int64_t execute(std::string_view sql) override { return driver_->execute(sql); }
     std::optional<std::string> query_value(std::string_view sql) override { return driver_->query_value(sql); }
     QueryAnswer query_answer(std::string_view sql) override { return driver_->query_answer(sql); }

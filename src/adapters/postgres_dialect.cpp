@@ -1,5 +1,9 @@
 #include "datamig/adapters/postgres_dialect.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
 #include "datamig/migration.hpp"
 
 namespace datamig {
@@ -40,6 +44,13 @@ std::optional<std::string> PostgresDialect::replica_lag_query(std::chrono::milli
     return "SELECT COALESCE(bool_or(replay_lag > interval '" + std::to_string(limit.count()) +
            " milliseconds' OR pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), replay_lsn) > " +
            std::to_string(16 * 1024 * 1024) + "), false) FROM pg_catalog.pg_stat_replication";
+}
+
+// statement_timeout is an int of milliseconds; a longer limit than the server takes is no limit
+// anyone would notice, so it is capped rather than refused.
+std::optional<std::string> PostgresDialect::transaction_statement_limit(std::chrono::milliseconds limit) const {
+    const auto capped = std::clamp<std::int64_t>(limit.count(), 1, std::numeric_limits<std::int32_t>::max());
+    return "SET LOCAL statement_timeout = " + std::to_string(capped);
 }
 
 // to_regclass resolves the table as the section's SQL would (search_path, or its schema) and is

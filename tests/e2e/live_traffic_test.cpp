@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include "e2e/harness.hpp"
+#include "e2e/items_table.hpp"
 #include "support/test_databases.hpp"
 
 namespace datamig::test {
@@ -87,31 +88,6 @@ public:
 private:
     pid_t pid_ = -1;
 };
-
-void create_items(const Project& project, int count) {
-    project.execute(
-        fmt::format("CREATE TABLE items (id BIGINT PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0);\n"
-                    "CREATE TABLE batches (start_key BIGINT NOT NULL, last_key BIGINT NOT NULL);\n"
-                    "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < {})\n"
-                    "INSERT INTO items (id) SELECT i FROM seq;\n",
-                    count));
-}
-
-std::string items_up(const std::string& options, const std::string& before = "") {
-    return fmt::format(
-        "-- migrate:up batch:range key:items.id {}\n{}"
-        "UPDATE items SET n = n + 1 WHERE id BETWEEN :batch_start AND :batch_last;\n"
-        "INSERT INTO batches (start_key, last_key) VALUES (:batch_start, :batch_last);\n",
-        options, before);
-}
-
-std::vector<long long> batch_sizes(const Project& project) {
-    std::vector<long long> sizes;
-    for (const auto& row : project.rows("SELECT last_key - start_key + 1 FROM batches ORDER BY start_key")) {
-        sizes.push_back(std::stoll(row));
-    }
-    return sizes;
-}
 
 }  // namespace
 
@@ -227,7 +203,9 @@ TEST_CASE("batch_time shrinks the size of slow batches by at most /4 a step, nev
     create_items(project, 400);
     project.write_sql("pre_sync", version, "adaptive",
                       items_up("batch_size:256 batch_time:20ms", "SELECT pg_sleep(0.15);\n"));
-    const RunResult result = project.run({"migrate", "--format", "json"});
+    // Without a limit of the user's, every one of these 150 ms batches would run past the 100 ms
+    // one derived from batch_time; "0" is the user's "no limit".
+    const RunResult result = project.run({"migrate", "--statement-timeout", "0", "--format", "json"});
     INFO("stderr: " << result.err);
     REQUIRE(result.exit_code == 0);
     const auto sizes = batch_sizes(project);

@@ -72,12 +72,20 @@ void MemoryDatabase::begin() {
 void MemoryDatabase::commit() {
     if (!snapshot_) throw std::logic_error("commit() without a transaction");
     snapshot_.reset();
+    statement_limit_.reset();
 }
 
 void MemoryDatabase::rollback() noexcept {
     if (!snapshot_) return;
     state_->tables = std::move(*snapshot_);
     snapshot_.reset();
+    statement_limit_.reset();
+}
+
+// SET LOCAL outside a transaction does nothing on PostgreSQL; here it is a bug to show.
+void MemoryDatabase::limit_statements(std::chrono::milliseconds limit) {
+    if (!snapshot_) throw std::logic_error("limit_statements() without a transaction");
+    statement_limit_ = limit;
 }
 
 std::int64_t MemoryDatabase::execute(std::string_view sql) {

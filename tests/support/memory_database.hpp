@@ -7,6 +7,7 @@
 //   * or, for scripts that depend on the SQL's values (batches), the hooks below answer.
 // Every executed statement and query is logged in order; what a rolled-back transaction did
 // disappears from the log as it does from the tables, so tests see only what "committed".
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -40,6 +41,9 @@ public:
     const std::vector<Event>& events() const { return state_->tables.events; }
     const std::vector<std::string>& executed() const { return state_->tables.executed; }
     bool in_transaction() const { return snapshot_.has_value(); }
+    // The limit_statements() of the open transaction, as SET LOCAL keeps it: cleared by commit
+    // and rollback. Scripts (rows_for) read it to cancel a batch that "runs past" it.
+    std::optional<std::chrono::milliseconds> statement_limit() const { return statement_limit_; }
 
     // What query_value() answers (unless the query contains "FAIL").
     std::optional<std::string> query_result = "t";
@@ -70,6 +74,7 @@ public:
     void commit() override;
     void rollback() noexcept override;
     void rollback_to_savepoint(const std::string& name) override;
+    void limit_statements(std::chrono::milliseconds limit) override;
     std::int64_t execute(std::string_view sql) override;
     std::optional<std::string> query_value(std::string_view sql) override;
     QueryAnswer query_answer(std::string_view sql) override;
@@ -94,6 +99,7 @@ private:
 
     std::shared_ptr<State> state_;
     std::optional<Tables> snapshot_;  // set while a transaction is open
+    std::optional<std::chrono::milliseconds> statement_limit_;
     bool holds_lock_ = false;
 };
 

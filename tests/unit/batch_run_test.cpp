@@ -1,7 +1,11 @@
 #include "datamig/batch_run.hpp"
 
+#include <functional>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -23,7 +27,7 @@ using std::chrono::milliseconds;
 namespace {
 
 // A batch:loop migration whose statement is "UPDATE <size>": the memory database answers how
-// many rows each run changes.
+// many rows each run changes. `options`: "retries:N" and "size:N" (default 100), space separated.
 LoadedMigration loop_migration(const std::string& options) {
     LoadedMigration migration = datamig::test::loaded_sql("pre_sync", "20260101000000", "backfill");
     datamig::SqlScript script;
@@ -31,7 +35,11 @@ LoadedMigration loop_migration(const std::string& options) {
     script.up.marker_line = 1;
     script.up.options.batch = datamig::BatchMode::loop;
     script.up.options.batch_size = 100;
-    if (options == "retries:2") script.up.options.batch_retries = 2;
+    std::istringstream words(options);
+    for (std::string word; words >> word;) {
+        const auto value = std::stoll(word.substr(word.find(':') + 1));
+        (word.rfind("retries:", 0) == 0 ? script.up.options.batch_retries : script.up.options.batch_size) = value;
+    }
     migration.script = std::make_shared<const datamig::SqlScript>(std::move(script));
     return migration;
 }
@@ -46,6 +54,8 @@ struct Run {
     datamig::BatchStats run(const LoadedMigration& migration, std::vector<Transient> failures = {}, int batches = 3) {
         db.rows_for = [this, failures, batches](const std::string& statement) mutable -> std::int64_t {
             sizes.push_back(std::stoi(statement.substr(7)));
+            limits.push_back(db.statement_limit());
+            if (slow) slow(sizes.back());
             if (!failures.empty()) {
                 const Transient cause = failures.front();
                 failures.erase(failures.begin());
@@ -74,9 +84,23 @@ struct Run {
     std::optional<std::chrono::steady_clock::time_point> deadline;
     HistoryRow row;
     std::vector<int> sizes;  // the :batch_size of every statement run
+    // The statement limit of each statement's transaction (limit_statements).
+    std::vector<std::optional<milliseconds>> limits;
+    // Called with each statement's size before `failures` are thrown; may throw itself.
+    std::function<void(int size)> slow;
     int done = 0;
     bool gave_up = false;
 };
+
+// A statement of more than `most` units "runs past" the transaction's statement limit: it
+// takes the limit, then is cancelled as PostgreSQL's statement_timeout cancels it.
+std::function<void(int)> cut_off_above(const MemoryDatabase& db, int most) {
+    return [&db, most](int size) {
+        if (size <= most || !db.statement_limit()) return;
+        std::this_thread::sleep_for(*db.statement_limit());
+        throw SqlError("canceling statement due to statement timeout", 1, Transient::statement_timeout);
+    };
+}
 
 int events_of(const MemoryDatabase& db, EventKind kind) {
     int count = 0;
@@ -106,6 +130,69 @@ TEST_CASE("BatchRun: after a statement timeout the retried batch is half the siz
     CHECK(run.sizes.at(1) == 50);
     CHECK(run.sizes.at(2) == 25);
     CHECK(run.sizes.back() == 25);  // a fixed size stays split
+}
+
+TEST_CASE("BatchRun: with batch_time, a batch cut off at the derived limit is retried at half its size, free",
+          "[batch_run]") {
+    Run run;
+    run.settings.batch_time = milliseconds(40);  // the limit: 100 ms, the floor
+    run.slow = cut_off_above(run.db, 12);
+    const auto stats = run.run(loop_migration("retries:1"), {}, 1);
+    // 100, 50 and 25 are cut off; 12 fits; the sizer grows again (less than x2: the cut-offs
+    // taught it a unit costs at least 100 ms / 25), is cut off, and half that finds no rows left.
+    // Four cut-offs and one retry allowed, and the run completes.
+    REQUIRE(run.sizes.size() == 6);
+    CHECK(std::vector<int>(run.sizes.begin(), run.sizes.begin() + 4) == std::vector<int>{100, 50, 25, 12});
+    CHECK(run.sizes[4] > 12);
+    CHECK(run.sizes[4] < 24);
+    CHECK(run.sizes[5] == run.sizes[4] / 2);
+    CHECK(stats.retries == 4);
+    CHECK_FALSE(run.gave_up);
+    CHECK(run.row.rows_affected == 10);
+    CHECK(events_of(run.db, EventKind::retry) == 4);
+    CHECK(run.db.events().front().error.value_or("").find(
+              "canceling statement due to statement timeout (the 100ms limit derived from batch_time)") !=
+          std::string::npos);
+    CHECK(run.db.events().front().duration_ms >= 100);
+    // Every batch's transaction had the limit; it ended with the transaction.
+    for (const auto& limit : run.limits) CHECK(limit == milliseconds(100));
+    CHECK_FALSE(run.db.statement_limit());
+}
+
+TEST_CASE("BatchRun: a batch of size 1 cut off at the derived limit spends a retry; the failure names the limit",
+          "[batch_run]") {
+    Run run;
+    run.settings.batch_time = milliseconds(40);
+    run.slow = cut_off_above(run.db, 0);
+    CHECK_THROWS_WITH(run.run(loop_migration("size:4 retries:1")),
+                      Catch::Contains("gave up after 1 retries; a batch of size 1 ran past the 100ms limit derived "
+                                      "from batch_time, which --statement-timeout replaces"));
+    CHECK(run.gave_up);
+    CHECK(run.sizes == std::vector<int>{4, 2, 1, 1});
+    CHECK(events_of(run.db, EventKind::retry) == 3);
+}
+
+TEST_CASE("BatchRun: the user's --statement-timeout, or a cancel before the limit, spends retries as before",
+          "[batch_run]") {
+    const std::vector<Transient> two_timeouts = {Transient::statement_timeout, Transient::statement_timeout};
+    SECTION("--statement-timeout set: no derived limit") {
+        Run run;
+        run.settings.batch_time = milliseconds(40);
+        run.settings.statement_timeout = milliseconds(0);
+        CHECK_THROWS_WITH(run.run(loop_migration("retries:1"), two_timeouts),
+                          Catch::Contains("gave up after 1 retries"));
+        CHECK(run.gave_up);
+        for (const auto& limit : run.limits) CHECK_FALSE(limit);
+    }
+    SECTION("a cancel that came before the derived limit could fire (pg_cancel_backend)") {
+        Run run;
+        run.settings.batch_time = milliseconds(40);
+        CHECK_THROWS_WITH(
+            run.run(loop_migration("retries:1"), two_timeouts),
+            !Catch::Contains("limit derived from batch_time") && Catch::Contains("gave up after 1 retries"));
+        CHECK(run.sizes == std::vector<int>{100, 50});  // still split: it was a statement timeout
+        CHECK(run.limits.front() == milliseconds(100));
+    }
 }
 
 TEST_CASE("BatchRun: when the retries run out the failure is resumable and the retries are on record", "[batch_run]") {

@@ -1,7 +1,9 @@
 #include "datamig/batch_sizer.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -15,16 +17,23 @@ namespace {
 constexpr milliseconds target{100};
 
 // A scripted clock: a table whose unit at `position` costs cost(position) microseconds. Walks
-// `units` of it batch by batch and returns how long each batch took.
+// `units` of it batch by batch and returns how long each batch took (held its locks). With a
+// statement `limit`, a batch that would take longer is cut off there and retried.
 struct ScriptedTable {
     std::function<double(std::int64_t position)> cost;
 
-    std::vector<milliseconds> walk(BatchSizer& sizer, std::int64_t units, std::int64_t from = 0) const {
+    std::vector<milliseconds> walk(BatchSizer& sizer, std::int64_t units, std::int64_t from = 0,
+                                   std::optional<milliseconds> limit = std::nullopt) const {
         std::vector<milliseconds> took;
         for (std::int64_t position = from; position < from + units;) {
             const std::int64_t size = sizer.size();
             double micros = 0;
             for (std::int64_t unit = position; unit < position + size; ++unit) micros += cost(unit);
+            if (limit && micros > static_cast<double>(microseconds(*limit).count())) {
+                sizer.cut_off(size, *limit);
+                took.push_back(*limit);
+                continue;
+            }
             sizer.measured(size, microseconds(static_cast<std::int64_t>(micros)));
             took.push_back(milliseconds(static_cast<std::int64_t>(micros / 1000)));
             position += size;
@@ -49,7 +58,7 @@ TEST_CASE("BatchSizer: without a target the size stays the first", "[batch_sizer
     BatchSizer sizer(500, std::nullopt, 50'000);
     sizer.measured(500, microseconds(5'000'000));
     CHECK(sizer.size() == 500);
-    sizer.halve();
+    sizer.cut_off(500, microseconds(5'000'000));
     CHECK(sizer.size() == 250);  // a statement timeout's split applies to fixed sizes too
 }
 
@@ -118,6 +127,48 @@ TEST_CASE("BatchSizer: bounds: x2 up, /4 down, at least 1, at most the maximum",
     CHECK(tiny.size() == 1);
     tiny.measured(1, microseconds(10'000'000));
     CHECK(tiny.size() == 1);
-    tiny.halve();
+    tiny.cut_off(1, microseconds(10'000'000));
     CHECK(tiny.size() == 1);
+}
+
+TEST_CASE("BatchSizer: a batch cut off by a statement limit is retried at half its size and raises the estimate",
+          "[batch_sizer]") {
+    constexpr milliseconds limit{200};
+    BatchSizer sizer(1000, target, 100'000);
+    const ScriptedTable steady{[](std::int64_t) { return 100.0; }};
+    const ScriptedTable heavy{[](std::int64_t) { return 1000.0; }};
+    steady.walk(sizer, 20'000);
+    REQUIRE(sizer.size() == 1000);
+
+    // 1000 heavy units would take 1 s: cut off at 200 ms three times (1000, 500, 250), then 125
+    // fits. Each cut-off taught at least 200 ms / size a unit, so the batch after the first that
+    // fits is sized from that, not from the cheap units before: near the target, not near the limit.
+    const auto took = heavy.walk(sizer, 5'000, 0, limit);
+    REQUIRE(took.size() > 5);
+    CHECK(std::vector<milliseconds>(took.begin(), took.begin() + 4) ==
+          std::vector<milliseconds>{limit, limit, limit, milliseconds(125)});
+    CHECK(near_target(took[4]));
+    for (std::size_t i = 4; i < took.size(); ++i) CHECK(near_target(took[i]));
+
+    // A bound below the estimate teaches nothing: it can only raise it.
+    BatchSizer settled(1000, target, 100'000);
+    steady.walk(settled, 20'000);
+    settled.cut_off(1000, microseconds(50'000));
+    CHECK(settled.size() == 500);
+    settled.measured(500, microseconds(50'000));  // 100 us a unit, as before: back to 1000
+    CHECK(settled.size() == 1000);
+}
+
+TEST_CASE("BatchSizer: under a statement limit, rows 8x heavier half-way are cut off at most a few times",
+          "[batch_sizer]") {
+    constexpr milliseconds limit{200};
+    BatchSizer sizer(1000, target, 100'000);
+    const ScriptedTable uneven{[](std::int64_t row) {
+        const double jitter = 0.8 + 0.4 * static_cast<double>(row % 7) / 6.0;
+        return (row < 500'000 ? 50.0 : 400.0) * jitter;
+    }};
+    const auto took = uneven.walk(sizer, 1'000'000, 0, limit);
+    for (const auto batch : took) CHECK(batch <= limit);  // no batch holds its locks longer
+    CHECK(std::count(took.begin(), took.end(), limit) <= 3);
+    CHECK(share_near_target(took) >= 0.95);
 }

@@ -68,6 +68,28 @@ TEST_CASE("batch_settings: adaptive size, its maximum and the retries", "[batch]
     CHECK(batch.size_max == 700);
 }
 
+TEST_CASE("batch_settings: batch_time derives a statement limit unless --statement-timeout is set", "[batch]") {
+    CHECK(datamig::derived_statement_limit(milliseconds(100)) == milliseconds(200));
+    CHECK(datamig::derived_statement_limit(milliseconds(2000)) == milliseconds(4000));
+    CHECK(datamig::derived_statement_limit(milliseconds(20)) == milliseconds(100));  // the floor
+
+    datamig::SectionOptions options;
+    options.batch = BatchMode::range;
+    datamig::Settings settings;
+    CHECK_FALSE(datamig::batch_settings(options, settings).statement_limit);  // a fixed size: none
+
+    options.batch_time = milliseconds(100);
+    CHECK(datamig::batch_settings(options, settings).statement_limit == milliseconds(200));
+    settings.batch_time = milliseconds(300);  // --batch-time decides, as for the size
+    CHECK(datamig::batch_settings(options, settings).statement_limit == milliseconds(600));
+
+    // The user's own limit is theirs to keep, "none" (0) included.
+    settings.statement_timeout = milliseconds(5000);
+    CHECK_FALSE(datamig::batch_settings(options, settings).statement_limit);
+    settings.statement_timeout = milliseconds(0);
+    CHECK_FALSE(datamig::batch_settings(options, settings).statement_limit);
+}
+
 TEST_CASE("batch_sql replaces the batch placeholders with integer literals", "[batch]") {
     CHECK(datamig::batch_sql("UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT :batch_size)", 500,
                              std::nullopt) == "UPDATE t SET x = 1 WHERE id IN (SELECT id FROM t LIMIT 500)");

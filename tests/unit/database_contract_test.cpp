@@ -763,6 +763,39 @@ TEST_CASE("contract: lock_timeout does not limit the store's writes of a connect
     CHECK(test::query_value(url, "SELECT batch_cursor FROM data_migrations") == "42");
 }
 
+TEST_CASE("contract: limit_statements limits the statements of its transaction only; SQLite has no such limit",
+          "[database][contract]") {
+    const auto kind = database_kind();
+    CAPTURE(kind);
+    const auto url = test::fresh_database_url(kind);
+    create_items(url);
+    auto database = connect(url);
+    // About 400 ms on PostgreSQL; SQLite's is a count it takes a while to make.
+    const std::string slow = kind == "postgres" ? "SELECT pg_catalog.pg_sleep(0.4);"
+                                                : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                                                  "WHERE x < 1000000) SELECT count(*) FROM c;";
+
+    database->begin();
+    database->limit_statements(std::chrono::milliseconds(100));
+    const auto [error, took] = failure_of([&] { database->execute("UPDATE items SET n = 1 WHERE id = 1;\n" + slow); });
+    database->rollback();
+    if (kind == "postgres") {
+        REQUIRE(error);
+        CHECK(error->transient() == datamig::Transient::statement_timeout);
+        CHECK(error->line() == 2);
+        CHECK(took >= std::chrono::milliseconds(90));
+        CHECK(took < std::chrono::milliseconds(390));
+    } else {
+        CHECK_FALSE(error);
+    }
+
+    // Gone with the transaction: the next one, and a statement on its own, take as long as they take.
+    database->begin();
+    CHECK_NOTHROW(database->execute(slow));
+    database->commit();
+    CHECK_NOTHROW(database->execute(slow));
+}
+
 TEST_CASE("sqlite: a read-only connection to a missing file creates nothing", "[database][sqlite]") {
     const auto url = test::fresh_database_url("sqlite");
     const auto folder = std::filesystem::path(url.substr(std::string("sqlite:").size())).parent_path();

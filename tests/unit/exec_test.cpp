@@ -124,8 +124,7 @@ TEST_CASE("migration_request runs `<file> up|down` with the DATAMIG_ environment
     CHECK(request.stop_grace == datamig::default_stop_grace);
 }
 
-TEST_CASE("migration_request: a --schemas target's program learns its schema (PGOPTIONS, DATAMIG_SCHEMA)",
-          "[exec]") {
+TEST_CASE("migration_request: a --schemas target's program learns its schema (PGOPTIONS, DATAMIG_SCHEMA)", "[exec]") {
     datamig::Settings settings;
     settings.database_url = "postgres://app@db/saas";
     settings.search_path = "tenant one";

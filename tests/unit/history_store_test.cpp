@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,11 @@ public:
     std::optional<std::string> row_estimate_query(const datamig::TableSize& size) const override {
         if (!size.rowid) return std::nullopt;
         return "ESTIMATE " + size.table.quoted() + (size.analyzed ? " ANALYZED" : "");
+    }
+    bool statement_limits = true;
+    std::optional<std::string> transaction_statement_limit(std::chrono::milliseconds limit) const override {
+        if (!statement_limits) return Dialect::transaction_statement_limit(limit);
+        return "LIMIT STATEMENTS " + std::to_string(limit.count());
     }
 };
 
@@ -221,4 +228,15 @@ TEST_CASE("history store: a table's estimate is the catalog's, or the dialect's 
 
     driver->answers = {{}};  // no such table
     CHECK_FALSE(store->estimated_rows("", "nope"));
+}
+
+TEST_CASE("history store: a transaction's statement limit is the dialect's statement, or nothing", "[history_store]") {
+    auto [driver, store] = make_store({});
+    store->begin();
+    store->limit_statements(std::chrono::milliseconds(200));
+    CHECK(driver->log == std::vector<std::string>{"begin", "LIMIT STATEMENTS 200"});
+
+    driver->fake_dialect.statement_limits = false;  // a database without statement timeouts (SQLite)
+    store->limit_statements(std::chrono::milliseconds(200));
+    CHECK(driver->log.size() == 2);
 }

@@ -42,6 +42,14 @@ TEST_CASE("postgres dialect: a standby lags when its replay is over the limit or
           "FROM pg_catalog.pg_stat_replication");
 }
 
+TEST_CASE("postgres dialect: a transaction's statement limit is SET LOCAL, within what the server takes",
+          "[postgres_dialect]") {
+    const datamig::PostgresDialect dialect;
+    CHECK(dialect.transaction_statement_limit(std::chrono::milliseconds(200)) == "SET LOCAL statement_timeout = 200");
+    CHECK(dialect.transaction_statement_limit(std::chrono::hours(24 * 30)) ==
+          "SET LOCAL statement_timeout = 2147483647");
+}
+
 TEST_CASE("postgres dialect: every session starts as datamig in UTC, with the statement timeout given",
           "[postgres_dialect]") {
     CHECK(datamig::session_settings(std::nullopt, std::nullopt, 130000) ==

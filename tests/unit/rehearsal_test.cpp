@@ -1,7 +1,9 @@
 #include "datamig/rehearsal.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +66,29 @@ TEST_CASE("rehearse: each migration in a savepoint of one transaction that is ro
     CHECK_FALSE(db.in_transaction());
     CHECK(std::count(statements.begin(), statements.end(), "SAVEPOINT datamig_rehearsal") == 3);
     CHECK(std::count(statements.begin(), statements.end(), "RELEASE SAVEPOINT datamig_rehearsal") == 2);
+}
+
+TEST_CASE("rehearse: a batch with batch_time runs without the statement limit a real run derives", "[rehearsal]") {
+    spdlog::default_logger()->set_level(spdlog::level::off);
+    MemoryDatabase db;
+    std::vector<std::optional<std::chrono::milliseconds>> limits;
+    db.rows_for = [&](const std::string& statement) -> std::int64_t {
+        if (statement.rfind("UPDATE", 0) == 0) limits.push_back(db.statement_limit());
+        return 0;
+    };
+    LoadedMigration batched = sql_migration("20260101000001", "UPDATE a SET x = 1 LIMIT :batch_size;");
+    auto script = std::make_shared<datamig::SqlScript>(*batched.script);
+    script->up.options.batch = datamig::BatchMode::loop;
+    script->up.options.batch_time = std::chrono::milliseconds(100);
+    batched.script = script;
+    const auto rehearsals = datamig::rehearse(db, datamig::Settings{}, {batched}, {});
+    spdlog::default_logger()->set_level(spdlog::level::info);
+
+    REQUIRE(rehearsals.size() == 1);
+    CHECK(rehearsals[0].result == Rehearsal::Result::ok);
+    // SET LOCAL would outlive its savepoint and limit every later migration of the rehearsal.
+    CHECK(limits.size() == 1);
+    CHECK(limits == std::vector<std::optional<std::chrono::milliseconds>>{std::nullopt});
 }
 
 TEST_CASE("rehearsal results read as SPEC §8 writes them", "[rehearsal]") {

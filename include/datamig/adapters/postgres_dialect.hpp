@@ -22,6 +22,9 @@ public:
     // Over pg_stat_replication; its lag columns are NULL (never lagging) for a role without
     // pg_monitor / pg_read_all_stats, and replay_lag is NULL once a standby has caught up.
     std::optional<std::string> replica_lag_query(std::chrono::milliseconds limit) const override;
+    // SET LOCAL statement_timeout: gone with the transaction, so bookkeeping after it and the
+    // next migration keep the session's --statement-timeout (or none).
+    std::optional<std::string> transaction_statement_limit(std::chrono::milliseconds limit) const override;
     // Over to_regclass, pg_attribute and pg_index (indkey[0]); names fold as unquoted SQL does.
     std::string key_facts_query() const override;
     std::optional<std::string> schemas_query() const override;
