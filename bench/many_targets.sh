@@ -7,6 +7,9 @@
 #   bench/many_targets.sh --quick        50 tenants, 1 run, no growth (a smoke test of the bench)
 #   bench/many_targets.sh --memory-cluster   the test suite's cluster (/dev/shm, fsync off) instead
 #                                            of a production-like one (on disk, fsync on)
+#   bench/many_targets.sh --rtt 1        the tools reach the server through bench/latency_proxy.py,
+#                                        which delays each direction by half of 1 ms: a database on
+#                                        another machine (0: direct, the default)
 #   bench/many_targets.sh --runs 3 --tenants 500 --jobs "1 4 8" --growth "50 500 2000"
 #                         --growth-runs 3 --dbmate-up-to 500 --datamig build/datamig
 #
@@ -14,7 +17,7 @@
 # BENCH_GROWTH_RUNS, BENCH_DBMATE_UP_TO (largest tenant count the dbmate loop runs at), DATAMIG
 # (binary; default: a Release build in build-many-bench), BENCH_WORK (scratch folder, default
 # /tmp/datamig-many-bench), BENCH_DURABLE (1: production-like server, the default; 0: as
-# --memory-cluster). Prints a Markdown report and keeps it in $BENCH_WORK/report.md.
+# --memory-cluster), BENCH_RTT (as --rtt). Prints a Markdown report and keeps it in $BENCH_WORK/report.md.
 # Targets (issue #18, item 3), at --tenants: --jobs 8 at least 3x as fast as --jobs 1 and 5x as
 # fast as the dbmate loop; datamig --jobs 8 peaks below 64 MiB RSS. Exit status 0 whether or not
 # they are met; 1 when the bench breaks.
@@ -41,6 +44,8 @@ DBMATE_UP_TO=${BENCH_DBMATE_UP_TO:-500}
 DATAMIG=${DATAMIG:-}
 WORK=${BENCH_WORK:-/tmp/datamig-many-bench}
 DURABLE=${BENCH_DURABLE:-1}
+RTT=${BENCH_RTT:-0}
+MEASURED_RTT=0
 
 usage() {
     awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2
@@ -51,6 +56,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) RUNS=1 TENANTS=50 GROWTH="" ;;
         --memory-cluster) DURABLE=0 ;;
+        --rtt) RTT=$2; shift ;;
         --runs) RUNS=$2; shift ;;
         --tenants) TENANTS=$2; shift ;;
         --jobs) JOBS=$2; shift ;;
@@ -66,6 +72,7 @@ for number in "$RUNS" "$TENANTS" "$GROWTH_RUNS" $JOBS $GROWTH; do
     [[ "$number" =~ ^[1-9][0-9]*$ ]] || usage
 done
 [[ "$DBMATE_UP_TO" =~ ^[0-9]+$ ]] || usage
+[[ "$RTT" =~ ^[0-9]+([.][0-9]+)?$ ]] || usage
 ((TENANTS <= 9999)) || { echo "--tenants: at most 9999 (tenant_0001..tenant_9999)" >&2; exit 2; }
 
 readonly CLUSTER=$WORK/pg          # the throwaway PostgreSQL cluster (removed at exit)
@@ -145,9 +152,42 @@ admin_url() { cat "$CLUSTER/url"; }
 # Both tools get the same URL; the cluster has no TLS, and dbmate's driver would insist on it.
 db_url() { echo "$(admin_url | sed 's#/postgres$##')/$1?sslmode=disable"; }
 
+# What the measured tools connect to: the server, or with --rtt the latency proxy in front of it.
+client_url() {
+    if [[ "$RTT" == 0 ]]; then db_url "$1"; else db_url "$1" | sed "s#:$SERVER_PORT/#:$PROXY_PORT/#"; fi
+}
+
 start_cluster() {
     PG_TEST_STANDBY=0 PG_TEST_DURABLE=$DURABLE bash "$ROOT/scripts/pg-test-cluster.sh" start "$CLUSTER" >&2
-    trap 'bash "$ROOT/scripts/pg-test-cluster.sh" stop "$CLUSTER" >&2' EXIT
+    trap 'stop_proxy; bash "$ROOT/scripts/pg-test-cluster.sh" stop "$CLUSTER" >&2' EXIT
+    SERVER_PORT=$(admin_url | sed 's#.*:\([0-9]*\)/[^/]*$#\1#')
+    [[ "$RTT" == 0 ]] && return
+    PROXY_PORT=$((SERVER_PORT + 1000))
+    python3 "$BENCH_DIR/latency_proxy.py" "$PROXY_PORT" "$SERVER_PORT" "$RTT" &
+    PROXY_PID=$!
+    sleep 1
+    kill -0 "$PROXY_PID" 2>/dev/null || die "the latency proxy did not start"
+    MEASURED_RTT=$(measure_rtt)
+    log "latency proxy on 127.0.0.1:$PROXY_PORT: --rtt $RTT ms, measured $MEASURED_RTT ms per round trip"
+}
+
+stop_proxy() { [[ -n "${PROXY_PID:-}" ]] && kill "$PROXY_PID" 2>/dev/null || true; }
+
+# The round trip through the proxy as a client sees it: 200 queries on one connection, less the
+# same without the proxy, per query.
+measure_rtt() {
+    local queries=200 through direct
+    through=$(query_seconds "$(client_url postgres)" "$queries")
+    direct=$(query_seconds "$(db_url postgres)" "$queries")
+    awk -v a="$through" -v b="$direct" -v n="$queries" 'BEGIN { printf "%.2f", (a - b) * 1000 / n }'
+}
+
+query_seconds() {
+    local start end
+    start=$EPOCHREALTIME
+    yes 'SELECT 1;' | head -n "$2" | psql -X -q -At -d "$1" -f - >/dev/null
+    end=$EPOCHREALTIME
+    awk -v s="$start" -v e="$end" 'BEGIN { print e - s }'
 }
 
 # The tenants' tables, and bench_tenants_done(history): how many tenants hold all five history
@@ -231,9 +271,9 @@ EOF
 variant_command() {
     local variant=$1 name=$2
     case "$variant" in
-        datamig-j*) CMD=(env -C "$PROJECT" "$DATAMIG" --database-url "$(db_url "$name")" --dir db/data_migrations
+        datamig-j*) CMD=(env -C "$PROJECT" "$DATAMIG" --database-url "$(client_url "$name")" --dir db/data_migrations
                          --schemas 'tenant\_%' --jobs "${variant#datamig-j}" migrate) ;;
-        dbmate) CMD=(bash "$WORK/dbmate_loop.sh" "$(db_url "$name")") ;;
+        dbmate) CMD=(bash "$WORK/dbmate_loop.sh" "$(client_url "$name")") ;;
         *) die "unknown variant $variant" ;;
     esac
 }
@@ -353,7 +393,7 @@ report() {
     echo "Machine: $(machine); load average $LOAD_BEFORE before and $(load_average) after the bench."
     echo "PostgreSQL $(psql -X -At -d "$(admin_url)" -c 'SHOW server_version'), the project's throwaway cluster" \
         "($(if [[ $DURABLE == 1 ]]; then echo "data on disk, fsync and synchronous_commit on"; else echo "data in /dev/shm, fsync off"; fi), max_connections $(psql -X -At -d "$(admin_url)" -c 'SHOW max_connections')," \
-        "TCP to 127.0.0.1, SCRAM-SHA-256); $("$DBMATE" --version); datamig: $DATAMIG ($DATAMIG_SOURCE)."
+        "TCP to 127.0.0.1$(if [[ "$RTT" != 0 ]]; then echo " through the latency proxy, --rtt $RTT ms (measured $MEASURED_RTT ms per round trip)"; fi), SCRAM-SHA-256); $("$DBMATE" --version); datamig: $DATAMIG ($DATAMIG_SOURCE)."
     echo "Runs per variant: $RUNS at $TENANTS tenants${GROWTH:+, $GROWTH_RUNS at the other tenant counts of the growth ($GROWTH)};" \
         "the dbmate loop up to $DBMATE_UP_TO tenants."
 }
