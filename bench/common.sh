@@ -1,8 +1,25 @@
 # Shared by the bench scripts: messages, and the datamig binary under test.
-# Sourced; expects ROOT (the repository) and DATAMIG (a binary, or empty) to be set.
+# Sourced; expects ROOT (the repository), BENCH_DIR (bench/) and DATAMIG (a binary, or empty).
 
 log() { echo "bench: $*" >&2; }
 die() { log "$*"; exit 1; }
+
+# dbmate, the tool the benches compare with: its Linux binary from the npm registry into
+# bench/.tools (nothing global); npm itself from Debian when it is missing. Expects BENCH_DIR.
+DBMATE_RANGE="~2.36.0"  # npm range: the latest 2.36.x
+DBMATE=$BENCH_DIR/.tools/node_modules/@dbmate/linux-x64/bin/dbmate
+
+install_dbmate() {
+    if [[ -x "$DBMATE" ]] && "$DBMATE" --version | grep -q ' 2\.36\.'; then return; fi
+    if ! command -v npm >/dev/null; then
+        log "installing: nodejs npm"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    log "installing dbmate $DBMATE_RANGE into $BENCH_DIR/.tools"
+    npm install --silent --no-save --prefix "$BENCH_DIR/.tools" "@dbmate/linux-x64@$DBMATE_RANGE" >/dev/null
+    [[ -x "$DBMATE" ]] || die "npm did not install $DBMATE"
+}
 
 # For the reports: other work on the machine skews the figures; the load average says how much
 # there was.

@@ -27,9 +27,6 @@ export LC_ALL=C  # "." as the decimal point of awk
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 readonly BENCH_DIR ROOT
-readonly TOOLS=$BENCH_DIR/.tools
-readonly DBMATE_RANGE="~2.36.0"  # npm range: the latest 2.36.x, as bench/run.sh
-readonly DBMATE=$TOOLS/node_modules/@dbmate/linux-x64/bin/dbmate
 readonly MIGRATIONS=5
 readonly TARGET_SPEEDUP_JOBS=3     # --jobs 8 against --jobs 1
 readonly TARGET_SPEEDUP_DBMATE=5   # --jobs 8 against the dbmate loop
@@ -88,18 +85,6 @@ source "$BENCH_DIR/common.sh"
 # server and psql; npm fetches dbmate's Linux binary into bench/.tools (nothing global).
 install_prerequisites() {
     bash "$ROOT/scripts/install-deps.sh" --test
-    if ! command -v npm >/dev/null; then
-        log "installing: nodejs npm"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-    fi
-}
-
-install_dbmate() {
-    if [[ -x "$DBMATE" ]] && "$DBMATE" --version | grep -q ' 2\.36\.'; then return; fi
-    log "installing dbmate $DBMATE_RANGE into $TOOLS"
-    npm install --silent --no-save --prefix "$TOOLS" "@dbmate/linux-x64@$DBMATE_RANGE" >/dev/null
-    [[ -x "$DBMATE" ]] || die "npm did not install $DBMATE"
 }
 
 # Step 2. datamig as users get it (common.sh). The stopwatch of bench/run.sh times every variant:
@@ -171,7 +156,9 @@ start_cluster() {
     log "latency proxy on 127.0.0.1:$PROXY_PORT: --rtt $RTT ms, measured $MEASURED_RTT ms per round trip"
 }
 
-stop_proxy() { [[ -n "${PROXY_PID:-}" ]] && kill "$PROXY_PID" 2>/dev/null || true; }
+stop_proxy() {
+    if [[ -n "${PROXY_PID:-}" ]]; then kill "$PROXY_PID" 2>/dev/null || true; fi
+}
 
 # The round trip through the proxy as a client sees it: 200 queries on one connection, less the
 # same without the proxy, per query.

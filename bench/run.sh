@@ -15,9 +15,6 @@ export LC_ALL=C  # "." as the decimal point of $EPOCHREALTIME and awk
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 readonly BENCH_DIR ROOT
-readonly TOOLS=$BENCH_DIR/.tools
-readonly DBMATE_RANGE="~2.36.0"  # npm range: the latest 2.36.x
-readonly DBMATE=$TOOLS/node_modules/@dbmate/linux-x64/bin/dbmate
 
 RUNS=${BENCH_RUNS:-5}
 APPLY_COUNT=${BENCH_APPLY:-1000}
@@ -58,22 +55,9 @@ source "$BENCH_DIR/common.sh"
 # PostgreSQL and the sqlite3 client; npm fetches dbmate.
 install_prerequisites() {
     bash "$ROOT/scripts/install-deps.sh" --test --demo
-    local missing=()
-    command -v npm >/dev/null || missing+=(nodejs npm)
-    if [[ ${#missing[@]} -gt 0 ]]; then
-        log "installing: ${missing[*]}"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    fi
 }
 
-# Step 2. dbmate's Linux binary, from the npm registry into bench/.tools (nothing global).
-install_dbmate() {
-    if [[ -x "$DBMATE" ]] && "$DBMATE" --version | grep -q ' 2\.36\.'; then return; fi
-    log "installing dbmate $DBMATE_RANGE into $TOOLS"
-    npm install --silent --no-save --prefix "$TOOLS" "@dbmate/linux-x64@$DBMATE_RANGE" >/dev/null
-    [[ -x "$DBMATE" ]] || die "npm did not install $DBMATE"
-}
+# Step 2. dbmate (install_dbmate, common.sh).
 
 # Step 3. datamig as users get it (common.sh).
 
