@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "datamig/error.hpp"
+#include "datamig/file_text.hpp"
 #include "datamig/sql_text.hpp"
 #include "datamig/stop.hpp"
 

@@ -71,14 +71,4 @@ struct ParsedSql {
 // marker).
 ParsedSql parse_sql_migration(std::string_view text, const std::string& file_label);
 
-// Drops a UTF-8 BOM and turns CRLF into LF, so checksums do not depend on the checkout's OS.
-std::string normalize_text(std::string_view raw);
-
-// Lower-case hex SHA-256 of `text`.
-std::string sha256_hex(std::string_view text);
-
-// True when `text` is well-formed UTF-8 (no overlongs, no surrogates). On false, `line` is
-// the 1-based line of the first bad byte.
-bool is_valid_utf8(std::string_view text, int& line);
-
 }  // namespace datamig

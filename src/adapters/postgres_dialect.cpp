@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "datamig/migration.hpp"
+#include "datamig/file_text.hpp"
 
 namespace datamig {
 

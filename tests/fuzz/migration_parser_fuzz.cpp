@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "datamig/file_text.hpp"
 #include "datamig/migration.hpp"
 #include "datamig/sql_text.hpp"
 #include "datamig/statement_scan.hpp"

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "datamig/error.hpp"
+#include "datamig/file_text.hpp"
 #include "datamig/stop.hpp"
 
 namespace fs = std::filesystem;

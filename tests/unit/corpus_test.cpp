@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "datamig/catalog.hpp"
+#include "datamig/file_text.hpp"
 #include "datamig/migration.hpp"
 
 namespace fs = std::filesystem;
