@@ -26,9 +26,6 @@
 namespace datamig {
 namespace {
 
-// SQLSTATE of "canceling statement due to user request".
-constexpr const char* query_canceled = "57014";
-
 // Marks a call to the server as under way for its lifetime (interrupt() reads it from the
 // signal watcher's thread). Nests: an inner call ending leaves the outer one marked.
 class InFlight {
@@ -42,9 +39,6 @@ private:
     std::atomic<bool>& flag_;
     bool outer_;
 };
-
-// What the server sends for any statement in a transaction after one failed.
-constexpr const char* transaction_aborted = "25P02";
 
 class PostgresDriver final : public Driver {
 public:
@@ -320,7 +314,7 @@ private:
     pqxx::result in_session(Fn&& fn) {
         if (transaction_ == Transaction::failed) {
             throw pqxx::sql_error("current transaction is aborted, commands ignored until end of transaction block", "",
-                                  transaction_aborted);
+                                  transaction_aborted.data());  // a literal: NUL-terminated
         }
         try {
             pqxx::nontransaction session(*connection_);
@@ -393,10 +387,6 @@ private:
     enum class Transaction { none, requested, open, failed };
     Transaction transaction_ = Transaction::none;
 };
-
-}  // namespace
-
-namespace {
 
 std::unique_ptr<Driver> open_postgres(const std::string& conninfo, const ConnectOptions& options) {
     validate_conninfo(conninfo);

@@ -60,7 +60,7 @@ Transient transient_of(std::string_view sqlstate, bool stopping) {
     if (sqlstate == "55P03") return Transient::lock_timeout;  // lock_not_available
     if (sqlstate == "40P01") return Transient::deadlock;      // deadlock_detected
     if (sqlstate == "40001") return Transient::serialization_failure;
-    if (sqlstate == "57014" && !stopping) return Transient::statement_timeout;  // query_canceled
+    if (sqlstate == query_canceled && !stopping) return Transient::statement_timeout;
     return Transient::no;
 }
 

@@ -24,6 +24,11 @@ int error_line(std::string_view text, int first_line);
 // it changed. A WITH statement counts: its main statement is usually the UPDATE/DELETE.
 bool only_reads(std::string_view statement);
 
+// SQLSTATEs the driver acts on: "canceling statement due to user request" (or a statement
+// timeout), and what the server sends for any statement in a transaction after one failed.
+constexpr std::string_view query_canceled = "57014";
+constexpr std::string_view transaction_aborted = "25P02";
+
 // Whether an error with this SQLSTATE passes if the same work is tried again (SPEC §2,
 // retries). A cancel (57014) is a statement timeout unless datamig cancelled it itself to stop
 // (`stopping`): a stop must not be retried.
