@@ -122,10 +122,6 @@ Settings settings_for(const Settings& run, const Target& target) {
     Settings settings = run;
     settings.database_url = target.url;
     if (target.schema) {
-        if (run.table.find('.') != std::string::npos) {
-            throw UsageError("--table '" + run.table +
-                             "' names a schema; with --schemas each tenant's history table lives in its own schema");
-        }
         settings.search_path = target.schema;
         settings.table = *target.schema + "." + run.table;
     }

@@ -34,7 +34,7 @@ std::vector<Target> schema_targets(const std::string& url, const std::vector<std
 std::vector<Target> take_shard(const std::vector<Target>& targets, Shard shard);
 
 // The settings of one target's run: its URL, and for a schema its search_path and a history
-// table inside it. Throws UsageError when --table names a schema of its own under --schemas.
+// table inside it (resolve_settings refuses a --table naming a schema of its own with --schemas).
 Settings settings_for(const Settings& run, const Target& target);
 
 }  // namespace datamig

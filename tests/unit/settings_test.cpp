@@ -362,6 +362,11 @@ TEST_CASE("resolve: many-target settings, and scheduling refused without a targe
           "--jobs: needs --targets or --schemas (a list of targets to run)");
     CHECK(resolve_error(one("shard", "0/2", "datamig.toml:3")) ==
           "datamig.toml:3: needs --targets or --schemas (a list of targets to run)");
+    RawSettings qualified = one("schemas", "t_%", "--schemas");
+    qualified["table"] = RawSetting{{"ops.data_migrations"}, "DATAMIG_TABLE"};
+    CHECK(resolve_error(qualified) ==
+          "DATAMIG_TABLE: 'ops.data_migrations' names a schema; with --schemas each "
+          "tenant's history table lives in its own schema");
     RawSettings both = one("targets", "t.txt", "--targets");
     both["schemas"] = RawSetting{{"t_%"}, "--schemas"};
     CHECK(resolve_error(both) ==
