@@ -21,6 +21,20 @@ install_dbmate() {
     [[ -x "$DBMATE" ]] || die "npm did not install $DBMATE"
 }
 
+# awk functions for the reports, put before a report's own program: sorted(list, v) sorts a
+# space-separated list of numbers into v and returns how many; median(list); extreme(list,
+# "min"|"max").
+# shellcheck disable=SC2034  # used by the scripts that source this file
+AWK_STATS='
+    function sorted(list, v,   n, i, j, t) {
+        n = split(list, v, " ")
+        for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+        return n
+    }
+    function median(list,   v, n) { n = sorted(list, v); return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
+    function extreme(list, which,   v, n) { n = sorted(list, v); return which == "min" ? v[1] : v[n] }
+'
+
 # For the reports: other work on the machine skews the figures; the load average says how much
 # there was.
 load_average() { cut -d ' ' -f 1-3 /proc/loadavg; }

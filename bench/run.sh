@@ -267,17 +267,7 @@ run_workload() {
 
 # One line per workload, database and tool: median, min and max wall time (ms), median peak RSS (KiB).
 summarize() {
-    awk -F'\t' '
-        function sorted(list, v,   n, i, j, t) {
-            n = split(list, v, " ")
-            for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-            return n
-        }
-        function median(list,   v, n) {
-            n = sorted(list, v)
-            return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-        }
-        function extreme(list, which,   v, n) { n = sorted(list, v); return which == "min" ? v[1] : v[n] }
+    awk -F'\t' "$AWK_STATS"'
         {
             key = $1 "\t" $2 "\t" $3
             if (!(key in ms)) order[++n] = key
