@@ -1,6 +1,7 @@
 // Many databases (SPEC §4), end to end, continued: --schemas over the 200 tenant schemas of one
 // PostgreSQL database (many_targets.hpp), and --targets files of SQLite files: comments,
 // variables, bare URLs, a failing file among them, and malformed files refused before any target.
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -58,10 +59,7 @@ std::string sqlite_url(const Project& project, const std::string& name) {
 
 TEST_CASE("--schemas 'tenant\\_%' --jobs 8: 200 schemas, each with its own history, the others untouched",
           "[e2e][many][schemas]") {
-    if (!on_postgres()) {
-        WARN("skipped: needs the PostgreSQL test cluster");
-        return;
-    }
+    if (without_postgres()) return;
     const Fleet& all = fleet();
     Project project;
     use_table(project, "schemas");
@@ -108,6 +106,31 @@ TEST_CASE("--schemas 'tenant\\_%' --jobs 8: 200 schemas, each with its own histo
     CHECK(refused.exit_code == 2);
     CHECK(contains(refused.err, "--table"));
     CHECK(refused.out.empty());
+}
+
+TEST_CASE("--schemas: an exec migration works in its tenant's schema (PGOPTIONS, DATAMIG_SCHEMA)",
+          "[e2e][many][schemas]") {
+    if (without_postgres()) return;
+    const Fleet& all = fleet();
+    Project project;
+    use_table(project, "exec");
+    // Unqualified, through psql: libpq reads PGOPTIONS; the row is written only when the session's
+    // schema is the one DATAMIG_SCHEMA names.
+    project.write("db/data_migrations/post_sync/20260101000000_tag_from_script.sh",
+                  "#!/bin/sh\n[ \"$1\" = up ] || exit 0\n"
+                  "exec psql -X -q -v ON_ERROR_STOP=1 \"$DATABASE_URL\" -c \"INSERT INTO items (tag) "
+                  "SELECT 'exec' WHERE current_schema() = '$DATAMIG_SCHEMA'\"\n",
+                  true);
+    const RunResult run = project.run({"migrate", "--schemas", "tenant\\_00_", "--database-url",
+                                       all.url(all.schemas_database(), true), "--jobs", "4"});
+    INFO("stdout:\n" << run.out << "\nstderr:\n" << run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(lines(run.out).back() == "10 targets: 10 migrated");
+    const auto counts = per_schema("dm_exec", "exec");
+    for (int i = 0; i < 10; ++i) {
+        CHECK(std::find(counts.begin(), counts.end(), fmt::format("tenant_{:03}|1|1", i)) != counts.end());
+    }
+    CHECK(std::find(counts.begin(), counts.end(), "tenant_010|-1|0") != counts.end());
 }
 
 TEST_CASE("--schemas on SQLite: a usage error, exit 2", "[e2e][many][schemas]") {

@@ -31,6 +31,13 @@ constexpr const char* password_variable = "FLEET_PASSWORD";
 
 inline bool on_postgres() { return suite_database_kind() == "postgres"; }
 
+// True, with a warning, when the suite runs without PostgreSQL: the test then ends at once.
+inline bool without_postgres() {
+    if (on_postgres()) return false;
+    WARN("skipped: needs the PostgreSQL test cluster");
+    return true;
+}
+
 class Fleet {
 public:
     Fleet() {
@@ -172,6 +179,15 @@ inline TargetList target_list(int first, int count) {
 // A project whose history table is `dm_<tag>`, so its runs touch nothing of another test's.
 inline void use_table(Project& project, const std::string& tag) {
     project.write("datamig.toml", "table = \"dm_" + tag + "\"\n");
+}
+
+// The project of one test: history table dm_<tag>, and targets.txt listing `count` databases of
+// the fleet from the `first`.
+inline TargetList write_targets(Project& project, const std::string& tag, int first, int count) {
+    use_table(project, tag);
+    TargetList list = target_list(first, count);
+    project.write("targets.txt", list.text);
+    return list;
 }
 
 // A migration that records its run in fleet_items with `tag` (down removes it); it fails (division

@@ -53,15 +53,10 @@ std::vector<std::string> target_names(const json& document) {
 
 TEST_CASE("--targets --jobs 8 migrates 50 PostgreSQL databases: lines per target, a summary, one JSON document",
           "[e2e][many]") {
-    if (!on_postgres()) {
-        WARN("skipped: needs the PostgreSQL test cluster");
-        return;
-    }
+    if (without_postgres()) return;
     const Fleet& all = fleet();
     Project project;
-    use_table(project, "jobs");
-    const TargetList list = target_list(0, database_count);
-    project.write("targets.txt", list.text);
+    const TargetList list = write_targets(project, "jobs", 0, database_count);
     project.write_sql("pre_sync", v1, "first", tagged_sql("jobs-1"));
 
     const RunResult text = project.run({"migrate", "--targets", "targets.txt", "--jobs", "8"}, all.env());
@@ -97,10 +92,7 @@ TEST_CASE("--targets --jobs 8 migrates 50 PostgreSQL databases: lines per target
 
 TEST_CASE("a failing and an unreachable target: the others are migrated, exit 1, and the password never shows",
           "[e2e][many]") {
-    if (!on_postgres()) {
-        WARN("skipped: needs the PostgreSQL test cluster");
-        return;
-    }
+    if (without_postgres()) return;
     const Fleet& all = fleet();
     Project project;
     use_table(project, "fail");
@@ -160,10 +152,7 @@ TEST_CASE("a failing and an unreachable target: the others are migrated, exit 1,
 
 TEST_CASE("--canary 2: a failing canary stops the run before any other target; passing ones let the rest run",
           "[e2e][many]") {
-    if (!on_postgres()) {
-        WARN("skipped: needs the PostgreSQL test cluster");
-        return;
-    }
+    if (without_postgres()) return;
     const Fleet& all = fleet();
     const TargetList list = target_list(20, 6);
     Project failing;
@@ -206,15 +195,10 @@ TEST_CASE("--canary 2: a failing canary stops the run before any other target; p
 }
 
 TEST_CASE("--shard I/3 in three processes at once: every target migrated by exactly one of them", "[e2e][many]") {
-    if (!on_postgres()) {
-        WARN("skipped: needs the PostgreSQL test cluster");
-        return;
-    }
+    if (without_postgres()) return;
     const Fleet& all = fleet();
     Project project;
-    use_table(project, "shard");
-    const TargetList list = target_list(0, database_count);
-    project.write("targets.txt", list.text);
+    const TargetList list = write_targets(project, "shard", 0, database_count);
     project.write_sql("pre_sync", v1, "sharded", tagged_sql("shard"));
 
     std::vector<int> pids;
@@ -244,15 +228,10 @@ TEST_CASE("--shard I/3 in three processes at once: every target migrated by exac
 }
 
 TEST_CASE("two overlapping runs over the same targets apply each migration once per database", "[e2e][many]") {
-    if (!on_postgres()) {
-        WARN("skipped: needs the PostgreSQL test cluster");
-        return;
-    }
+    if (without_postgres()) return;
     const Fleet& all = fleet();
     Project project;
-    use_table(project, "overlap");
-    const TargetList list = target_list(30, 20);
-    project.write("targets.txt", list.text);
+    const TargetList list = write_targets(project, "overlap", 30, 20);
     project.write_sql("pre_sync", v1, "one", tagged_sql("overlap-1"));
     project.write_sql("post_sync", v2, "two", tagged_sql("overlap-2"));
 
@@ -277,15 +256,10 @@ TEST_CASE("two overlapping runs over the same targets apply each migration once 
 
 TEST_CASE("SIGTERM during a many-target run: exit 143 promptly, every target's work rolled back, a rerun finishes",
           "[e2e][many][signals]") {
-    if (!on_postgres()) {
-        WARN("skipped: needs the PostgreSQL test cluster");
-        return;
-    }
+    if (without_postgres()) return;
     const Fleet& all = fleet();
     Project project;
-    use_table(project, "sigterm");
-    const TargetList list = target_list(40, 8);
-    project.write("targets.txt", list.text);
+    const TargetList list = write_targets(project, "sigterm", 40, 8);
     // Sleeps as long as the session's fleet.sleep says (PGOPTIONS): 60 s in the stopped run, 0 after.
     project.write_sql("pre_sync", v1, "slow",
                       "-- migrate:up\nINSERT INTO fleet_items (tag) VALUES ('sigterm');\n"
@@ -319,15 +293,10 @@ TEST_CASE("SIGTERM during a many-target run: exit 143 promptly, every target's w
 }
 
 TEST_CASE("status, rollback, resolve and check --db run per target; check without --db runs once", "[e2e][many]") {
-    if (!on_postgres()) {
-        WARN("skipped: needs the PostgreSQL test cluster");
-        return;
-    }
+    if (without_postgres()) return;
     const Fleet& all = fleet();
     Project project;
-    use_table(project, "ops");
-    const TargetList list = target_list(0, 5);
-    project.write("targets.txt", list.text);
+    const TargetList list = write_targets(project, "ops", 0, 5);
     project.write_sql("pre_sync", v1, "first", tagged_sql("ops"));
     const auto env = all.env();
     const std::vector<std::string> targets{"--targets", "targets.txt", "--jobs", "2"};
